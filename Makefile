@@ -1,0 +1,43 @@
+# cyberstalk — make demo | make test | make lint | make bench
+# `setup` installs missing Debian packages (when run as root or with sudo) and builds .venv.
+
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+DEMO   ?= demo-case
+APT_PACKAGES := libmagic1 tesseract-ocr tesseract-ocr-eng tesseract-ocr-cym poppler-utils \
+	libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core openssl \
+	coreutils shared-mime-info
+
+.PHONY: setup demo test lint bench fixtures clean
+
+$(BIN)/.installed: pyproject.toml
+	@bash scripts/install-system-packages.sh $(APT_PACKAGES)
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found"; exit 3; }
+	@$(PYTHON) -m pip --version >/dev/null 2>&1 || { echo "error: pip for $(PYTHON) missing"; exit 3; }
+	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+	$(PYTHON) -m uv venv --quiet --allow-existing --python $(PYTHON) $(VENV)
+	$(PYTHON) -m uv pip install --quiet --python $(BIN)/python -e '.[dev]'
+	@touch $@
+
+setup: $(BIN)/.installed
+
+fixtures: setup
+	$(BIN)/python fixtures/make_fixtures.py
+
+demo: setup
+	@bash scripts/demo.sh $(DEMO)
+
+test: setup
+	$(BIN)/python -m pytest -n 2 -q
+
+lint: setup
+	$(BIN)/ruff check src tests fixtures benchmarks
+	$(BIN)/ruff format --check src tests fixtures benchmarks
+	$(BIN)/mypy --strict src
+
+bench: setup
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) $(DEMO) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,105 @@
+"""The ``cyberstalk`` command line: a thin typer app.
+
+Each command lives in :mod:`cyberstalk.commands` and only parses arguments, calls one
+library function and prints the result. Errors are mapped to exit codes here, in one
+place (:func:`handle_errors`): a :class:`~cyberstalk.errors.CyberstalkError` becomes a
+message on stderr and its exit code; anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+import typer
+
+from cyberstalk import __version__
+from cyberstalk.errors import CyberstalkError, ExitCode, VerificationError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+app = typer.Typer(
+    name="cyberstalk",
+    help=(
+        "Evidence intake, chain of custody, course-of-conduct timelines and safeguarding "
+        "advice for digital stalking cases.\n\n"
+        "Exit codes: 0 success; 1 verification failed or findings need attention; "
+        "2 usage error; 3 input could not be processed; 4 internal fault."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def err(message: str) -> None:
+    """Write a message to stderr (results go to stdout)."""
+    typer.echo(message, err=True)
+
+
+def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Map toolkit errors to a message and an exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except VerificationError as exc:
+            err(f"error: {exc.message}")
+            for problem in exc.problems:
+                err(f"  - {problem}")
+            if exc.advice:
+                err(f"  hint: {exc.advice}")
+            raise typer.Exit(int(exc.exit_code)) from None
+        except CyberstalkError as exc:
+            err(f"error: {exc}")
+            raise typer.Exit(int(exc.exit_code)) from None
+        except KeyboardInterrupt:
+            err("interrupted: recorded events are intact; re-run the command to complete it")
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"cyberstalk {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """Evidence intake, chain of custody, timelines and safeguarding advice."""
+
+
+def _register() -> None:
+    # Imported here so that `cyberstalk --help` lists every command and each command
+    # module can import `app`-independent helpers from this one.
+    from cyberstalk.commands import register_all
+
+    register_all(app)
+
+
+_register()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except SystemExit:
+        raise
+    except Exception:  # a bug: keep the traceback, exit 4
+        import traceback
+
+        traceback.print_exc()
+        err("internal error: this is a bug in cyberstalk; please report it with the trace above")
+        sys.exit(int(ExitCode.INTERNAL))

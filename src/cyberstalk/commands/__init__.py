@@ -1,0 +1,20 @@
+"""Command modules. Each exposes ``register(app)`` adding its commands to the typer app."""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+# One module per area; each adds its own commands. Keep the order: it is the --help order.
+MODULES = (
+    "case",
+    "ingest",
+    "verify",
+)
+
+
+def register_all(app: typer.Typer) -> None:
+    for name in MODULES:
+        module = importlib.import_module(f"cyberstalk.commands.{name}")
+        module.register(app)

@@ -1,0 +1,308 @@
+"""Frozen value types shared across the toolkit's packages.
+
+Every type here is plain data: no I/O, no behaviour beyond (de)serialisation and
+derived identifiers, so that any package may import it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+JSON = Any
+"""A JSON-serialisable value (kept loose on purpose: exports differ widely)."""
+
+
+def utc_iso(value: datetime) -> str:
+    """Render an aware datetime in UTC as ISO 8601 with a ``Z``-free explicit offset."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"naive datetime refused: {value!r}")
+    return value.astimezone(UTC).isoformat()
+
+
+@dataclass(frozen=True, slots=True)
+class Digests:
+    """Hex digests of one byte stream."""
+
+    sha256: str
+    """SHA-256, the primary digest every check relies on."""
+    sha1: str | None = None
+    """SHA-1, a legacy value for tools that still ask for it (optional)."""
+    md5: str | None = None
+    """MD5, a legacy value for tools that still ask for it (optional)."""
+
+    def as_dict(self) -> dict[str, str]:
+        out = {"sha256": self.sha256}
+        if self.sha1 is not None:
+            out["sha1"] = self.sha1
+        if self.md5 is not None:
+            out["md5"] = self.md5
+        return out
+
+
+# --------------------------------------------------------------------------- records
+
+
+class RecordKind(StrEnum):
+    """What kind of thing happened."""
+
+    MESSAGE = "message"
+    """A message with text (possibly with attachments)."""
+    MEDIA = "media"
+    """A message whose content is only media (photo, video, voice note, sticker...)."""
+    CALL = "call"
+    """A voice or video call, answered, missed, rejected or blocked."""
+    SYSTEM = "system"
+    """A platform event: block, number change, deletion notice, encryption notice..."""
+    EMAIL = "email"
+    """An email message."""
+    SCREENSHOT_TEXT = "screenshot_text"
+    """A chat line read by OCR from a screenshot: never exact."""
+
+
+class TzBasis(StrEnum):
+    """Where a record's UTC time came from."""
+
+    EPOCH = "epoch"
+    """An epoch timestamp in the source: exact."""
+    EXPLICIT_OFFSET = "explicit_offset"
+    """A wall-clock time with an explicit offset or zone in the source."""
+    USER_SUPPLIED = "user_supplied"
+    """A zone-less time interpreted in the zone given with ``--tz``."""
+    CASE_TIMEZONE = "case_timezone"
+    """A zone-less time interpreted in the case's timezone from case.toml."""
+    DEFAULT_TIMEZONE = "default_timezone"
+    """A zone-less time interpreted in Europe/London, for want of anything better."""
+    UNKNOWN = "unknown"
+    """No usable time in the source."""
+
+
+class Flag(StrEnum):
+    """Flags a record can carry. Flags inform the officer; they never decide anything."""
+
+    EDITED = "edited"
+    DELETED = "deleted"
+    DST_AMBIGUOUS = "dst_ambiguous"
+    """A zone-less wall time that occurs twice (clocks went back): earlier instant used."""
+    DST_NONEXISTENT = "dst_nonexistent"
+    """A zone-less wall time that does not exist (clocks went forward): shifted forward."""
+    ORDER_REGRESSION = "order_regression"
+    """The time runs backwards compared with the record before it in the file."""
+    POSSIBLE_INSERTED_LINE = "possible_inserted_line"
+    """A header-shaped line that breaks the file's conventions: may have been typed in."""
+    OCR = "ocr"
+    """Text read by OCR: approximate."""
+    DUPLICATE = "duplicate"
+    """The same event was already seen in an overlapping export."""
+    WITHHELD_NUMBER = "withheld_number"
+    """The caller or sender withheld their number."""
+    MOJIBAKE_REPAIRED = "mojibake_repaired"
+    """Text was repaired from Latin-1-decoded UTF-8 exactly once."""
+
+
+@dataclass(frozen=True, slots=True)
+class Locator:
+    """Where in the evidence a record came from: enough to find the exact bytes again."""
+
+    exhibit: str | None
+    """Exhibit reference (``JS/1/3``), or None for a loose file parsed outside a case."""
+    path: str
+    """File name (inside the exhibit, or the loose file's path)."""
+    line_start: int | None = None
+    """First line (1-based) of the record in a text source."""
+    line_end: int | None = None
+    """Last line (1-based, inclusive) of the record in a text source."""
+    byte_start: int | None = None
+    """Offset of the record's first byte in the file."""
+    byte_end: int | None = None
+    """Offset just past the record's last byte in the file."""
+    json_path: str | None = None
+    """JSON path of the record (``$.messages[12]``) in a JSON source."""
+    xml_index: int | None = None
+    """Zero-based index of the element among its siblings in an XML source."""
+    member: str | None = None
+    """Archive member name, when the file is inside an archive."""
+
+    def as_dict(self) -> dict[str, JSON]:
+        return {k: v for k in self.__slots__ if (v := getattr(self, k)) is not None}
+
+    def describe(self) -> str:
+        """Short human form for reports: ``JS/1 line 12-14``."""
+        parts = [self.exhibit or self.path]
+        if self.member:
+            parts.append(self.member)
+        if self.line_start is not None:
+            if self.line_end is not None and self.line_end != self.line_start:
+                parts.append(f"lines {self.line_start}-{self.line_end}")
+            else:
+                parts.append(f"line {self.line_start}")
+        if self.json_path:
+            parts.append(self.json_path)
+        if self.xml_index is not None:
+            parts.append(f"element {self.xml_index}")
+        if self.byte_start is not None and self.line_start is None:
+            parts.append(f"bytes {self.byte_start}-{self.byte_end}")
+        return " ".join(parts)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, JSON]) -> Locator:
+        return cls(**{k: data.get(k) for k in cls.__slots__})  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file attached to a record (photo, voice note, document)."""
+
+    name: str
+    """The name as written in the source."""
+    mime: str | None = None
+    """MIME type when the source says or the bytes show it."""
+    sha256: str | None = None
+    """SHA-256 of the attachment's bytes when they are present (inline or linked)."""
+    size: int | None = None
+    """Size in bytes when known."""
+    exhibit: str | None = None
+    """Exhibit reference of the linked file (e.g. the zip member's sub-exhibit)."""
+    omitted: bool = False
+    """True when the export says the media was left out (``<Media omitted>``)."""
+    caption: str | None = None
+    """Caption written with the attachment."""
+
+    def as_dict(self) -> dict[str, JSON]:
+        out: dict[str, JSON] = {"name": self.name}
+        for key in ("mime", "sha256", "size", "exhibit", "caption"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        if self.omitted:
+            out["omitted"] = True
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, JSON]) -> Attachment:
+        return cls(
+            name=data["name"],
+            mime=data.get("mime"),
+            sha256=data.get("sha256"),
+            size=data.get("size"),
+            exhibit=data.get("exhibit"),
+            omitted=bool(data.get("omitted", False)),
+            caption=data.get("caption"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One thing that happened, as one export recorded it.
+
+    ``text`` is byte-exact as in the source (no normalisation); ``time_raw`` is the time
+    exactly as written; ``time_utc`` is aware and in UTC (None only when the source has
+    no usable time, with ``tz_basis`` UNKNOWN).
+    """
+
+    kind: RecordKind
+    """What kind of event this is."""
+    platform: str
+    """Platform id (``whatsapp``, ``sms``, ``instagram``, ``email``...)."""
+    time_utc: datetime | None
+    """When it happened, aware, in UTC."""
+    time_raw: str
+    """The time exactly as the source wrote it."""
+    tz_basis: TzBasis
+    """How ``time_utc`` was derived."""
+    locator: Locator
+    """Where it came from."""
+    parser: str
+    """Name of the parser that produced it."""
+    parser_version: str
+    """Version of that parser: derived data is versioned by parser."""
+    sender: str | None = None
+    """Sender identifier as written (name, number, address, username)."""
+    recipients: tuple[str, ...] = ()
+    """Recipient identifiers as written, when the source names them."""
+    text: str = ""
+    """The body, byte-exact as in the source."""
+    attachments: tuple[Attachment, ...] = ()
+    """Attached files."""
+    flags: frozenset[str] = frozenset()
+    """Flags (see :class:`Flag`): information for the officer, never a judgement."""
+    subtype: str | None = None
+    """Finer event type: ``block``, ``unblock``, ``number_change``, ``missed``,
+    ``rejected``, ``deleted``, ``encryption_notice``, ``incoming``, ``outgoing``..."""
+    conversation: str | None = None
+    """Conversation or thread title/id when the source has one."""
+    extra: Mapping[str, JSON] = field(default_factory=dict)
+    """Format-specific facts kept verbatim (call duration, SMS status, reactions...)."""
+
+    def __post_init__(self) -> None:
+        if self.time_utc is not None and (
+            self.time_utc.tzinfo is None or self.time_utc.utcoffset() is None
+        ):
+            raise ValueError("Record.time_utc must be timezone-aware")
+
+    @property
+    def id(self) -> str:
+        """Stable identifier: the same source location and content give the same id."""
+        basis = json.dumps(
+            [
+                self.locator.as_dict(),
+                self.parser,
+                self.kind.value,
+                self.time_raw,
+                self.text,
+                self.subtype,
+            ],
+            sort_keys=True,
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+        return "r-" + hashlib.sha256(basis.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+    def as_dict(self) -> dict[str, JSON]:
+        """JSON form with a fixed key order (deterministic output)."""
+        out: dict[str, JSON] = {
+            "id": self.id,
+            "kind": self.kind.value,
+            "subtype": self.subtype,
+            "platform": self.platform,
+            "time_utc": utc_iso(self.time_utc) if self.time_utc else None,
+            "time_raw": self.time_raw,
+            "tz_basis": self.tz_basis.value,
+            "sender": self.sender,
+            "recipients": list(self.recipients),
+            "conversation": self.conversation,
+            "text": self.text,
+            "attachments": [a.as_dict() for a in self.attachments],
+            "flags": sorted(self.flags),
+            "locator": self.locator.as_dict(),
+            "parser": {"name": self.parser, "version": self.parser_version},
+            "extra": dict(sorted(self.extra.items())),
+        }
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, JSON]) -> Record:
+        time_utc = data.get("time_utc")
+        return cls(
+            kind=RecordKind(data["kind"]),
+            platform=data["platform"],
+            time_utc=datetime.fromisoformat(time_utc) if time_utc else None,
+            time_raw=data.get("time_raw", ""),
+            tz_basis=TzBasis(data.get("tz_basis", TzBasis.UNKNOWN)),
+            locator=Locator.from_dict(data["locator"]),
+            parser=data["parser"]["name"],
+            parser_version=data["parser"]["version"],
+            sender=data.get("sender"),
+            recipients=tuple(data.get("recipients") or ()),
+            text=data.get("text", ""),
+            attachments=tuple(Attachment.from_dict(a) for a in data.get("attachments") or ()),
+            flags=frozenset(data.get("flags") or ()),
+            subtype=data.get("subtype"),
+            conversation=data.get("conversation"),
+            extra=dict(data.get("extra") or {}),
+        )

@@ -1,0 +1,103 @@
+"""The parser registry, format detection and the parse entry points."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from cyberstalk.errors import UnrecognisedFormatError, UsageError
+from cyberstalk.models import Record
+from cyberstalk.parsers.base import ParseContext, Parser, ParseReport, Source
+
+_REGISTRY: dict[str, Parser] = {}
+
+# Modules that register parsers when imported. Add new formats here.
+PARSER_MODULES: tuple[str, ...] = ()
+
+SNIFF_THRESHOLD = 0.5
+"""A parser must be at least this sure to be chosen automatically."""
+
+
+def register(parser_cls: type[Parser]) -> type[Parser]:
+    """Class decorator: add a parser to the registry under its ``name``."""
+    name = parser_cls.name
+    if name in _REGISTRY:
+        raise RuntimeError(f"parser name {name!r} registered twice")
+    _REGISTRY[name] = parser_cls()
+    return parser_cls
+
+
+def _load() -> None:
+    for module in PARSER_MODULES:
+        importlib.import_module(f"cyberstalk.parsers.{module}")
+
+
+def all_parsers() -> dict[str, Parser]:
+    """Every registered parser by name, sorted by name."""
+    _load()
+    return dict(sorted(_REGISTRY.items()))
+
+
+def get_parser(name: str) -> Parser:
+    parsers = all_parsers()
+    if name not in parsers:
+        raise UsageError(
+            f"unknown format {name!r}", advice=f"choose one of: {', '.join(parsers)} or auto"
+        )
+    return parsers[name]
+
+
+@dataclass(frozen=True)
+class Detection:
+    """The result of sniffing one file with every parser."""
+
+    parser: Parser | None
+    """The chosen parser, or None when none was sure enough."""
+    scores: tuple[tuple[str, float], ...]
+    """Every parser's score, best first (the closest candidates for an error message)."""
+
+
+def detect(source: Source) -> Detection:
+    """Sniff ``source`` with every parser; pick the most confident above the threshold."""
+    scores: list[tuple[str, float]] = []
+    for name, parser in all_parsers().items():
+        try:
+            score = float(parser.sniff(source))
+        except (OSError, ValueError, UnicodeError):
+            score = 0.0
+        scores.append((name, score))
+    scores.sort(key=lambda item: (-item[1], item[0]))
+    best = scores[0] if scores else None
+    chosen = _REGISTRY[best[0]] if best and best[1] >= SNIFF_THRESHOLD else None
+    return Detection(chosen, tuple(scores))
+
+
+def choose(source: Source, fmt: str = "auto") -> Parser:
+    """The parser for ``--format`` (or detection); UnrecognisedFormatError names candidates."""
+    if fmt != "auto":
+        return get_parser(fmt)
+    detection = detect(source)
+    if detection.parser is None:
+        closest = ", ".join(f"{n} ({s:.2f})" for n, s in detection.scores[:3] if s > 0)
+        raise UnrecognisedFormatError(
+            "not a recognised export format"
+            + (f"; closest candidates: {closest}" if closest else ""),
+            path=source.name,
+            advice="name the format with --format (see `cyberstalk parse --list`)",
+        )
+    return detection.parser
+
+
+def parse_source(
+    source: Source, ctx: ParseContext, fmt: str = "auto"
+) -> tuple[Parser, ParseReport, Iterator[Record]]:
+    """Choose a parser and start parsing. The iterator counts into the returned report."""
+    parser = choose(source, fmt)
+    report = ParseReport(parser=parser.name)
+
+    def run() -> Iterator[Record]:
+        for record in parser.parse(source, ctx, report):
+            yield report.count(record)
+
+    return parser, report, run()
