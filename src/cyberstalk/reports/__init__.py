@@ -1,0 +1,1 @@
+"""Report renderers (timeline, exhibit list, advice sheets) and their shared helpers."""
