@@ -344,7 +344,8 @@ def open_case(path: Path) -> Case:
     if not path.is_dir():
         raise CaseError(
             f"no case folder at {path}",
-            advice="create one with `cyberstalk case init DIR --ref ... --officer ... --initials ...`",
+            advice="create one with `cyberstalk case init DIR --ref REF --officer NAME "
+            "--initials XX`",
         )
     try:
         data = tomllib.loads(toml_path.read_text("utf-8"))

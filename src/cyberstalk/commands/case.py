@@ -104,7 +104,7 @@ def person_add_cmd(
         "--id",
         help=(
             "TYPE:VALUE[@PLATFORM], repeatable. Types: "
-            f"{', '.join(IDENTIFIER_TYPES)}. E.g. --id phone:07700900123 "
+            "phone, email, username, display_name, account_id. E.g. --id phone:07700900123 "
             "--id username:alex_x@instagram"
         ),
     ),

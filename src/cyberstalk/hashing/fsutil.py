@@ -35,5 +35,5 @@ def atomic_write(path: Path, data: bytes, *, mode: int = 0o644) -> None:
             tmp.unlink()
         raise
     os.close(fd)
-    os.replace(tmp, path)
+    tmp.replace(path)
     fsync_dir(path.parent)

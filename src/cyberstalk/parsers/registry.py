@@ -13,7 +13,7 @@ from cyberstalk.parsers.base import ParseContext, Parser, ParseReport, Source
 _REGISTRY: dict[str, Parser] = {}
 
 # Modules that register parsers when imported. Add new formats here.
-PARSER_MODULES: tuple[str, ...] = ()
+PARSER_MODULES: tuple[str, ...] = ("meta", "meta_e2ee", "discord", "snapchat", "twitter")
 
 SNIFF_THRESHOLD = 0.5
 """A parser must be at least this sure to be chosen automatically."""

@@ -1,0 +1,105 @@
+"""``cyberstalk ingest``: take a submission into a case."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from cyberstalk.case import open_case
+from cyberstalk.cli import err, handle_errors
+from cyberstalk.commands._output import byte_progress, print_json, print_table
+from cyberstalk.errors import ExitCode
+from cyberstalk.intake.ingest import IngestOptions, ingest
+
+
+@handle_errors
+def ingest_cmd(
+    directory: Path = typer.Argument(..., help="Case folder (made with `cyberstalk case init`)."),
+    paths: list[Path] = typer.Argument(
+        ..., help="Files, folders and zip archives of the submission."
+    ),
+    source: str = typer.Option(
+        ..., "--source", help="How the material arrived, e.g. 'USB stick from victim, bag SB123'."
+    ),
+    received_from: str | None = typer.Option(
+        None, "--received-from", help="Who handed the material over."
+    ),
+    operator: str | None = typer.Option(
+        None, "--operator", help="Who is doing the ingest (default: the officer in case.toml)."
+    ),
+    legacy: bool | None = typer.Option(
+        None,
+        "--legacy-digests/--no-legacy-digests",
+        help="Also compute SHA-1 and MD5 (default from case.toml [settings] legacy_digests).",
+    ),
+    key: Path | None = typer.Option(
+        None,
+        "--key",
+        help="Ed25519 private key (PEM) to sign the manifest. Default: "
+        "~/.config/cyberstalk/keys/XX.ed25519.pem, created on first use with mode 0600.",
+    ),
+    process: bool = typer.Option(
+        True,
+        "--process/--no-process",
+        help="After storing, parse recognised exports and read images into derived/.",
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Copy and hash each file into evidence/, record it in the custody log, re-seal the
+    signed manifest. Archive members become sub-exhibits (XX/1/3). Links, FIFOs and devices
+    are refused; content already in the case is recorded as a duplicate, not stored twice.
+
+    Exit 0 when every item was taken, 3 when any was refused (the rest are still recorded).
+    """
+    case = open_case(directory)
+    settings = case.config.settings
+    options = IngestOptions(
+        source=source,
+        operator=operator or case.config.officer,
+        received_from=received_from,
+        legacy_digests=bool(settings.get("legacy_digests", True)) if legacy is None else legacy,
+        key_path=key,
+    )
+    with byte_progress("ingest") as bar:
+        task = bar.add_task("ingest", total=None)
+
+        def progress(kind: str, info: dict[str, Any]) -> None:
+            if kind == "start":
+                bar.update(task, total=info["total_bytes"])
+            elif kind == "bytes":
+                bar.advance(task, info["n"])
+            elif kind == "recovered":
+                err(f"recovery: {info['message']}")
+            elif kind == "item" and info["result"].status == "refused":
+                err(f"refused: {info['result'].message}")
+
+        summary = ingest(case, paths, options, progress)
+    processed: dict[str, Any] = {}
+    if process and summary.stored:
+        from cyberstalk.workflow import process_case
+
+        processed = process_case(case.reload(), progress=lambda m: err(m))
+    if as_json:
+        print_json({**summary.as_dict(), "processed": processed})
+    else:
+        rows = [
+            (r.status, r.ref or "", r.path, r.size, r.mime or "", r.message or "")
+            for r in summary.results
+        ]
+        print_table(
+            f"ingest into {case.config.reference}",
+            ("status", "exhibit", "item", "bytes", "type", "note"),
+            rows,
+        )
+        counts = summary.as_dict()["counts"]
+        typer.echo(", ".join(f"{v} {k}" for k, v in counts.items()) or "nothing to ingest")
+        for line in processed.get("messages", []):
+            typer.echo(line)
+    if summary.refused:
+        raise typer.Exit(int(ExitCode.INPUT))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("ingest")(ingest_cmd)

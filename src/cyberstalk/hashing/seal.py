@@ -1,0 +1,55 @@
+"""Sealing: rewrite manifest.json, manifest-sha256.txt and manifest.sig from the log."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from cyberstalk.hashing import signing
+from cyberstalk.hashing.custody import CustodyLog, events, read_lines
+from cyberstalk.hashing.fsutil import atomic_write
+from cyberstalk.hashing.manifest import (
+    build_manifest,
+    covered_lines,
+    manifest_bytes,
+    sha256sum_text,
+)
+
+
+def register_key(root: Path, log: CustodyLog, key: Ed25519PrivateKey) -> str:
+    """Store the public key in ``keys/`` and register it in the log (once). Returns key id."""
+    kid = signing.key_id(key)
+    pem = signing.public_pem(key)
+    rel = f"keys/{kid}.pub.pem"
+    registered = any(
+        e.get("event") == "key_registered" and e.get("details", {}).get("key_id") == kid
+        for e in events(read_lines(log.path))
+    )
+    target = root / rel
+    if not target.exists() or target.read_bytes() != pem:
+        target.parent.mkdir(exist_ok=True)
+        atomic_write(target, pem)
+    if not registered:
+        log.append(
+            "key_registered",
+            {"key_id": kid, "public_key": rel, "public_key_pem": pem.decode("ascii")},
+        )
+    return kid
+
+
+def seal(root: Path, log: CustodyLog, key: Ed25519PrivateKey) -> bytes:
+    """Rebuild and sign the manifest from the log as it is now. Returns manifest bytes.
+
+    Order matters for crash safety: the manifest first, then its checksum file, then the
+    signature. A crash in between leaves a signature that does not match, which verify
+    names, and the next write command re-seals.
+    """
+    kid = register_key(root, log, key)
+    lines = covered_lines(read_lines(log.path))
+    manifest = build_manifest(lines, {"key_id": kid, "public_key": f"keys/{kid}.pub.pem"})
+    data = manifest_bytes(manifest)
+    atomic_write(root / "manifest.json", data)
+    atomic_write(root / "manifest-sha256.txt", sha256sum_text(manifest["exhibits"]))
+    atomic_write(root / "manifest.sig", signing.sign(key, data))
+    return data

@@ -1,0 +1,1 @@
+"""Taking a submission into a case: walking it, reading archives safely, typing files."""

@@ -1,0 +1,648 @@
+"""Ingest: take files, folders and zip archives into a case as exhibits.
+
+Every original is opened once, without following links, and must be a regular file. It is
+copied into ``evidence/`` while its digests are computed in the same read pass; the copy is
+fsynced, renamed into place, made read-only, and only then recorded in the custody log.
+After each item the manifest is re-sealed (rebuilt from the log, written atomically,
+signed).
+
+Crash safety: the log is the source of truth. A kill at any moment leaves either
+(a) a partial copy under ``evidence/.incoming/``, or (b) a stored file with no log event,
+or (c) a log event the manifest does not yet show. ``verify`` names each of these; the
+next write command recovers (a) and (b) by removing the unrecorded copies, logging what it
+removed, and (c) by re-sealing. Re-running the same ingest then completes it: an item whose
+content, path and source are already recorded is skipped, so no exhibit is made twice.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import errno
+import os
+import re
+import stat
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cyberstalk.case import Case, tool_string
+from cyberstalk.errors import ArchiveError, CaseError, IngestError
+from cyberstalk.hashing import signing
+from cyberstalk.hashing.custody import CustodyLog, events, read_lines
+from cyberstalk.hashing.digest import FileIdentity, copy_and_hash, open_regular
+from cyberstalk.hashing.fsutil import fsync_dir
+from cyberstalk.hashing.manifest import covered_lines, load_manifest
+from cyberstalk.hashing.seal import seal
+from cyberstalk.intake.archive import ArchiveLimits, Member, list_members, open_zip, stream_member
+from cyberstalk.intake.filetype import extension_disagrees, mime_from_extension, mime_of
+from cyberstalk.models import Digests
+
+INCOMING = ".incoming"
+"""Folder under evidence/ for copies not yet recorded (removed by recovery)."""
+SNIFF = 64 * 1024
+ZIP_TYPES = ("application/zip", "application/x-zip-compressed")
+_EXT_RE = re.compile(r"\.[a-z0-9]{1,8}")
+
+Progress = Callable[[str, dict[str, Any]], None]
+"""progress(kind, info): kinds are ``start`` (total_bytes, items), ``bytes`` (n),
+``item`` (result) and ``recovered`` (message)."""
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    """What an ingest records about who, where from and how."""
+
+    source: str
+    """How the submission arrived (e.g. "USB stick from victim, sealed bag SB123")."""
+    operator: str
+    """Who is doing the ingest (recorded on every event)."""
+    received_from: str | None = None
+    """Who handed the material over."""
+    legacy_digests: bool = True
+    """Also compute SHA-1 and MD5."""
+    key_path: Path | None = None
+    """Operator's Ed25519 signing key (default: outside the case, created on first use)."""
+    archive_limits: ArchiveLimits = field(default_factory=ArchiveLimits)
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """What happened to one item of the submission."""
+
+    path: str
+    """The item as the user named it (display form)."""
+    status: str
+    """stored, duplicate, already (recorded before), refused."""
+    ref: str | None = None
+    """Exhibit reference (stored), or the existing exhibit (duplicate / already)."""
+    size: int = 0
+    mime: str | None = None
+    message: str | None = None
+    """Why it was refused, or a note."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "status": self.status,
+            "ref": self.ref,
+            "size": self.size,
+            "mime": self.mime,
+            "message": self.message,
+        }
+
+
+@dataclass
+class IngestSummary:
+    """Everything an ingest did, item by item."""
+
+    results: list[ItemResult] = field(default_factory=list)
+    recovered: list[str] = field(default_factory=list)
+
+    @property
+    def stored(self) -> list[ItemResult]:
+        return [r for r in self.results if r.status == "stored"]
+
+    @property
+    def refused(self) -> list[ItemResult]:
+        return [r for r in self.results if r.status == "refused"]
+
+    def as_dict(self) -> dict[str, Any]:
+        counts: dict[str, int] = {}
+        for r in self.results:
+            counts[r.status] = counts.get(r.status, 0) + 1
+        return {
+            "counts": dict(sorted(counts.items())),
+            "bytes_stored": sum(r.size for r in self.stored),
+            "items": [r.as_dict() for r in self.results],
+            "recovered": self.recovered,
+        }
+
+
+# ----------------------------------------------------------------------------- names
+
+
+def name_fields(raw: bytes, key: str) -> dict[str, str]:
+    """The exact name: as text when it is valid UTF-8, else text with replacement
+    characters plus the exact bytes in base64 under ``<key>_b64``."""
+    try:
+        return {key: raw.decode("utf-8")}
+    except UnicodeDecodeError:
+        return {
+            key: raw.decode("utf-8", "replace"),
+            f"{key}_b64": base64.b64encode(raw).decode("ascii"),
+        }
+
+
+def stored_name(ref: str, original: str) -> str:
+    """``RE/1/3`` + ``IMG_0001.JPG`` -> ``RE-1-3.jpg``: safe on every file system."""
+    ext = os.path.splitext(original)[1].lower()  # noqa: PTH122 - works on any string
+    return ref.replace("/", "-") + (ext if _EXT_RE.fullmatch(ext) else "")
+
+
+def _iso(ns: int) -> str:
+    return datetime.fromtimestamp(ns / 1e9, UTC).isoformat(timespec="microseconds")
+
+
+# ----------------------------------------------------------------------------- walking
+
+
+@dataclass(frozen=True)
+class _Item:
+    path: Path
+    """Where to open it."""
+    rel: bytes
+    """Relative path within the submission, as bytes (exact)."""
+    error: str | None = None
+    """Set when the walk already knows the item cannot be taken."""
+
+
+def walk(paths: list[Path]) -> Iterator[_Item]:
+    """Expand the user's paths: files as given, folders recursively in byte order. Links,
+    FIFOs, devices and sockets become refused items (never followed)."""
+    for top in paths:
+        try:
+            st = os.lstat(top)
+        except FileNotFoundError:
+            yield _Item(top, os.fsencode(top.name), "does not exist")
+            continue
+        except OSError as exc:
+            yield _Item(top, os.fsencode(top.name), f"cannot be examined: {exc.strerror}")
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            yield from _walk_dir(top, os.fsencode(top.name))
+        else:
+            yield _Item(top, os.fsencode(top.name), _kind_error(st.st_mode))
+
+
+def _kind_error(mode: int) -> str | None:
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISLNK(mode):
+        return "is a symbolic link (links are never followed; give the target itself)"
+    if stat.S_ISFIFO(mode):
+        return "is a FIFO (named pipe), not a regular file"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "is a device, not a regular file"
+    if stat.S_ISSOCK(mode):
+        return "is a socket, not a regular file"
+    return "is not a regular file"
+
+
+def _walk_dir(folder: Path, rel: bytes) -> Iterator[_Item]:
+    try:
+        with os.scandir(os.fsencode(folder)) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError as exc:
+        yield _Item(folder, rel, f"folder cannot be read: {exc.strerror}")
+        return
+    for entry in entries:
+        name = entry.name if isinstance(entry.name, bytes) else os.fsencode(entry.name)
+        child = Path(os.fsdecode(entry.path))
+        child_rel = rel + b"/" + name
+        try:
+            st = entry.stat(follow_symlinks=False)
+        except OSError as exc:
+            yield _Item(child, child_rel, f"cannot be examined: {exc.strerror}")
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            yield from _walk_dir(child, child_rel)
+        else:
+            yield _Item(child, child_rel, _kind_error(st.st_mode))
+
+
+# ----------------------------------------------------------------------------- state
+
+
+@dataclass
+class _CaseState:
+    """What the log already holds, for numbering and de-duplication."""
+
+    by_sha: dict[str, str] = field(default_factory=dict)
+    """sha256 -> first exhibit ref with that content."""
+    seen: set[tuple[str, str, str]] = field(default_factory=set)
+    """(sha256, original_path, source) of every receipt (stored or duplicate)."""
+    members: dict[tuple[str, str], str] = field(default_factory=dict)
+    """(parent ref, member name) -> exhibit ref (or the ref it duplicates)."""
+    top_numbers: set[int] = field(default_factory=set)
+    stored_files: set[str] = field(default_factory=set)
+    """stored_as of every recorded exhibit."""
+    stored_as: dict[str, str] = field(default_factory=dict)
+    """exhibit ref -> stored_as."""
+
+    @classmethod
+    def from_log(cls, log_path: Path) -> _CaseState:
+        state = cls()
+        for ev in events(read_lines(log_path)):
+            name, d = ev.get("event"), ev.get("details") or {}
+            if name not in ("exhibit_received", "duplicate_received"):
+                continue
+            sha = str(d.get("digests", {}).get("sha256") or d.get("sha256"))
+            ref = str(d.get("ref") if name == "exhibit_received" else d.get("of"))
+            state.seen.add((sha, str(d.get("original_path")), str(d.get("source"))))
+            if d.get("parent") and d.get("member_name") is not None:
+                state.members[(d["parent"], d["member_name"])] = ref
+            if name == "exhibit_received":
+                state.by_sha.setdefault(sha, ref)
+                state.stored_files.add(d["stored_as"])
+                state.stored_as[ref] = d["stored_as"]
+                if not d.get("parent"):
+                    state.top_numbers.add(int(ref.rsplit("/", 1)[1]))
+        return state
+
+
+# ----------------------------------------------------------------------------- recovery
+
+
+def recover(case: Case, log: CustodyLog, key: Any) -> list[str]:
+    """Finish what an interrupted command left: remove unrecorded copies (logging each),
+    and re-seal when the manifest is behind the log. Returns what was done."""
+    done: list[str] = []
+    incoming = case.evidence_dir / INCOMING
+    if incoming.is_dir():
+        leftovers: list[str] = sorted(p.name for p in incoming.iterdir())
+        for name in leftovers:
+            (incoming / name).unlink()
+        if leftovers:
+            fsync_dir(incoming)
+            done.append(f"removed {len(leftovers)} partial copies left by an interrupted ingest")
+            log.append("recovery", {"removed_partial_copies": leftovers})
+    state = _CaseState.from_log(case.custody_path)
+    orphans = []
+    for path in sorted(case.evidence_dir.iterdir()):
+        rel = f"evidence/{path.name}"
+        if path.name == INCOMING or rel in state.stored_files:
+            continue
+        if path.is_file() and not path.is_symlink():
+            from cyberstalk.hashing.digest import hash_path
+
+            digests, size = hash_path(path)
+            orphans.append({"stored_as": rel, "sha256": digests.sha256, "size": size})
+            path.chmod(0o600)
+            path.unlink()
+    if orphans:
+        fsync_dir(case.evidence_dir)
+        done.append(
+            f"removed {len(orphans)} unrecorded copies left by an interrupted ingest: "
+            + ", ".join(str(o["stored_as"]) for o in orphans)
+        )
+        log.append("recovery", {"removed_unrecorded_copies": orphans})
+    if _manifest_stale(case):
+        seal(case.root, log, key)
+        done.append("re-sealed the manifest, which was behind the custody log")
+    return done
+
+
+def _manifest_stale(case: Case) -> bool:
+    lines = read_lines(case.custody_path)
+    covered = covered_lines(lines)
+    if not case.manifest_path.exists():
+        return len(covered) > 1 or any(
+            ln.event and ln.event.get("event") == "exhibit_received" for ln in covered
+        )
+    try:
+        manifest = load_manifest(case.manifest_path)
+    except CaseError:
+        return True
+    log_info = manifest.get("custody_log") or {}
+    head = covered[-1].sha256 if covered else None
+    return bool(log_info.get("lines") != len(covered) or log_info.get("head_sha256") != head)
+
+
+# ----------------------------------------------------------------------------- ingest
+
+
+class _Ingest:
+    def __init__(
+        self, case: Case, options: IngestOptions, progress: Progress | None, key: Any
+    ) -> None:
+        self.case = case
+        self.options = options
+        self.progress = progress or (lambda kind, info: None)
+        self.key = key
+        self.log = case.log(options.operator)
+        self.state = _CaseState.from_log(case.custody_path)
+        self.prefix = case.config.exhibit_prefix
+        self.incoming = case.evidence_dir / INCOMING
+        self.summary = IngestSummary()
+        self._tmp_counter = 0
+
+    # -- helpers
+    def _tmp(self) -> Path:
+        self.incoming.mkdir(exist_ok=True)
+        self._tmp_counter += 1
+        return self.incoming / f"part-{os.getpid()}-{self._tmp_counter}"
+
+    def _common(self) -> dict[str, Any]:
+        return {
+            "received_at": datetime.now(UTC).isoformat(timespec="microseconds"),
+            "operator": self.options.operator,
+            "source": self.options.source,
+            "received_from": self.options.received_from,
+            "tool": tool_string(),
+        }
+
+    def _result(self, result: ItemResult) -> None:
+        self.summary.results.append(result)
+        self.progress("item", {"result": result})
+
+    def _refuse(self, display: str, reason: str, rel: str | None = None) -> None:
+        self.log.append("item_refused", {"original_path": rel or display, "reason": reason})
+        self._result(ItemResult(display, "refused", message=reason))
+
+    def _commit(self, tmp: Path, ref: str, original_name: str, details: dict[str, Any]) -> str:
+        """Move a verified copy into place, make it read-only, then record it."""
+        name = stored_name(ref, original_name)
+        target = self.case.evidence_dir / name
+        if target.exists():  # never overwrite evidence, whatever the numbering says
+            raise CaseError(
+                f"{target} already exists but is not in the custody log",
+                advice="run `cyberstalk verify` and examine the case before ingesting more",
+            )
+        os.chmod(tmp, 0o444)  # noqa: PTH101 - same call on the fd-less temp path
+        os.rename(tmp, target)  # noqa: PTH104
+        fsync_dir(self.case.evidence_dir)
+        details = {"ref": ref, "stored_as": f"evidence/{name}", **details}
+        self.log.append("exhibit_received", details)
+        self.state.by_sha.setdefault(details["digests"]["sha256"], ref)
+        self.state.stored_files.add(details["stored_as"])
+        self.state.stored_as[ref] = details["stored_as"]
+        return name
+
+    # -- one file
+    def ingest_item(self, item: _Item) -> None:
+        display = os.fsdecode(item.path)
+        rel_fields = name_fields(item.rel, "original_path")
+        rel = rel_fields["original_path"]
+        if item.error:
+            self._refuse(display, f"{display} {item.error}", rel)
+            return
+        try:
+            fd, before = open_regular(item.path)
+        except FileNotFoundError:
+            self._refuse(display, f"{display} does not exist", rel)
+            return
+        except PermissionError as exc:
+            self._refuse(display, f"{display} cannot be read: {exc.strerror}", rel)
+            return
+        except OSError as exc:
+            reason = "is a symbolic link" if exc.errno == errno.ELOOP else exc.strerror
+            self._refuse(display, f"{display} {reason}", rel)
+            return
+        except ValueError as exc:
+            self._refuse(display, f"{display} {exc}", rel)
+            return
+        tmp = self._tmp()
+        try:
+            copied = self._copy(fd, tmp, display)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+            raise
+        finally:
+            os.close(fd)
+        if isinstance(copied, str):  # a read error: refused, nothing recorded
+            tmp.unlink()
+            self._refuse(display, copied, rel)
+            return
+        digests, size, head, after = copied
+        if FileIdentity.of(before) != FileIdentity.of(after) or size != before.st_size:
+            tmp.unlink()
+            self._refuse(display, f"{display} changed while it was being read; not recorded", rel)
+            return
+        original_name = item.rel.rsplit(b"/", 1)[-1]
+        name_info = name_fields(original_name, "original_name")
+        mime = mime_of(head)
+        base = {
+            **name_info,
+            **rel_fields,
+            "parent": None,
+            "member_name": None,
+            "size": size,
+            "mtime": _iso(before.st_mtime_ns),
+            "mtime_ns": before.st_mtime_ns,
+            "digests": digests.as_dict(),
+            "mime": mime,
+            "mime_from_extension": mime_from_extension(name_info["original_name"]),
+            "extension_mismatch": extension_disagrees(name_info["original_name"], mime),
+            **self._common(),
+            "notes": [],
+        }
+        is_zip = mime in ZIP_TYPES
+        if (digests.sha256, rel, self.options.source) in self.state.seen:
+            tmp.unlink()
+            ref = self.state.by_sha.get(digests.sha256)
+            self._result(ItemResult(display, "already", ref, size, mime, "recorded before"))
+            if is_zip and ref and self._is_top_level(ref):
+                self._members(ref, display)
+            return
+        if digests.sha256 in self.state.by_sha:
+            tmp.unlink()
+            of = self.state.by_sha[digests.sha256]
+            dup = {k: base[k] for k in base if k not in ("digests", "mime_from_extension")}
+            self.log.append("duplicate_received", {"of": of, "sha256": digests.sha256, **dup})
+            self.state.seen.add((digests.sha256, rel, self.options.source))
+            self._result(ItemResult(display, "duplicate", of, size, mime, f"same content as {of}"))
+            return
+        number = max(self.state.top_numbers, default=0) + 1
+        ref = f"{self.prefix}/{number}"
+        self.state.top_numbers.add(number)
+        self.state.seen.add((digests.sha256, rel, self.options.source))
+        self._commit(tmp, ref, name_info["original_name"], base)
+        self._result(ItemResult(display, "stored", ref, size, mime))
+        if is_zip:
+            self._members(ref, display)
+        self.reseal()
+
+    def _copy(
+        self, fd: int, tmp: Path, display: str
+    ) -> tuple[Digests, int, bytes, os.stat_result] | str:
+        """Copy and hash from the open original into ``tmp``; fsync. A read error returns
+        the reason as a string; a write error (full disk, read-only) raises."""
+        try:
+            out = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        except OSError as exc:
+            raise CaseError(
+                f"cannot write to {self.incoming}: {exc.strerror}",
+                advice="check the case folder is writable and the disk has space",
+            ) from exc
+        try:
+            digests, size, head = copy_and_hash(
+                fd,
+                out,
+                legacy=self.options.legacy_digests,
+                on_chunk=lambda n: self.progress("bytes", {"n": n}),
+                sniff_size=SNIFF,
+            )
+            os.fsync(out)
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise IngestError(
+                    f"disk full while copying {display}: nothing of it was recorded",
+                    path=display,
+                    advice="free space on the case's disk, then re-run the same ingest",
+                ) from exc
+            if exc.errno == errno.EROFS:
+                raise CaseError(f"the case folder is on a read-only file system: {exc}") from exc
+            return f"{display} could not be read: {exc.strerror}"
+        finally:
+            os.close(out)
+        return digests, size, head, os.fstat(fd)
+
+    def _is_top_level(self, ref: str) -> bool:
+        return ref.count("/") == 1
+
+    def reseal(self) -> None:
+        seal(self.case.root, self.log, self.key)
+
+    # -- archive members
+    def _members(self, parent: str, display: str) -> None:
+        stored = self.case.root / self.state.stored_as[parent]
+        limits = self.options.archive_limits
+        staged: list[tuple[Member, Path, Digests, int, bytes]] = []
+        try:
+            with open_zip(str(stored), display) as zf:
+                members = list_members(zf, display, limits)
+                todo = [m for m in members if (parent, m.name) not in self.state.members]
+                total = 0
+                for member in todo:
+                    tmp = self._tmp()
+                    staged_entry = self._stage_member(zf, member, tmp, display, limits, total)
+                    staged.append(staged_entry)
+                    total += staged_entry[3]
+        except ArchiveError as exc:
+            for _, tmp, *_ in staged:
+                with contextlib.suppress(FileNotFoundError):
+                    tmp.unlink()
+            self.log.append(
+                "archive_refused",
+                {"ref": parent, "member": exc.member, "reason": exc.message},
+            )
+            self._result(
+                ItemResult(f"{display} (members)", "refused", parent, message=str(exc.message))
+            )
+            return
+        for member, tmp, digests, size, head in staged:
+            self._commit_member(parent, display, member, tmp, digests, size, head)
+        if staged:
+            self.reseal()
+
+    def _stage_member(
+        self,
+        zf: zipfile.ZipFile,
+        member: Member,
+        tmp: Path,
+        display: str,
+        limits: ArchiveLimits,
+        total: int,
+    ) -> tuple[Member, Path, Digests, int, bytes]:
+        from cyberstalk.hashing.digest import MultiHasher
+
+        hasher = MultiHasher(legacy=self.options.legacy_digests, threaded=False)
+        head = bytearray()
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        try:
+
+            def sink(chunk: bytes) -> None:
+                hasher.update(chunk)
+                if len(head) < SNIFF:
+                    head.extend(chunk[: SNIFF - len(head)])
+                view = memoryview(chunk)
+                while view:
+                    view = view[os.write(fd, view) :]
+
+            try:
+                size = stream_member(
+                    zf, member, sink, archive=display, limits=limits, total_so_far=total
+                )
+            except OSError as exc:
+                if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                    raise IngestError(
+                        f"disk full while extracting {member.name!r} from {display}",
+                        path=display,
+                        advice="free space on the case's disk, then re-run the same ingest",
+                    ) from exc
+                raise
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        return member, tmp, hasher.digests(), size, bytes(head)
+
+    def _commit_member(
+        self,
+        parent: str,
+        display: str,
+        member: Member,
+        tmp: Path,
+        digests: Digests,
+        size: int,
+        head: bytes,
+    ) -> None:
+        leaf = member.name.rsplit("/", 1)[-1]
+        mime = mime_of(head)
+        shown = f"{display}:{member.name}"
+        base = {
+            "original_name": leaf,
+            "original_path": member.name,
+            "parent": parent,
+            "member_name": member.name,
+            "size": size,
+            "mtime": None,
+            "zip_datetime": member.zip_datetime,
+            "digests": digests.as_dict(),
+            "mime": mime,
+            "mime_from_extension": mime_from_extension(leaf),
+            "extension_mismatch": extension_disagrees(leaf, mime),
+            **self._common(),
+            "notes": ["zip timestamps are local time with no zone"],
+        }
+        if digests.sha256 in self.state.by_sha:
+            tmp.unlink()
+            of = self.state.by_sha[digests.sha256]
+            dup = {k: base[k] for k in base if k not in ("digests", "mime_from_extension")}
+            self.log.append("duplicate_received", {"of": of, "sha256": digests.sha256, **dup})
+            self.state.members[(parent, member.name)] = of
+            self._result(ItemResult(shown, "duplicate", of, size, mime, f"same content as {of}"))
+            return
+        ref = f"{parent}/{member.index}"
+        self._commit(tmp, ref, leaf, base)
+        self.state.members[(parent, member.name)] = ref
+        self._result(ItemResult(shown, "stored", ref, size, mime))
+
+
+def ingest(
+    case: Case,
+    paths: list[Path],
+    options: IngestOptions,
+    progress: Progress | None = None,
+) -> IngestSummary:
+    """Take ``paths`` into ``case``. Refused items are reported, not fatal; a full disk or an
+    unwritable case stops the ingest with what was recorded so far intact."""
+    key = signing.load_or_create_key(
+        options.key_path or signing.default_key_path(case.config.exhibit_prefix)
+    )
+    with case.lock("ingest"):
+        job = _Ingest(case, options, progress, key)
+        job.summary.recovered = recover(case, job.log, key)
+        for message in job.summary.recovered:
+            job.progress("recovered", {"message": message})
+        job.state = _CaseState.from_log(case.custody_path)
+        items = list(walk(paths))
+        total = 0
+        for item in items:
+            if item.error is None:
+                with contextlib.suppress(OSError):
+                    total += os.lstat(item.path).st_size
+        job.progress("start", {"total_bytes": total, "items": len(items)})
+        try:
+            for item in items:
+                job.ingest_item(item)
+        finally:
+            with contextlib.suppress(FileNotFoundError, OSError):
+                job.incoming.rmdir()
+        job.reseal()
+        job.log.append("ingest_completed", job.summary.as_dict()["counts"])
+    return job.summary
