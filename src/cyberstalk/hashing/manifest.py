@@ -64,12 +64,14 @@ def manifest_bytes(manifest: Mapping[str, Any]) -> bytes:
 
 
 def covered_lines(lines: list[LogLine]) -> list[LogLine]:
-    """The prefix of the log a manifest written now covers: up to its last manifest event."""
-    last = 0
-    for line in lines:
-        if line.event is not None and line.event.get("event") in MANIFEST_EVENTS:
-            last = line.number
-    return lines[:last]
+    """The lines a manifest sealed now covers: all of them.
+
+    Sealing the whole log (not only up to the last exhibit event) means that removing any
+    line up to the seal, the last one included, is detected. Lines appended after the last
+    seal (a verify run, a report) are chained but can only be anchored by a later seal or
+    an RFC 3161 timestamp.
+    """
+    return lines
 
 
 def load_manifest(path: Path) -> dict[str, Any]:

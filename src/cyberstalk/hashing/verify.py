@@ -140,11 +140,14 @@ def check_case(
         # 3. the checksum file
         try:
             if (root / "manifest-sha256.txt").read_bytes() != sha256sum_text(exhibits):
-                problems.append("manifest-sha256.txt does not match manifest.json")
+                problems.append(
+                    "manifest-sha256.txt does not match manifest.json (altered, or a seal was "
+                    "interrupted)"
+                )
         except FileNotFoundError:
             problems.append("manifest-sha256.txt is missing")
-        except KeyError as exc:
-            problems.append(f"manifest.json exhibit entry lacks {exc}")
+        except (KeyError, TypeError, AttributeError) as exc:
+            problems.append(f"manifest.json exhibit entries are malformed ({exc!r})")
         # 4. the signature
         problems.extend(_check_signature(root, manifest, raw_manifest, evs))
 
@@ -234,7 +237,10 @@ def _check_signature(
         problems.append(f"public key {key_file.relative_to(root)} is missing")
     why = signing.check_signature(pem_logged, raw, signature)
     if why:
-        problems.append(f"manifest.sig: {why} (key {kid})")
+        problems.append(
+            f"manifest.sig: {why} (key {kid}): the manifest was altered, or a seal was "
+            "interrupted (re-running the ingest re-seals)"
+        )
     return problems
 
 
@@ -271,7 +277,7 @@ def _check_evidence(
             return [*found, f"{ref}: {rel} cannot be read: {exc.strerror}"], 0
         if on_bytes:
             on_bytes(size)
-        want = ex.get("digests") or {}
+        want = ex.get("digests") if isinstance(ex.get("digests"), dict) else {}
         if digests.sha256 != want.get("sha256"):
             found.append(
                 f"{ref}: {rel} SHA-256 is {digests.sha256}, manifest says {want.get('sha256')} "
@@ -304,5 +310,8 @@ def _extra_files(root: Path, recorded: set[str]) -> list[str]:
             if rel.startswith("evidence/.incoming/"):
                 out.append(f"{rel} is a partial copy left by an interrupted ingest")
             elif rel not in recorded:
-                out.append(f"{rel} is in evidence/ but no exhibit records it")
+                out.append(
+                    f"{rel} is in evidence/ but no exhibit records it (stored by an interrupted "
+                    "ingest before it could be recorded, or put there by hand)"
+                )
     return out

@@ -35,7 +35,7 @@ from cyberstalk.hashing import signing
 from cyberstalk.hashing.custody import CustodyLog, events, read_lines
 from cyberstalk.hashing.digest import FileIdentity, copy_and_hash, open_regular
 from cyberstalk.hashing.fsutil import fsync_dir
-from cyberstalk.hashing.manifest import covered_lines, load_manifest
+from cyberstalk.hashing.manifest import MANIFEST_EVENTS, load_manifest
 from cyberstalk.hashing.seal import seal
 from cyberstalk.intake.archive import ArchiveLimits, Member, list_members, open_zip, stream_member
 from cyberstalk.intake.filetype import extension_disagrees, mime_from_extension, mime_of
@@ -261,6 +261,9 @@ def recover(case: Case, log: CustodyLog, key: Any) -> list[str]:
     """Finish what an interrupted command left: remove unrecorded copies (logging each),
     and re-seal when the manifest is behind the log. Returns what was done."""
     done: list[str] = []
+    for stale in sorted(case.root.glob(".*.tmp-*")):  # atomic_write temp files
+        stale.unlink()
+        done.append(f"removed {stale.name}, a temporary file of an interrupted write")
     incoming = case.evidence_dir / INCOMING
     if incoming.is_dir():
         leftovers: list[str] = sorted(p.name for p in incoming.iterdir())
@@ -297,19 +300,20 @@ def recover(case: Case, log: CustodyLog, key: Any) -> list[str]:
 
 
 def _manifest_stale(case: Case) -> bool:
+    """True when the manifest does not show every exhibit event of the log (or does not
+    match the log at all): an interrupted command, to be completed by re-sealing."""
     lines = read_lines(case.custody_path)
-    covered = covered_lines(lines)
-    if not case.manifest_path.exists():
-        return len(covered) > 1 or any(
-            ln.event and ln.event.get("event") == "exhibit_received" for ln in covered
-        )
     try:
         manifest = load_manifest(case.manifest_path)
     except CaseError:
-        return True
+        return any(ln.event and ln.event.get("event") in MANIFEST_EVENTS[1:] for ln in lines)
     log_info = manifest.get("custody_log") or {}
-    head = covered[-1].sha256 if covered else None
-    return bool(log_info.get("lines") != len(covered) or log_info.get("head_sha256") != head)
+    covered = int(log_info.get("lines") or 0)
+    if covered > len(lines) or (
+        covered and lines[covered - 1].sha256 != log_info.get("head_sha256")
+    ):
+        return True
+    return any(ln.event and ln.event.get("event") in MANIFEST_EVENTS for ln in lines[covered:])
 
 
 # ----------------------------------------------------------------------------- ingest
@@ -374,7 +378,8 @@ class _Ingest:
 
     # -- one file
     def ingest_item(self, item: _Item) -> None:
-        display = os.fsdecode(item.path)
+        # printable whatever the bytes: invalid UTF-8 shows as \xNN, never a crash
+        display = os.fsencode(item.path).decode("utf-8", "backslashreplace")
         rel_fields = name_fields(item.rel, "original_path")
         rel = rel_fields["original_path"]
         if item.error:
@@ -503,6 +508,7 @@ class _Ingest:
         stored = self.case.root / self.state.stored_as[parent]
         limits = self.options.archive_limits
         staged: list[tuple[Member, Path, Digests, int, bytes]] = []
+        temps: list[Path] = []
         try:
             with open_zip(str(stored), display) as zf:
                 members = list_members(zf, display, limits)
@@ -510,13 +516,16 @@ class _Ingest:
                 total = 0
                 for member in todo:
                     tmp = self._tmp()
+                    temps.append(tmp)
                     staged_entry = self._stage_member(zf, member, tmp, display, limits, total)
                     staged.append(staged_entry)
                     total += staged_entry[3]
-        except ArchiveError as exc:
-            for _, tmp, *_ in staged:
+        except BaseException as exc:
+            for tmp in temps:
                 with contextlib.suppress(FileNotFoundError):
                     tmp.unlink()
+            if not isinstance(exc, ArchiveError):
+                raise
             self.log.append(
                 "archive_refused",
                 {"ref": parent, "member": exc.member, "reason": exc.message},
@@ -643,6 +652,6 @@ def ingest(
         finally:
             with contextlib.suppress(FileNotFoundError, OSError):
                 job.incoming.rmdir()
-        job.reseal()
         job.log.append("ingest_completed", job.summary.as_dict()["counts"])
+        job.reseal()
     return job.summary

@@ -1,0 +1,5 @@
+"""``python -m cyberstalk``."""
+
+from cyberstalk.cli import main
+
+main()

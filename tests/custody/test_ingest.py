@@ -1,0 +1,358 @@
+"""Ingest: exhibits, exact names, digests, duplicates, archives and bad input."""
+
+from __future__ import annotations
+
+import base64
+import errno
+import hashlib
+import io
+import os
+import stat
+import zipfile
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from cyberstalk.intake import ingest as ingest_mod
+
+from .helpers import cli, log_events, make_zip, manifest, tree_digest, write
+
+
+def png_bytes() -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (4, 4), "red").save(buf, "PNG")
+    return buf.getvalue()
+
+
+def exhibits_by_ref(root: Path) -> dict[str, dict]:
+    return {e["ref"]: e for e in manifest(root)["exhibits"]}
+
+
+def test_files_folders_and_zip_become_exhibits_and_sub_exhibits(case, tmp_path: Path) -> None:
+    sub = tmp_path / "submission"
+    write(sub / "notes.txt", b"diary entry\n")
+    make_zip(
+        sub / "WhatsApp Chat - Dylan.zip", {"_chat.txt": b"chat\r\n", "media/p.png": png_bytes()}
+    )
+    single = write(tmp_path / "loose.bin", b"\x00\x01")
+    before = tree_digest(tmp_path / "submission")
+    result = cli(
+        "ingest",
+        case.root,
+        sub,
+        single,
+        "--source",
+        "USB stick, bag SB123",
+        "--received-from",
+        "Carys Hughes",
+        "--no-process",
+    )
+    assert result.exit_code == 0, result.output
+    ex = exhibits_by_ref(case.root)
+    assert sorted(ex) == ["RE/1", "RE/1/1", "RE/1/2", "RE/2", "RE/3"]
+    zip_ex = ex["RE/1"]
+    assert zip_ex["original_name"] == "WhatsApp Chat - Dylan.zip"
+    assert zip_ex["original_path"] == "submission/WhatsApp Chat - Dylan.zip"
+    assert zip_ex["mime"] == "application/zip" and zip_ex["stored_as"] == "evidence/RE-1.zip"
+    assert ex["RE/1/2"]["member_name"] == "media/p.png" and ex["RE/1/2"]["parent"] == "RE/1"
+    assert ex["RE/1/2"]["mime"] == "image/png"
+    assert ex["RE/3"]["original_path"] == "loose.bin"
+    for e in ex.values():
+        data = (case.root / e["stored_as"]).read_bytes()
+        assert e["digests"] == {
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "sha1": hashlib.sha1(data).hexdigest(),
+            "md5": hashlib.md5(data).hexdigest(),
+        }
+        assert e["size"] == len(data)
+        assert e["source"] == "USB stick, bag SB123" and e["received_from"] == "Carys Hughes"
+        assert e["operator"] == "DC Test Officer" and e["tool"].startswith("cyberstalk ")
+        assert e["received_at"].endswith("+00:00")
+        mode = (case.root / e["stored_as"]).stat().st_mode
+        assert stat.S_IMODE(mode) == 0o444
+    assert ex["RE/2"]["mtime"].endswith("+00:00")
+    assert tree_digest(tmp_path / "submission") == before  # originals untouched
+    assert cli("verify", case.root).exit_code == 0
+
+
+def test_legacy_digests_can_be_switched_off(case, tmp_path: Path) -> None:
+    write(tmp_path / "s" / "a.txt", b"a")
+    assert (
+        cli(
+            "ingest",
+            case.root,
+            tmp_path / "s",
+            "--source",
+            "t",
+            "--no-legacy-digests",
+            "--no-process",
+        ).exit_code
+        == 0
+    )
+    assert list(exhibits_by_ref(case.root)["RE/1"]["digests"]) == ["sha256"]
+
+
+def test_exact_names_are_recorded(case, tmp_path: Path) -> None:
+    sub = tmp_path / "s"
+    names = {
+        "100% proof.txt": b"1",
+        "line\nbreak.txt": b"2",
+        "carriage\rreturn.txt": b"3",
+        "caf\u00e9.txt": b"4",  # NFC
+        "cafe\u0301.txt": b"5",  # NFD: a different file with a different name
+        ("x" * 240) + ".txt": b"6",
+    }
+    for name, data in names.items():
+        write(sub / name, data)
+    raw = b"latin1-\xe9.txt"  # not valid UTF-8
+    with open(os.fsencode(sub) + b"/" + raw, "wb") as fh:
+        fh.write(b"7")
+    result = cli("ingest", case.root, sub, "--source", "t", "--no-process")
+    assert result.exit_code == 0, result.output
+    recorded = {e["original_name"]: e for e in manifest(case.root)["exhibits"]}
+    for name in names:
+        assert name in recorded, name
+        assert recorded[name]["original_path"] == f"s/{name}"
+    odd = [e for e in recorded.values() if "original_name_b64" in e]
+    assert len(odd) == 1 and base64.b64decode(odd[0]["original_name_b64"]) == raw
+    # stored names are safe whatever the original
+    assert all(
+        "/" not in e["stored_as"][9:] and "\n" not in e["stored_as"] for e in recorded.values()
+    )
+    assert cli("verify", case.root).exit_code == 0
+
+
+def test_extension_disagreeing_with_content_is_flagged(case, tmp_path: Path) -> None:
+    write(tmp_path / "s" / "photo.jpg", png_bytes())
+    write(tmp_path / "s" / "real.png", png_bytes() + b"x")
+    assert cli("ingest", case.root, tmp_path / "s", "--source", "t", "--no-process").exit_code == 0
+    by_name = {e["original_name"]: e for e in manifest(case.root)["exhibits"]}
+    assert by_name["photo.jpg"]["mime"] == "image/png"
+    assert by_name["photo.jpg"]["extension_mismatch"] is True
+    assert by_name["real.png"]["extension_mismatch"] is False
+
+
+def test_identical_content_is_a_duplicate_and_rerun_adds_nothing(case, tmp_path: Path) -> None:
+    write(tmp_path / "s" / "a.txt", b"same")
+    write(tmp_path / "s" / "copy of a.txt", b"same")
+    make_zip(tmp_path / "s" / "z.zip", {"inner.txt": b"same", "other.txt": b"other"})
+    first = cli("ingest", case.root, tmp_path / "s", "--source", "t", "--json", "--no-process")
+    assert first.exit_code == 0, first.output
+    m = manifest(case.root)
+    # byte order: a.txt (RE/1), copy of a.txt (duplicate), z.zip (RE/2) with inner.txt
+    # (duplicate of RE/1) and other.txt (RE/2/2: members keep their position as number)
+    assert sorted(e["ref"] for e in m["exhibits"]) == ["RE/1", "RE/2", "RE/2/2"]
+    assert sorted((d["original_path"], d["of"]) for d in m["duplicates"]) == [
+        ("inner.txt", "RE/1"),
+        ("s/copy of a.txt", "RE/1"),
+    ]
+    stored_files = sorted(p.name for p in (case.root / "evidence").iterdir())
+    second = cli("ingest", case.root, tmp_path / "s", "--source", "t", "--json", "--no-process")
+    assert second.exit_code == 0
+    assert '"already": 3' in second.stdout  # a.txt, its copy, z.zip (members complete)
+    assert [e["event"] for e in log_events(case.root)][-1] == "ingest_completed"
+    assert manifest(case.root)["exhibits"] == m["exhibits"]
+    assert manifest(case.root)["duplicates"] == m["duplicates"]
+    assert sorted(p.name for p in (case.root / "evidence").iterdir()) == stored_files
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [("symlink", "is a symbolic link"), ("fifo", "is a FIFO"), ("missing", "does not exist")],
+)
+def test_links_fifos_and_missing_paths_are_refused(case, tmp_path: Path, kind, expected) -> None:
+    good = write(tmp_path / "good.txt", b"good")
+    target = tmp_path / "bad"
+    if kind == "symlink":
+        target.symlink_to(good)
+    elif kind == "fifo":
+        os.mkfifo(target)
+    result = cli("ingest", case.root, good, target, "--source", "t", "--no-process")
+    assert result.exit_code == 3
+    assert expected in result.stderr
+    assert [e["ref"] for e in manifest(case.root)["exhibits"]] == ["RE/1"]
+    refused = [e for e in log_events(case.root) if e["event"] == "item_refused"]
+    assert len(refused) == 1 and expected in refused[0]["details"]["reason"]
+    assert good.read_bytes() == b"good"
+    assert cli("verify", case.root).exit_code == 0
+
+
+def test_symlink_inside_a_folder_is_not_followed(case, tmp_path: Path) -> None:
+    secret = write(tmp_path / "outside" / "secret.txt", b"not evidence")
+    write(tmp_path / "s" / "a.txt", b"a")
+    (tmp_path / "s" / "link.txt").symlink_to(secret)
+    result = cli("ingest", case.root, tmp_path / "s", "--source", "t", "--no-process")
+    assert result.exit_code == 3
+    assert all(e["original_name"] != "link.txt" for e in manifest(case.root)["exhibits"])
+
+
+def test_unreadable_file_is_refused_and_rest_continues(case, tmp_path: Path, monkeypatch) -> None:
+    write(tmp_path / "s" / "a.txt", b"a")
+    locked = write(tmp_path / "s" / "b.txt", b"b")
+    write(tmp_path / "s" / "c.txt", b"c")
+    real = ingest_mod.open_regular
+
+    def fake_open(path, **kwargs):  # root ignores mode bits, so simulate EACCES
+        if Path(path) == locked:
+            raise PermissionError(errno.EACCES, "Permission denied")
+        return real(path, **kwargs)
+
+    monkeypatch.setattr(ingest_mod, "open_regular", fake_open)
+    result = cli("ingest", case.root, tmp_path / "s", "--source", "t", "--no-process")
+    assert result.exit_code == 3
+    assert "b.txt cannot be read: Permission denied" in result.stderr
+    assert sorted(e["original_name"] for e in manifest(case.root)["exhibits"]) == ["a.txt", "c.txt"]
+    assert cli("verify", case.root).exit_code == 0
+
+
+def test_full_disk_stops_cleanly_and_rerun_completes(case, tmp_path: Path, monkeypatch) -> None:
+    for i in range(3):
+        write(tmp_path / "s" / f"{i}.bin", bytes([i]) * 5000)
+    real = ingest_mod.copy_and_hash
+    calls = {"n": 0}
+
+    def filling_disk(src, dst, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            os.write(dst, b"partial")
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(src, dst, **kwargs)
+
+    monkeypatch.setattr(ingest_mod, "copy_and_hash", filling_disk)
+    result = cli("ingest", case.root, tmp_path / "s", "--source", "t", "--no-process")
+    assert result.exit_code == 3
+    assert "disk full while copying" in result.stderr and "1.bin" in result.stderr
+    assert [e["original_name"] for e in manifest(case.root)["exhibits"]] == ["0.bin"]
+    assert not (case.root / "evidence" / ".incoming").exists()
+    assert cli("verify", case.root).exit_code == 0
+    monkeypatch.setattr(ingest_mod, "copy_and_hash", real)
+    assert cli("ingest", case.root, tmp_path / "s", "--source", "t", "--no-process").exit_code == 0
+    assert sorted(e["original_name"] for e in manifest(case.root)["exhibits"]) == [
+        "0.bin",
+        "1.bin",
+        "2.bin",
+    ]
+    assert cli("verify", case.root).exit_code == 0
+
+
+def _zip_with(tmp_path: Path, build) -> Path:
+    path = tmp_path / "sub" / "bad.zip"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        build(zf)
+    return path
+
+
+def _symlink_member(zf: zipfile.ZipFile) -> None:
+    info = zipfile.ZipInfo("link")
+    info.create_system = 3
+    info.external_attr = (stat.S_IFLNK | 0o777) << 16
+    zf.writestr(info, "/etc/passwd")
+
+
+def _encrypted_member(zf: zipfile.ZipFile) -> None:
+    # zipfile cannot write encrypted members; the test sets the flag bit afterwards
+    zf.writestr("secret.txt", b"xxxx")
+
+
+def _set_encrypted_flag(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    name = b"secret.txt"
+    for sig, flag_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        pos = 0
+        while (pos := data.find(sig, pos)) != -1:
+            name_at = pos + (30 if sig == b"PK\x03\x04" else 46)
+            if data[name_at : name_at + len(name)] == name:
+                data[pos + flag_at] |= 0x1
+            pos += 4
+    path.write_bytes(bytes(data))
+
+
+def _duplicate_names(zf: zipfile.ZipFile) -> None:
+    import warnings
+
+    zf.writestr("a.txt", b"1")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        zf.writestr("a.txt", b"2")
+
+
+ZIP_CASES = [
+    ("traversal", lambda zf: zf.writestr("../../evil.txt", b"x"), "path traversal"),
+    ("absolute", lambda zf: zf.writestr("/etc/evil", b"x"), "absolute path"),
+    ("drive", lambda zf: zf.writestr("C:/evil", b"x"), "drive letter"),
+    ("symlink", _symlink_member, "symbolic link"),
+    ("encrypted", _encrypted_member, "is encrypted"),
+    ("duplicate", _duplicate_names, "duplicate member name"),
+    (
+        "collision",
+        lambda zf: (zf.writestr("Photo.jpg", b"1"), zf.writestr("photo.JPG", b"2")),
+        "names collide",
+    ),
+]
+
+
+@pytest.mark.parametrize(("label", "build", "expected"), ZIP_CASES, ids=[c[0] for c in ZIP_CASES])
+def test_hostile_archive_members_are_refused(case, tmp_path: Path, label, build, expected) -> None:
+    path = _zip_with(tmp_path, lambda zf: (zf.writestr("ok.txt", b"fine"), build(zf)))
+    if label == "encrypted":
+        _set_encrypted_flag(path)
+    result = cli("ingest", case.root, path, "--source", "t", "--no-process")
+    assert result.exit_code == 3, result.output
+    assert expected in result.stderr
+    ex = manifest(case.root)["exhibits"]
+    # the archive itself is kept whole; no member became an exhibit (never a partial ingest)
+    assert [e["ref"] for e in ex] == ["RE/1"]
+    refused = [e for e in log_events(case.root) if e["event"] == "archive_refused"]
+    assert refused and expected in refused[0]["details"]["reason"]
+    assert not list((tmp_path / "sub").glob("*evil*")) and not Path("/etc/evil").exists()
+    assert cli("verify", case.root).exit_code == 0
+
+
+def test_crc_failure_is_refused(case, tmp_path: Path) -> None:
+    path = tmp_path / "crc.zip"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as zf:
+        zf.writestr("a.txt", b"A" * 100)
+    data = bytearray(path.read_bytes())
+    offset = data.index(b"A" * 100)
+    data[offset + 50] = ord("B")
+    path.write_bytes(bytes(data))
+    result = cli("ingest", case.root, path, "--source", "t", "--no-process")
+    assert result.exit_code == 3
+    assert "'a.txt' refused: corrupt data" in result.stderr
+    assert "CRC" in result.stderr
+
+
+def test_truncated_zip_is_kept_whole_with_a_clear_error(case, tmp_path: Path) -> None:
+    path = make_zip(tmp_path / "t.zip", {"a.txt": b"hello" * 1000})
+    path.write_bytes(path.read_bytes()[:-30])
+    result = cli("ingest", case.root, path, "--source", "t", "--no-process")
+    assert result.exit_code == 3
+    assert "not a readable zip archive" in result.stderr
+    assert [e["ref"] for e in manifest(case.root)["exhibits"]] == ["RE/1"]
+    assert cli("verify", case.root).exit_code == 0
+
+
+def test_decompression_bomb_is_refused_on_bytes_actually_produced(case, tmp_path: Path) -> None:
+    path = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        zf.writestr("zeros.bin", b"\0" * (60 << 20))
+    assert path.stat().st_size < 200_000
+    result = cli("ingest", case.root, path, "--source", "t", "--no-process")
+    assert result.exit_code == 3
+    assert "'zeros.bin' refused: compression ratio above 200:1" in result.stderr
+    assert not (case.root / "evidence" / ".incoming").exists()
+    assert [p.name for p in (case.root / "evidence").iterdir()] == ["RE-1.zip"]
+
+
+def test_lying_declared_size_is_caught(case, tmp_path: Path) -> None:
+    path = make_zip(tmp_path / "lie.zip", {"a.txt": b"x" * 5000})
+    data = bytearray(path.read_bytes())
+    # patch the central directory's uncompressed size (offset 24 in the CD header) to 10
+    cd = data.rindex(b"PK\x01\x02")
+    data[cd + 24 : cd + 28] = (10).to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    result = cli("ingest", case.root, path, "--source", "t", "--no-process")
+    assert result.exit_code == 3
+    assert "'a.txt' refused" in result.stderr
