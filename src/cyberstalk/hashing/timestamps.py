@@ -36,6 +36,7 @@ from urllib.parse import urlsplit
 
 import httpx
 from asn1crypto import cms as a_cms
+from asn1crypto import core as a_core
 from asn1crypto import tsp as a_tsp
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -257,10 +258,20 @@ def _der_normalise(tsr: bytes) -> bytes:
     return bytes(resp.dump(force=True))
 
 
+class _TimeStampResp(a_core.Sequence):  # type: ignore[misc]
+    """TimeStampResp with the token OPTIONAL, as RFC 3161 2.4.2 has it (asn1crypto's
+    definition requires it, so it cannot read a rejection)."""
+
+    _fields = [  # noqa: RUF012 - asn1crypto's declaration style
+        ("status", a_tsp.PKIStatusInfo),
+        ("time_stamp_token", a_cms.ContentInfo, {"optional": True}),
+    ]
+
+
 def _status_problem(tsr: bytes, what: str) -> str | None:
     """A sentence when the reply is not a granted TimeStampResp, else None."""
     try:
-        resp = a_tsp.TimeStampResp.load(tsr)
+        resp = _TimeStampResp.load(tsr)
         status_info = resp["status"]
         status = status_info["status"].native
         texts = status_info["status_string"].native or []

@@ -277,7 +277,8 @@ def _check_evidence(
             return [*found, f"{ref}: {rel} cannot be read: {exc.strerror}"], 0
         if on_bytes:
             on_bytes(size)
-        want = ex.get("digests") if isinstance(ex.get("digests"), dict) else {}
+        raw_want = ex.get("digests")
+        want: dict[str, Any] = raw_want if isinstance(raw_want, dict) else {}
         if digests.sha256 != want.get("sha256"):
             found.append(
                 f"{ref}: {rel} SHA-256 is {digests.sha256}, manifest says {want.get('sha256')} "
