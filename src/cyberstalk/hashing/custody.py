@@ -111,6 +111,19 @@ class CustodyLog:
         # (file size, line count, last line hash, torn) after our last read or write:
         # re-reading the whole log for every append would make big ingests quadratic.
         self._cache: tuple[int, int, str, bool] | None = None
+        self._lines: list[LogLine] | None = None
+        self._lines_size = -1
+
+    def lines(self) -> list[LogLine]:
+        """Every line, read once and then kept up to date by our own appends."""
+        try:
+            size = self.path.stat().st_size
+        except FileNotFoundError:
+            size = 0
+        if self._lines is None or size != self._lines_size:
+            self._lines = read_lines(self.path)
+            self._lines_size = size
+        return self._lines
 
     def _state(self) -> tuple[int, str, bool]:
         try:
@@ -176,7 +189,11 @@ class CustodyLog:
             ) from exc
         finally:
             os.close(fd)
-        self._cache = (size, count + 1, line_hash(line.lstrip(b"\n")), False)
+        raw = line.lstrip(b"\n").rstrip(b"\n")
+        self._cache = (size, count + 1, line_hash(raw), False)
+        if self._lines is not None and self._lines_size + len(line) == size and not torn:
+            self._lines.append(LogLine(count + 1, raw, record, True))
+            self._lines_size = size
         return record
 
 

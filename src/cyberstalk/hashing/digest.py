@@ -21,6 +21,8 @@ from cyberstalk.models import Digests
 
 CHUNK = 1 << 20
 """Read size: 1 MiB keeps hashlib at full speed and memory flat."""
+THREAD_THRESHOLD = 4 << 20
+"""Files at least this big are hashed in worker threads; below it threads cost more."""
 
 
 class _HashThread:
@@ -125,12 +127,14 @@ def copy_and_hash(
     legacy: bool = True,
     on_chunk: Callable[[int], None] | None = None,
     sniff_size: int = 0,
+    threaded: bool = True,
 ) -> tuple[Digests, int, bytes]:
     """Read ``src_fd`` to its end once, writing to ``dst_fd`` (if given) and hashing.
 
     Returns (digests, bytes read, the first ``sniff_size`` bytes for file typing).
+    ``threaded`` hashes in worker threads (worth it for files of several MiB).
     """
-    hasher = MultiHasher(legacy=legacy, threaded=True)
+    hasher = MultiHasher(legacy=legacy, threaded=threaded)
     total = 0
     head = b""
     try:
@@ -152,9 +156,11 @@ def copy_and_hash(
 
 def hash_path(path: Path, *, legacy: bool = False) -> tuple[Digests, int]:
     """Digest a regular file (no symlinks followed)."""
-    fd, _ = open_regular(path)
+    fd, st = open_regular(path)
     try:
-        digests, size, _ = copy_and_hash(fd, None, legacy=legacy)
+        digests, size, _ = copy_and_hash(
+            fd, None, legacy=legacy, threaded=st.st_size >= THREAD_THRESHOLD
+        )
     finally:
         os.close(fd)
     return digests, size

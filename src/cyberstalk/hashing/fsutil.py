@@ -21,6 +21,21 @@ def atomic_write(path: Path, data: bytes, *, mode: int = 0o644) -> None:
 
     The temp file lives beside the target (same filesystem, so ``os.replace`` is atomic).
     """
+    atomic_write_many([(path, data, mode)])
+
+
+def atomic_write_many(files: list[tuple[Path, bytes, int]]) -> None:
+    """Atomically replace several files in one folder: write and fsync every temp file,
+    rename each into place, then fsync the folder once. Each file is old or new after a
+    crash (never half); files are replaced in the order given."""
+    temps = [(_write_temp(path, data, mode), path) for path, data, mode in files]
+    for tmp, path in temps:
+        tmp.replace(path)
+    for folder in sorted({path.parent for _, path in temps}):
+        fsync_dir(folder)
+
+
+def _write_temp(path: Path, data: bytes, mode: int) -> Path:
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, mode)
     try:
@@ -35,5 +50,4 @@ def atomic_write(path: Path, data: bytes, *, mode: int = 0o644) -> None:
             tmp.unlink()
         raise
     os.close(fd)
-    tmp.replace(path)
-    fsync_dir(path.parent)
+    return tmp

@@ -7,8 +7,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from cyberstalk.hashing import signing
-from cyberstalk.hashing.custody import CustodyLog, events, read_lines
-from cyberstalk.hashing.fsutil import atomic_write
+from cyberstalk.hashing.custody import CustodyLog, events
+from cyberstalk.hashing.fsutil import atomic_write, atomic_write_many
 from cyberstalk.hashing.manifest import (
     build_manifest,
     covered_lines,
@@ -24,7 +24,7 @@ def register_key(root: Path, log: CustodyLog, key: Ed25519PrivateKey) -> str:
     rel = f"keys/{kid}.pub.pem"
     registered = any(
         e.get("event") == "key_registered" and e.get("details", {}).get("key_id") == kid
-        for e in events(read_lines(log.path))
+        for e in events(log.lines())
     )
     target = root / rel
     if not target.exists() or target.read_bytes() != pem:
@@ -46,10 +46,14 @@ def seal(root: Path, log: CustodyLog, key: Ed25519PrivateKey) -> bytes:
     names, and the next write command re-seals.
     """
     kid = register_key(root, log, key)
-    lines = covered_lines(read_lines(log.path))
+    lines = covered_lines(log.lines())
     manifest = build_manifest(lines, {"key_id": kid, "public_key": f"keys/{kid}.pub.pem"})
     data = manifest_bytes(manifest)
-    atomic_write(root / "manifest.json", data)
-    atomic_write(root / "manifest-sha256.txt", sha256sum_text(manifest["exhibits"]))
-    atomic_write(root / "manifest.sig", signing.sign(key, data))
+    atomic_write_many(
+        [
+            (root / "manifest.json", data, 0o644),
+            (root / "manifest-sha256.txt", sha256sum_text(manifest["exhibits"]), 0o644),
+            (root / "manifest.sig", signing.sign(key, data), 0o644),
+        ]
+    )
     return data

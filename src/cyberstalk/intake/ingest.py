@@ -33,7 +33,12 @@ from cyberstalk.case import Case, tool_string
 from cyberstalk.errors import ArchiveError, CaseError, IngestError
 from cyberstalk.hashing import signing
 from cyberstalk.hashing.custody import CustodyLog, events, read_lines
-from cyberstalk.hashing.digest import FileIdentity, copy_and_hash, open_regular
+from cyberstalk.hashing.digest import (
+    THREAD_THRESHOLD,
+    FileIdentity,
+    copy_and_hash,
+    open_regular,
+)
 from cyberstalk.hashing.fsutil import fsync_dir
 from cyberstalk.hashing.manifest import MANIFEST_EVENTS, load_manifest
 from cyberstalk.hashing.seal import seal
@@ -402,7 +407,7 @@ class _Ingest:
             return
         tmp = self._tmp()
         try:
-            copied = self._copy(fd, tmp, display)
+            copied = self._copy(fd, tmp, display, before.st_size)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
@@ -463,7 +468,7 @@ class _Ingest:
         self.reseal()
 
     def _copy(
-        self, fd: int, tmp: Path, display: str
+        self, fd: int, tmp: Path, display: str, size_hint: int
     ) -> tuple[Digests, int, bytes, os.stat_result] | str:
         """Copy and hash from the open original into ``tmp``; fsync. A read error returns
         the reason as a string; a write error (full disk, read-only) raises."""
@@ -481,6 +486,7 @@ class _Ingest:
                 legacy=self.options.legacy_digests,
                 on_chunk=lambda n: self.progress("bytes", {"n": n}),
                 sniff_size=SNIFF,
+                threaded=size_hint >= THREAD_THRESHOLD,
             )
             os.fsync(out)
         except OSError as exc:

@@ -1,0 +1,99 @@
+"""Benchmark: ingest and verify of ~1 GiB in a few hundred files, against a plain copy
+(`cp -r`, then `sync` so both sides pay for durable writes) and `sha256sum` of the same
+files, all measured in the same run.
+
+Targets (issue 2): ingest <= 1.5x the plain copy; verify >= 1 GB/s.
+
+    .venv/bin/python benchmarks/bench_custody.py [--quick] [--mib 1024] [--files 256]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def timed(cmd: list[str], **kwargs: object) -> float:
+    started = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, **kwargs)  # type: ignore[call-overload]
+    return time.perf_counter() - started
+
+
+def make_submission(folder: Path, total_mib: int, files: int) -> int:
+    folder.mkdir(parents=True)
+    size = (total_mib << 20) // files
+    block = os.urandom(1 << 20)
+    total = 0
+    for i in range(files):
+        with (folder / f"item-{i:04d}.bin").open("wb") as fh:
+            remaining = size
+            # vary content so no two files are identical (no de-duplication shortcuts)
+            fh.write(i.to_bytes(8, "little"))
+            remaining -= 8
+            while remaining > 0:
+                chunk = block[: min(remaining, len(block))]
+                fh.write(chunk)
+                remaining -= len(chunk)
+        total += size
+    return total
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--mib", type=int, default=1024, help="total size (MiB)")
+    parser.add_argument("--files", type=int, default=256, help="number of files")
+    parser.add_argument("--quick", action="store_true", help="128 MiB in 64 files")
+    args = parser.parse_args()
+    if args.quick:
+        args.mib, args.files = 128, 64
+    cli = [sys.executable, "-m", "cyberstalk"]
+    work = Path(tempfile.mkdtemp(prefix="cyberstalk-bench-", dir=ROOT / "benchmarks"))
+    env = {**os.environ, "XDG_CONFIG_HOME": str(work / "xdg")}
+    try:
+        sub = work / "submission"
+        total = make_submission(sub, args.mib, args.files)
+        mb = total / 1e6
+        # warm the page cache once so every contender reads from memory
+        subprocess.run(["cat", *map(str, sorted(sub.iterdir()))], stdout=subprocess.DEVNULL,
+                       check=True)
+        results: dict[str, float] = {}
+        results["cp -r + sync"] = timed(["sh", "-c", f"cp -r '{sub}' '{work}/copy' && sync"])
+        results["sha256sum"] = timed(["sh", "-c", f"sha256sum '{sub}'/* > /dev/null"])
+        for label, extra in (("ingest (sha256 only)", ["--no-legacy-digests"]),
+                             ("ingest (sha256+sha1+md5)", ["--legacy-digests"])):
+            case = work / f"case-{len(results)}"
+            subprocess.run([*cli, "case", "init", str(case), "--ref", "BENCH", "--officer", "B",
+                            "--initials", "BM"], check=True, env=env, stdout=subprocess.DEVNULL)
+            results[label] = timed([*cli, "ingest", str(case), str(sub), "--source", "bench",
+                                    "--no-process", *extra], env=env)
+        results["verify"] = timed([*cli, "verify", str(case), "--no-record"], env=env)
+        startup = timed([*cli, "--version"], env=env)
+        base_copy = results["cp -r + sync"]
+        print(f"\n{total / 2**20:.0f} MiB in {args.files} files; python start-up {startup:.2f} s")
+        print(f"{'operation':28} {'seconds':>8} {'MB/s':>8} {'vs cp -r':>9}")
+        for label, secs in results.items():
+            print(f"{label:28} {secs:8.2f} {mb / secs:8.0f} {secs / base_copy:8.2f}x")
+        verify_rate = mb / results["verify"]
+        print(f"\nverify vs sha256sum: {results['sha256sum'] / results['verify']:.2f}x faster")
+        print(f"target ingest <= 1.5x cp -r: sha256-only {results['ingest (sha256 only)'] / base_copy:.2f}x, "
+              f"with legacy digests {results['ingest (sha256+sha1+md5)'] / base_copy:.2f}x")
+        print(f"target verify >= 1000 MB/s: {verify_rate:.0f} MB/s")
+    finally:
+        for dirpath, _dirs, files in os.walk(work):
+            for name in files:
+                p = Path(dirpath, name)
+                if not p.is_symlink():
+                    p.chmod(0o644)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
