@@ -442,3 +442,41 @@ def add_person(
         atomic_write(case.case_toml, new_text.encode("utf-8"))
         case.log(actor).append("person_added", table)
     return case.reload()
+
+
+def add_order(
+    case: Case,
+    *,
+    kind: str,
+    subject: str,
+    made: date | None,
+    served: datetime | None,
+    conditions: list[str],
+    actor: str | None = None,
+) -> Case:
+    """Append an ``[[orders]]`` table to case.toml (keeping comments) and log it."""
+    if not kind.strip() or not subject.strip():
+        raise UsageError("an order needs a kind and a subject")
+    if served is not None and (served.tzinfo is None or served.utcoffset() is None):
+        served = served.replace(tzinfo=case.config.zone)
+    table: dict[str, Any] = {"kind": kind, "subject": subject}
+    if made is not None:
+        table["made"] = made
+    if served is not None:
+        table["served"] = served
+    table["conditions"] = conditions
+    block = "\n" + tomli_w.dumps({"orders": [table]})
+    with case.lock("case order add"):
+        text = case.case_toml.read_text("utf-8")
+        new_text = text + block
+        parse_config(tomllib.loads(new_text))
+        from cyberstalk.hashing.fsutil import atomic_write
+
+        atomic_write(case.case_toml, new_text.encode("utf-8"))
+        logged = {
+            **table,
+            "made": made.isoformat() if made else None,
+            "served": served.isoformat() if served else None,
+        }
+        case.log(actor).append("order_added", logged)
+    return case.reload()

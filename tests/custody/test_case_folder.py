@@ -174,3 +174,43 @@ def test_read_only_case_is_refused_and_left_intact(case, tmp_path: Path) -> None
         assert "not recorded in the custody log" in verify.stderr
     finally:
         os.chmod(case.root, 0o755)
+
+
+def test_order_add_records_service_time_in_case_zone(case) -> None:
+    result = cli(
+        "case",
+        "order",
+        "add",
+        case.root,
+        "--kind",
+        "Stalking Protection Order",
+        "--subject",
+        "Dylan Price",
+        "--made",
+        "2026-02-13",
+        "--served",
+        "2026-06-14T11:00",
+        "--condition",
+        "No contact with Carys Hughes",
+    )
+    assert result.exit_code == 0, result.output
+    order = open_case(case.root).config.orders[0]
+    assert order.subject == "Dylan Price" and order.made.isoformat() == "2026-02-13"
+    assert order.served.isoformat() == "2026-06-14T11:00:00+01:00"  # BST in June
+    assert order.conditions == ("No contact with Carys Hughes",)
+    logged = log_events(case.root)[-1]
+    assert logged["event"] == "order_added"
+    assert logged["details"]["served"] == "2026-06-14T11:00:00+01:00"
+    bad = cli(
+        "case",
+        "order",
+        "add",
+        case.root,
+        "--kind",
+        "SPO",
+        "--subject",
+        "X",
+        "--served",
+        "14/02/2026",
+    )
+    assert bad.exit_code == 2 and "bad date" in bad.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date, datetime
 from pathlib import Path
 
 import typer
@@ -12,6 +13,7 @@ from cyberstalk.case import (
     IDENTIFIER_TYPES,
     ROLES,
     Identifier,
+    add_order,
     add_person,
     init_case,
     open_case,
@@ -21,7 +23,9 @@ from cyberstalk.errors import UsageError
 
 case_app = typer.Typer(help="Create and inspect case folders.", no_args_is_help=True)
 person_app = typer.Typer(help="People in the case and their identifiers.", no_args_is_help=True)
+order_app = typer.Typer(help="Court orders recorded for the case.", no_args_is_help=True)
 case_app.add_typer(person_app, name="person")
+case_app.add_typer(order_app, name="order")
 
 
 @case_app.command("init")
@@ -121,6 +125,40 @@ def person_add_cmd(
         idents.append(Identifier(kind, rest, platform or None))
     case = add_person(open_case(directory), name=name, role=role, identifiers=idents)
     typer.echo(f"added {name} [{role}] to {case.config.reference}")
+
+
+@order_app.command("add")
+@handle_errors
+def order_add_cmd(
+    directory: Path = typer.Argument(..., help="Case folder."),
+    kind: str = typer.Option(..., "--kind", help="E.g. 'Stalking Protection Order'."),
+    subject: str = typer.Option(..., "--subject", help="Name of the person the order binds."),
+    made: str | None = typer.Option(None, "--made", help="Date made, YYYY-MM-DD."),
+    served: str | None = typer.Option(
+        None,
+        "--served",
+        help="When served: YYYY-MM-DDTHH:MM[:SS][+HH:MM]; without an offset, the case "
+        "timezone. Contact by the subject after this is listed as a possible breach.",
+    ),
+    condition: list[str] = typer.Option(
+        [], "--condition", help="A prohibition or requirement, as written. Repeatable."
+    ),
+) -> None:
+    """Record an order (e.g. a Stalking Protection Order) in case.toml."""
+    try:
+        made_d = date.fromisoformat(made) if made else None
+        served_dt = datetime.fromisoformat(served) if served else None
+    except ValueError as exc:
+        raise UsageError(f"bad date: {exc}") from None
+    case = add_order(
+        open_case(directory),
+        kind=kind,
+        subject=subject,
+        made=made_d,
+        served=served_dt,
+        conditions=list(condition),
+    )
+    typer.echo(f"recorded {kind} binding {subject} in {case.config.reference}")
 
 
 def register(app: typer.Typer) -> None:
