@@ -1,0 +1,220 @@
+"""Benchmark: a 200,000-message WhatsApp export parsed by cyberstalk and by the peers.
+
+Peers (whatstk, chat-miner) are installed by this script into ``benchmarks/.peers-venv``
+with ``uv venv`` + ``uv pip install`` (once; re-used afterwards). Each contender runs in
+its own subprocess; wall time and peak RSS (``wait4`` rusage of that child) are measured
+in the same run and printed with ratios against whatstk.
+
+Contenders:
+- ``cyberstalk-cli``: ``cyberstalk parse FILE --format whatsapp > /dev/null`` (end to end:
+  detection scan, parse, JSON Lines out);
+- ``cyberstalk-lib``: the parser streaming records (what ``ingest`` does);
+- ``cyberstalk-list``: the parser with every record kept in a list (like a DataFrame);
+- ``whatstk``: ``df_from_whatsapp(..., max_size=None)`` (pandas);
+- ``chat-miner``: ``WhatsAppParser(...).parse_file()`` + ``get_df``.
+
+Usage: .venv/bin/python benchmarks/bench_whatsapp.py [--quick] [--messages N] [--repeat R]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+OUT = HERE / "out"
+PEERS = HERE / ".peers-venv"
+PEER_PY = PEERS / "bin" / "python"
+OUR_PY = Path(sys.executable)
+
+SENTENCES = (
+    "I saw you at the station today why are you ignoring me answer me we need to talk "
+    "you owe me an explanation paid â chysylltu â fi eto outside your flat later café "
+    "see you soon 😀 ok fine no stop please"
+)
+WORDS = tuple(SENTENCES.split())
+
+
+def make_export(path: Path, count: int, seed: int = 4) -> None:
+    """An Android en-GB export (minutes, 24 h) with multi-line messages, media and notices."""
+    rng = random.Random(seed)
+    when = datetime(2024, 1, 13, 8, 0)
+    names = ("Dylan", "Carys")
+    with path.open("w", encoding="utf-8", newline="\n") as fh:
+        fh.write(
+            when.strftime("%d/%m/%Y, %H:%M")
+            + " - Messages and calls are end-to-end encrypted. No one outside of this chat, "
+            "not even WhatsApp, can read or listen to them. Tap to learn more.\n"
+        )
+        for i in range(count - 1):
+            when += timedelta(seconds=rng.randint(5, 400))
+            stamp = when.strftime("%d/%m/%Y, %H:%M")
+            roll = rng.random()
+            sender = names[i % 2 if roll < 0.5 else (i // 3) % 2]
+            if roll < 0.02:
+                body = "<Media omitted>"
+            elif roll < 0.025:
+                body = "This message was deleted"
+            else:
+                body = " ".join(rng.choice(WORDS) for _ in range(rng.randint(2, 14)))
+                if roll > 0.93:
+                    body += "\n" + " ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 8)))
+            fh.write(f"{stamp} - {sender}: {body}\n")
+
+
+OURS_LIB = """
+import sys
+from pathlib import Path
+from cyberstalk.parsers.base import ParseContext, ParseReport, Source
+from cyberstalk.parsers.registry import get_parser
+keep = sys.argv[2] == "list"
+report = ParseReport()
+it = get_parser("whatsapp").parse(Source.loose(Path(sys.argv[1])), ParseContext(), report)
+if keep:
+    rows = list(it)
+    n = len(rows)
+else:
+    n = sum(1 for _ in it)
+print(n)
+"""
+
+WHATSTK = """
+import sys, warnings
+warnings.filterwarnings("ignore")
+from whatstk import df_from_whatsapp
+df = df_from_whatsapp(sys.argv[1], encoding="utf-8-sig", max_size=None)
+print(len(df))
+"""
+
+CHATMINER = """
+import sys, logging
+logging.disable(logging.CRITICAL)
+import os
+os.environ["TQDM_DISABLE"] = "1"
+from chatminer.chatparsers import WhatsAppParser
+p = WhatsAppParser(sys.argv[1])
+p.parse_file()
+df = p.parsed_messages.get_df(as_pandas=True)
+print(len(df))
+"""
+
+
+def ensure_peers() -> bool:
+    if PEER_PY.exists():
+        probe = subprocess.run(
+            [str(PEER_PY), "-c", "import whatstk, chatminer"], capture_output=True
+        )
+        if probe.returncode == 0:
+            return True
+    uv = shutil.which("uv")
+    if uv is None:
+        print("uv not found: cannot install the peers; only our figures are printed")
+        return False
+    print(f"installing whatstk and chat-miner into {PEERS} ...", file=sys.stderr)
+    subprocess.run([uv, "venv", "--quiet", "--python", "3.11", str(PEERS)], check=True)
+    subprocess.run(
+        [uv, "pip", "install", "--quiet", "--python", str(PEER_PY), "whatstk", "chat-miner"],
+        check=True,
+    )
+    return True
+
+
+def measure(cmd: list[str], stdout_file: Path | None = None) -> tuple[float, float, float, str]:
+    """(wall seconds, CPU seconds, peak RSS MiB, stdout) of one child process."""
+    env = {**os.environ, "TQDM_DISABLE": "1", "PYTHONHASHSEED": "0"}
+    with (stdout_file or Path(os.devnull)).open("wb") as sink:
+        out = sink if stdout_file else subprocess.PIPE
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE, env=env)
+        captured = proc.stdout.read() if proc.stdout is not None else b""
+        err = proc.stderr.read() if proc.stderr is not None else b""
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+    code = os.waitstatus_to_exitcode(status)
+    proc.returncode = code
+    if code != 0:
+        raise SystemExit(f"{cmd[0]} failed ({code}): {err.decode()[-2000:]}")
+    cpu = usage.ru_utime + usage.ru_stime
+    return wall, cpu, usage.ru_maxrss / 1024, captured.decode().strip()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="20,000 messages, one run each")
+    ap.add_argument("--messages", type=int, default=None)
+    ap.add_argument("--repeat", type=int, default=None, help="runs per contender (best of)")
+    args = ap.parse_args()
+    count = args.messages or (20_000 if args.quick else 200_000)
+    repeat = args.repeat or (1 if args.quick else 2)
+    OUT.mkdir(exist_ok=True)
+    export = OUT / f"WhatsApp Chat with Dylan {count}.txt"
+    if not export.exists():
+        make_export(export, count)
+    size_mb = export.stat().st_size / 1e6
+    print(f"export: {export.name}, {count:,} messages, {size_mb:.1f} MB; best of {repeat}")
+    print(f"load average at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+
+    cyberstalk = OUR_PY.parent / "cyberstalk"
+    contenders: list[tuple[str, list[str], Path | None]] = [
+        (
+            "cyberstalk-cli",
+            [str(cyberstalk), "parse", str(export), "--format", "whatsapp"],
+            OUT / "bench-whatsapp.jsonl",
+        ),
+        ("cyberstalk-lib", [str(OUR_PY), "-c", OURS_LIB, str(export), "stream"], None),
+        ("cyberstalk-list", [str(OUR_PY), "-c", OURS_LIB, str(export), "list"], None),
+    ]
+    if ensure_peers():
+        contenders += [
+            ("whatstk", [str(PEER_PY), "-c", WHATSTK, str(export)], None),
+            ("chat-miner", [str(PEER_PY), "-c", CHATMINER, str(export)], None),
+        ]
+    results: dict[str, tuple[float, float, float, str]] = {}
+    for _ in range(repeat):  # interleaved rounds: load changes hit every contender alike
+        for name, cmd, outfile in contenders:
+            wall, cpu, rss, printed = measure(cmd, outfile)
+            if outfile is not None:
+                with outfile.open("rb") as fh:
+                    printed = str(sum(1 for _ in fh))
+            old = results.get(name)
+            if old is None:
+                results[name] = (wall, cpu, rss, printed)
+            else:
+                results[name] = (min(wall, old[0]), min(cpu, old[1]), max(rss, old[2]), printed)
+
+    base = results.get("whatstk")
+    print(
+        f"{'parser':<16}{'rows':>8}{'wall s':>8}{'CPU s':>8}{'peak MiB':>10}"
+        f"{'CPU vs whatstk':>16}{'wall vs whatstk':>17}{'RSS vs whatstk':>16}"
+    )
+    for name, (wall, cpu, rss, rows) in results.items():
+        c_ratio = f"{base[1] / cpu:.2f}x faster" if base else "-"
+        w_ratio = f"{base[0] / wall:.2f}x faster" if base else "-"
+        m_ratio = f"{rss / base[2]:.2f}" if base else "-"
+        print(
+            f"{name:<16}{rows:>8}{wall:>8.2f}{cpu:>8.2f}{rss:>10.0f}"
+            f"{c_ratio:>16}{w_ratio:>17}{m_ratio:>16}"
+        )
+    if base:
+        for name in ("cyberstalk-lib", "cyberstalk-cli"):
+            ours = results[name]
+            speed = base[1] / ours[1]
+            mem = ours[2] / base[2]
+            print(
+                f"target ({name} vs whatstk, CPU time): >=2x faster "
+                f"{'met' if speed >= 2 else 'NOT met'} ({speed:.2f}x); <=1/3 peak memory "
+                f"{'met' if mem <= 1 / 3 else 'NOT met'} ({mem:.2f})"
+            )
+    print("rows differ by design: the peers drop or merge system lines; ours keeps every event")
+
+
+if __name__ == "__main__":
+    main()
