@@ -7,7 +7,6 @@ derived identifiers, so that any package may import it.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -105,6 +104,19 @@ class Flag(StrEnum):
     """Text was repaired from Latin-1-decoded UTF-8 exactly once."""
 
 
+_LOCATOR_FIELDS = (
+    "exhibit",
+    "path",
+    "line_start",
+    "line_end",
+    "byte_start",
+    "byte_end",
+    "json_path",
+    "xml_index",
+    "member",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Locator:
     """Where in the evidence a record came from: enough to find the exact bytes again."""
@@ -129,7 +141,7 @@ class Locator:
     """Archive member name, when the file is inside an archive."""
 
     def as_dict(self) -> dict[str, JSON]:
-        return {k: v for k in self.__slots__ if (v := getattr(self, k)) is not None}
+        return {k: v for k in _LOCATOR_FIELDS if (v := getattr(self, k)) is not None}
 
     def describe(self) -> str:
         """Short human form for reports: ``JS/1 line 12-14``."""
@@ -151,7 +163,7 @@ class Locator:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, JSON]) -> Locator:
-        return cls(**{k: data.get(k) for k in cls.__slots__})  # type: ignore[arg-type]
+        return cls(**{k: data.get(k) for k in _LOCATOR_FIELDS})  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,21 +259,37 @@ class Record:
 
     @property
     def id(self) -> str:
-        """Stable identifier: the same source location and content give the same id."""
-        basis = json.dumps(
-            [
-                self.locator.as_dict(),
-                self.parser,
-                self.kind.value,
-                self.time_raw,
-                self.text,
-                self.subtype,
-            ],
-            sort_keys=True,
-            ensure_ascii=False,
-            separators=(",", ":"),
+        """Stable identifier: the same source location and content give the same id.
+
+        SHA-256 over the locator, parser, kind, raw time, text and subtype, each field
+        length-prefixed so that no two different records can share an input.
+        """
+        loc = self.locator
+        parts = (
+            loc.exhibit,
+            loc.path,
+            loc.member,
+            loc.line_start,
+            loc.line_end,
+            loc.byte_start,
+            loc.byte_end,
+            loc.json_path,
+            loc.xml_index,
+            self.parser,
+            self.kind.value,
+            self.time_raw,
+            self.text,
+            self.subtype,
         )
-        return "r-" + hashlib.sha256(basis.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+        out = []
+        for part in parts:
+            if part is None:
+                out.append("-;")
+            else:
+                text = str(part)
+                out.append(f"{len(text)}:{text};")
+        digest = hashlib.sha256("".join(out).encode("utf-8", "surrogatepass")).hexdigest()
+        return "r-" + digest[:16]
 
     def as_dict(self) -> dict[str, JSON]:
         """JSON form with a fixed key order (deterministic output)."""
@@ -277,11 +305,11 @@ class Record:
             "recipients": list(self.recipients),
             "conversation": self.conversation,
             "text": self.text,
-            "attachments": [a.as_dict() for a in self.attachments],
-            "flags": sorted(self.flags),
+            "attachments": [a.as_dict() for a in self.attachments] if self.attachments else [],
+            "flags": sorted(self.flags) if self.flags else [],
             "locator": self.locator.as_dict(),
             "parser": {"name": self.parser, "version": self.parser_version},
-            "extra": dict(sorted(self.extra.items())),
+            "extra": dict(sorted(self.extra.items())) if self.extra else {},
         }
         return out
 
