@@ -27,6 +27,7 @@ import os
 import re
 import time
 import tomllib
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -40,6 +41,8 @@ from asn1crypto import core as a_core
 from asn1crypto import tsp as a_tsp
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.utils import CryptographyDeprecationWarning
+from cryptography.x509.oid import ExtendedKeyUsageOID
 from rfc3161_client import (
     HashAlgorithm,
     TimestampRequestBuilder,
@@ -250,12 +253,16 @@ def _der_normalise(tsr: bytes) -> bytes:
     that is signed; the token is stored exactly as received.
     """
     resp = a_tsp.TimeStampResp.load(tsr)
-    signed_data = resp["time_stamp_token"]["content"]
-    ders = sorted(c.dump() for c in signed_data["certificates"])
-    signed_data["certificates"] = a_cms.CertificateSet(
-        [a_cms.CertificateChoices.load(d) for d in ders]
-    )
-    return bytes(resp.dump(force=True))
+    cert_set = resp["time_stamp_token"]["content"]["certificates"]
+    original: bytes = cert_set.dump()  # the bytes as parsed (nothing modified)
+    members: list[bytes] = [c.dump() for c in cert_set]
+    header = original[: len(original) - sum(len(m) for m in members)]
+    # Same members, same total length: splice the sorted SET OF in place of the original
+    # (re-encoding the whole token with asn1crypto is ~100x slower).
+    at = tsr.find(original)
+    if at < 0:  # pragma: no cover - the set was parsed from these bytes
+        raise TimestampError("token certificates could not be located for re-ordering")
+    return tsr[:at] + header + b"".join(sorted(members)) + tsr[at + len(original) :]
 
 
 class _TimeStampResp(a_core.Sequence):  # type: ignore[misc]
@@ -276,7 +283,7 @@ def _status_problem(tsr: bytes, what: str) -> str | None:
         status = status_info["status"].native
         texts = status_info["status_string"].native or []
         fail = status_info["fail_info"].native
-        has_token = resp["time_stamp_token"].native is not None
+        has_token = not isinstance(resp["time_stamp_token"], a_core.Void)
     except (ValueError, TypeError, KeyError, OverflowError) as exc:
         return (
             f"{what} is not an RFC 3161 TimeStampResp ({len(tsr)} bytes starting "
@@ -294,18 +301,33 @@ def _status_problem(tsr: bytes, what: str) -> str | None:
     return None
 
 
+def _parse(tsr: bytes) -> TimeStampResponse:
+    """Decode and touch every part verification reads: rfc3161-client parses some parts
+    lazily, and a malformed part would otherwise surface later as a bare ValueError."""
+    resp = decode_timestamp_response(tsr)
+    info = resp.tst_info
+    _ = (info.nonce, info.policy, info.serial_number, info.gen_time)
+    _ = (info.message_imprint.message, info.message_imprint.hash_algorithm)
+    for der in resp.signed_data.certificates:
+        x509.load_der_x509_certificate(der)
+    for si in resp.signed_data.signer_infos:
+        _ = (si.issuer, si.serial_number)
+    resp.time_stamp_token()
+    return resp
+
+
 def _decode(tsr: bytes, what: str) -> TimeStampResponse:
     problem = _status_problem(tsr, what)
     if problem:
         raise TimestampError(problem, advice="check the TSA URL, or try another TSA")
     try:
-        return decode_timestamp_response(tsr)
+        return _parse(tsr)
     except ValueError as first:
         if "SetOrdering" not in str(first):
             raise TimestampError(f"{what}: token cannot be parsed: {first}") from first
     try:
-        return decode_timestamp_response(_der_normalise(tsr))
-    except (ValueError, TypeError, KeyError) as exc:
+        return _parse(_der_normalise(tsr))
+    except (ValueError, TypeError, KeyError, IndexError) as exc:
         raise TimestampError(f"{what}: token cannot be parsed: {exc}") from exc
 
 
@@ -352,6 +374,32 @@ def verify_token(
     """
     if not roots:
         raise TimestampError(f"{what}: no pinned root certificate to verify against")
+    try:
+        with warnings.catch_warnings():
+            # A damaged certificate (e.g. a serial flipped negative) draws a deprecation
+            # warning from cryptography; the token is refused below anyway.
+            warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+            return _verify(tsq, tsr, message, roots, what, changed_message)
+    except TimestampError:
+        raise
+    except Exception as exc:
+        # The token is untrusted input and the parsers under us are lazy (cryptography's
+        # Name and extensions, rfc3161-client's fields): a damaged part surfaces wherever
+        # it is first read, as ValueError, InvalidVersion, DuplicateExtension... Whatever
+        # the type, it means a malformed token, never a crash.
+        raise TimestampError(
+            f"{what}: token is malformed: {exc.__class__.__name__}: {exc}"
+        ) from exc
+
+
+def _verify(
+    tsq: bytes,
+    tsr: bytes,
+    message: bytes,
+    roots: Sequence[x509.Certificate],
+    what: str,
+    changed_message: str | None,
+) -> TokenInfo:
     resp = _decode(tsr, what)
     nonce, policy, req_digest, req_algo = _request_fields(tsq, what)
     info = resp.tst_info
@@ -426,7 +474,7 @@ def _eku_problem(cert: x509.Certificate) -> str | None:
         return "it has no extended key usage (EKU) extension"
     if not eku.critical:
         return "its EKU extension is not critical"
-    if x509.ExtendedKeyUsageOID.TIME_STAMPING not in eku.value:
+    if ExtendedKeyUsageOID.TIME_STAMPING not in eku.value:
         return "its EKU does not include timeStamping"
     return None
 
@@ -515,7 +563,7 @@ def request_token(
     *,
     timeout: float = DEFAULT_TIMEOUT,
     retries: int = DEFAULT_RETRIES,
-    backoff: float = 0.5,
+    backoff: float = 0.25,
     transport: httpx.BaseTransport | None = None,
 ) -> Obtained:
     """Ask one TSA for a token over ``message`` and verify it against the pinned roots."""
@@ -633,7 +681,7 @@ def timestamp_case(
     *,
     timeout: float = DEFAULT_TIMEOUT,
     retries: int = DEFAULT_RETRIES,
-    backoff: float = 0.5,
+    backoff: float = 0.25,
     progress: Callable[[str], None] | None = None,
 ) -> TimestampRun:
     """Timestamp ``case_root/manifest.json`` with every TSA. The caller holds the case lock.
