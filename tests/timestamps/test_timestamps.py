@@ -466,3 +466,11 @@ def test_any_flipped_byte_is_refused_or_changes_nothing(position, mask):
         _GOOD.imprint_sha256,
         _GOOD.nonce,
     )
+
+
+def test_cli_defaults_mirror_the_library() -> None:
+    from cyberstalk.commands import timestamp as command
+    from cyberstalk.hashing import timestamps as library
+
+    assert command.DEFAULT_TIMEOUT == library.DEFAULT_TIMEOUT
+    assert command.DEFAULT_RETRIES == library.DEFAULT_RETRIES

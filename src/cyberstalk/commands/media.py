@@ -11,8 +11,6 @@ import typer
 from cyberstalk.case import open_case
 from cyberstalk.cli import err, handle_errors
 from cyberstalk.errors import ExitCode, UsageError
-from cyberstalk.media import needs_processing, overview, process_case
-from cyberstalk.media.pipeline import OCR_MODES
 
 
 def _capture(row: dict[str, Any]) -> str:
@@ -80,6 +78,9 @@ def register(app: typer.Typer) -> None:
         """List the case's image exhibits: size, device, capture time, GPS (flagged),
         screenshot or not (with the reason) and duplicate group. Images not yet read are
         read first (metadata, perceptual hash, OCR of screenshots into the timeline)."""
+        # imported here: the pipeline loads numpy/Pillow, which other commands never need
+        from cyberstalk.media.pipeline import OCR_MODES, needs_processing, overview, process_case
+
         if ocr_mode not in OCR_MODES:
             raise UsageError(f"--ocr must be one of {', '.join(OCR_MODES)}, not {ocr_mode!r}")
         case = open_case(directory)

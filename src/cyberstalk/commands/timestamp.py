@@ -10,13 +10,11 @@ from cyberstalk.case import open_case
 from cyberstalk.cli import err, handle_errors
 from cyberstalk.commands._output import print_json
 from cyberstalk.errors import TimestampError
-from cyberstalk.hashing.timestamps import (
-    DEFAULT_RETRIES,
-    DEFAULT_TIMEOUT,
-    configured_tsas,
-    specs_from_cli,
-    timestamp_case,
-)
+
+# Mirrors cyberstalk.hashing.timestamps.DEFAULT_TIMEOUT / DEFAULT_RETRIES (a test checks):
+# importing that module here would load httpx and asn1crypto on every CLI start.
+DEFAULT_TIMEOUT = 15.0
+DEFAULT_RETRIES = 2
 
 
 @handle_errors
@@ -59,6 +57,8 @@ def timestamp_cmd(
 
     Exit 0 when every TSA gave a verified token, 3 when any did not (the others are kept).
     """
+    from cyberstalk.hashing.timestamps import configured_tsas, specs_from_cli, timestamp_case
+
     case = open_case(directory)
     specs = specs_from_cli(tsa, tsa_root) or configured_tsas(case.config.raw, case.root)
     with case.lock("timestamp"):

@@ -10,18 +10,34 @@ Entry points:
 - :func:`search` queries the FTS5 index over every record (``derived/search.sqlite``).
 """
 
-from cyberstalk.media.pipeline import (
-    MediaProblem,
-    MediaSummary,
-    link_case,
-    load_exhibits,
-    load_groups,
-    load_media,
-    needs_processing,
-    overview,
-    process_case,
-)
-from cyberstalk.media.search import Hit, search
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# Lazy attributes (PEP 562): importing cyberstalk.media (or cyberstalk.media.search) must
+# not pull in numpy/imagehash/Pillow, which every CLI start would otherwise pay for.
+_LAZY = {
+    "Hit": "search",
+    "search": "search",
+    "MediaProblem": "pipeline",
+    "MediaSummary": "pipeline",
+    "link_case": "pipeline",
+    "load_exhibits": "pipeline",
+    "load_groups": "pipeline",
+    "load_media": "pipeline",
+    "needs_processing": "pipeline",
+    "overview": "pipeline",
+    "process_case": "pipeline",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        module = importlib.import_module(f"cyberstalk.media.{_LAZY[name]}")
+        return getattr(module, name)
+    raise AttributeError(f"module 'cyberstalk.media' has no attribute {name!r}")
+
 
 __all__ = [
     "Hit",
