@@ -13,7 +13,18 @@ from cyberstalk.parsers.base import ParseContext, Parser, ParseReport, Source
 _REGISTRY: dict[str, Parser] = {}
 
 # Modules that register parsers when imported. Add new formats here.
-PARSER_MODULES: tuple[str, ...] = ("meta", "meta_e2ee", "discord", "snapchat", "twitter")
+PARSER_MODULES: tuple[str, ...] = (
+    "meta",
+    "meta_e2ee",
+    "discord",
+    "snapchat",
+    "twitter",
+    "sms_backup",
+    "whatsapp",
+    "csv_generic",
+    "telegram",
+    "email_msg",
+)
 
 SNIFF_THRESHOLD = 0.5
 """A parser must be at least this sure to be chosen automatically."""
