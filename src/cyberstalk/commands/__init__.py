@@ -10,7 +10,14 @@ import typer
 MODULES = (
     "case",
     "ingest",
+    "parse",
     "verify",
+    "timestamp",
+    "export",
+    "timeline",
+    "media",
+    "search",
+    "advice",
 )
 
 

@@ -1,0 +1,128 @@
+"""``cyberstalk timeline``: the course-of-conduct timeline of a case, as a report."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import typer
+
+from cyberstalk.case import open_case
+from cyberstalk.cli import err, handle_errors
+from cyberstalk.errors import UsageError
+
+
+def _date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(
+            f"{option} {value!r} is not a date", advice="write dates as YYYY-MM-DD, e.g. 2026-02-14"
+        ) from None
+
+
+@handle_errors
+def timeline_cmd(
+    directory: Path = typer.Argument(..., help="Case folder."),
+    fmt: str = typer.Option(
+        "html",
+        "--format",
+        "-f",
+        help=(
+            "Report format: html (one self-contained file), pdf (A4, via WeasyPrint), csv "
+            "(spreadsheet-safe), json (summary, occasions, indicators, records) or timesketch "
+            "(JSONL for Timesketch import)."
+        ),
+    ),
+    output: Path | None = typer.Option(
+        None,
+        "--output",
+        "-o",
+        help="Output file (default: CASE/reports/timeline.<ext>).",
+    ),
+    date_from: str | None = typer.Option(
+        None, "--from", help="First day to include, YYYY-MM-DD in the case timezone."
+    ),
+    date_to: str | None = typer.Option(
+        None, "--to", help="Last day to include, YYYY-MM-DD in the case timezone (inclusive)."
+    ),
+    person: str | None = typer.Option(
+        None,
+        "--person",
+        help="Only this person of interest (a name from case.toml); default: every suspect.",
+    ),
+    gap_hours: float | None = typer.Option(
+        None,
+        "--gap-hours",
+        help="Hours without contact that start a new occasion (default 6, or case.toml "
+        "[settings] occasion_gap_hours).",
+    ),
+    night_start: str | None = typer.Option(
+        None, "--night-start", help="Start of night hours, HH:MM (default 22:00)."
+    ),
+    night_end: str | None = typer.Option(
+        None, "--night-end", help="End of night hours, HH:MM (default 06:00)."
+    ),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print what was written (path, SHA-256, counts) as JSON."
+    ),
+) -> None:
+    """Make the course-of-conduct timeline report: every contact on one line, occasions,
+    indicators (FOUR and s.2A(3) behaviours) with their records, and possible breaches of
+    orders. Each report is recorded in the custody log with its SHA-256."""
+    # Imported here: `cyberstalk --help` should not pay for phonenumbers and jinja2.
+    from cyberstalk.reports.timeline_common import FORMATS
+    from cyberstalk.reports.timeline_report import make_timeline_report
+
+    if fmt not in FORMATS:
+        raise UsageError(f"--format {fmt!r} is not one of {', '.join(FORMATS)}")
+    case = open_case(directory)
+    a, result = make_timeline_report(
+        case,
+        fmt,
+        output,
+        person=person,
+        date_from=_date(date_from, "--from"),
+        date_to=_date(date_to, "--to"),
+        occasion_gap_hours=gap_hours,
+        night_start=night_start,
+        night_end=night_end,
+    )
+    contacts = sum(ps.contacts for ps in a.summary.persons)
+    err(
+        f"analysed {a.summary.records_in_scope} records: {contacts} contacts from "
+        f"{', '.join(a.persons_of_interest) or 'nobody'}, {len(a.occasions)} occasions, "
+        f"{len(a.indicators)} indicators, {len(a.unresolved)} unresolved identifiers"
+    )
+    for note in a.notes:
+        err(f"note: {note}")
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "format": result.format,
+                    "path": str(result.path),
+                    "sha256": result.sha256,
+                    "size": result.size,
+                    **result.stats,
+                    "indicators": sorted({i.id for i in a.indicators}),
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return
+    typer.echo(f"{result.path}  sha256 {result.sha256}")
+    if fmt == "timesketch":
+        st = result.stats
+        typer.echo(
+            f"timesketch: {st['rows_in']} records in, {st['rows_out']} rows out, "
+            f"{st['skipped_no_time']} left out (no time)"
+        )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("timeline")(timeline_cmd)

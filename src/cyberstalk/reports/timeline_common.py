@@ -1,0 +1,196 @@
+"""What every timeline report shares: time formatting, the record row, writing the file
+atomically, and recording the report in the custody log with its SHA-256."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from cyberstalk.case import Case, tool_string
+from cyberstalk.errors import ReportError
+from cyberstalk.hashing.custody import events, read_lines
+from cyberstalk.hashing.fsutil import fsync_dir
+from cyberstalk.models import utc_iso
+from cyberstalk.reports.common import generated_at
+from cyberstalk.timeline import Analysis, Entry
+
+FORMATS = ("html", "pdf", "csv", "json", "timesketch")
+EXTENSIONS = {
+    "html": "html",
+    "pdf": "pdf",
+    "csv": "csv",
+    "json": "json",
+    "timesketch": "timesketch.jsonl",
+}
+REPORT_EVENTS = frozenset({"report_made"})
+"""Custody events that record reports: they do not move the generated-at time, so that
+making a report twice from the same case gives the same bytes."""
+
+DIRECTION_LABELS = {
+    "to_victim": "to victim",
+    "from_victim": "from victim",
+    "other": "other",
+    "event": "event",
+}
+
+
+@dataclass(frozen=True)
+class ReportMeta:
+    """Facts printed on every report."""
+
+    generated_at: datetime
+    tool: str
+    reference: str
+    officer: str
+    force: str
+
+
+@dataclass
+class ReportResult:
+    """What making a report did."""
+
+    format: str
+    path: Path
+    sha256: str = ""
+    size: int = 0
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+def report_time(case: Case) -> datetime:
+    """Generated-at time: SOURCE_DATE_EPOCH, else the last custody event that is not itself
+    a report (see :data:`REPORT_EVENTS`), else the epoch."""
+    if os.environ.get("SOURCE_DATE_EPOCH"):
+        return generated_at()
+    evs = [e for e in events(read_lines(case.custody_path)) if e.get("event") not in REPORT_EVENTS]
+    if evs:
+        return datetime.fromisoformat(evs[-1]["time"]).astimezone(UTC)
+    return generated_at(None)
+
+
+def meta_for(case: Case) -> ReportMeta:
+    cfg = case.config
+    return ReportMeta(report_time(case), tool_string(), cfg.reference, cfg.officer, cfg.force)
+
+
+def offset(dt: datetime) -> str:
+    """``+01:00`` for a datetime's UTC offset."""
+    raw = dt.strftime("%z")
+    return f"{raw[:3]}:{raw[3:]}" if raw else "+00:00"
+
+
+def local_text(dt: datetime | None) -> str:
+    """Case-local time for people: ``2026-01-05 18:02:11 GMT +00:00``."""
+    if dt is None:
+        return "no time"
+    iso = dt.replace(microsecond=0).isoformat(" ")  # 2026-01-05 18:02:11+00:00
+    return f"{iso[:19]} {dt.tzname()} {iso[19:] or '+00:00'}"
+
+
+def local_iso(dt: datetime | None) -> str | None:
+    return dt.isoformat() if dt is not None else None
+
+
+def utc_text(dt: datetime | None) -> str | None:
+    return utc_iso(dt) if dt is not None else None
+
+
+def sender_label(entry: Entry) -> str:
+    rec = entry.record
+    if entry.person:
+        raw = rec.sender or ""
+        return f"{entry.person} ({raw})" if raw and raw != entry.person else entry.person
+    if rec.sender:
+        return rec.sender
+    if "withheld_number" in rec.flags:
+        return "withheld number"
+    if entry.direction.value == "from_victim":
+        return "victim's device"
+    return ""
+
+
+def record_row(a: Analysis, entry: Entry) -> dict[str, Any]:
+    """The data form of one chronology row (JSON and Timesketch), fixed key order, UTC."""
+    rec = entry.record
+    loc = rec.locator
+    return {
+        "id": entry.id,
+        "time_utc": utc_text(rec.time_utc),
+        "time_local": local_iso(entry.local),
+        "time_raw": rec.time_raw,
+        "tz_basis": rec.tz_basis.value,
+        "platform": rec.platform,
+        "kind": rec.kind.value,
+        "subtype": rec.subtype,
+        "direction": entry.direction.value,
+        "person": entry.person,
+        "sender": rec.sender,
+        "sender_identifier": entry.identifier,
+        "recipients": list(rec.recipients),
+        "conversation": rec.conversation,
+        "text": rec.text,
+        "attachments": [att.as_dict() for att in rec.attachments] if rec.attachments else [],
+        "flags": sorted(rec.flags) if rec.flags else [],
+        "counted_contact": entry.contact,
+        "occasion": entry.occasion,
+        "indicators": list(a.indicators_by_record.get(entry.id, ())),
+        "exhibit": loc.exhibit,
+        "locator": loc.as_dict(),
+        "locator_text": loc.describe(),
+        "parser": {"name": rec.parser, "version": rec.parser_version},
+        "extra": dict(sorted(rec.extra.items())) if rec.extra else {},
+    }
+
+
+def default_path(case: Case, fmt: str, a: Analysis) -> Path:
+    """``CASE/reports/timeline[-person][-from_to].ext``."""
+    name = "timeline"
+    if a.person_filter:
+        name += "-" + (re.sub(r"[^a-z0-9]+", "-", a.person_filter.casefold()).strip("-") or "p")
+    if a.date_from or a.date_to:
+        name += f"-{a.date_from or 'start'}_{a.date_to or 'end'}"
+    return case.reports_dir / f"{name}.{EXTENSIONS[fmt]}"
+
+
+@contextlib.contextmanager
+def atomic_text(path: Path) -> Iterator[IO[str]]:
+    """Write text to ``path`` through a temp file beside it: the report appears whole, or
+    not at all (an error leaves any previous report in place)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ReportError(f"cannot create {path.parent}: {exc.strerror}") from exc
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        fh = tmp.open("w", encoding="utf-8", newline="")
+    except OSError as exc:
+        raise ReportError(
+            f"cannot write {path}: {exc.strerror}", advice="choose a writable output path with -o"
+        ) from exc
+    try:
+        with fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        tmp.replace(path)
+        fsync_dir(path.parent)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def file_sha256(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size

@@ -1,0 +1,535 @@
+"""Timeline as one self-contained HTML file (and the content of the PDF).
+
+The message text was written by the suspect: every string is escaped (Jinja autoescape
+for the template, :func:`html.escape` for the streamed chronology), nothing loads from
+anywhere, and the Content-Security-Policy forbids scripts. The chart is inline SVG.
+The chronology is streamed row by row; above ``html_collapse_rows`` records its month
+sections start collapsed (``<details>``), so a 200,000-record case still opens.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from typing import IO, Any
+from zoneinfo import ZoneInfo
+
+import jinja2
+import markupsafe
+from markupsafe import Markup
+
+from cyberstalk.reports.common import CSP
+from cyberstalk.reports.timeline_common import (
+    DIRECTION_LABELS,
+    ReportMeta,
+    local_text,
+    sender_label,
+)
+from cyberstalk.timeline import Analysis, Entry
+from cyberstalk.timeline.indicators import day as day_text
+from cyberstalk.timeline.settings import SETTING_HELP
+
+MARKER = "<!--CHRONOLOGY-->"
+LINKS_PER_INDICATOR = 200
+MATCHES_SHOWN = 500
+
+_ENV: jinja2.Environment | None = None
+
+
+def escape(value: str) -> str:
+    """HTML-escape with markupsafe's C speedups (same five characters as html.escape)."""
+    return str(markupsafe.escape(value))
+
+
+def env() -> jinja2.Environment:
+    global _ENV
+    if _ENV is None:
+        _ENV = jinja2.Environment(
+            loader=jinja2.PackageLoader("cyberstalk.reports", "templates"),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=True,
+        )
+    return _ENV
+
+
+def _short(entry: Entry | None, rid: str) -> str:
+    if entry is None or entry.local is None:
+        return rid
+    return f"{entry.local:%d %b %Y %H:%M} {entry.record.platform}"
+
+
+# --------------------------------------------------------------------------- chart
+
+W, H = 1000, 250
+LEFT, RIGHT, TOP, BOTTOM = 44, 12, 34, 52
+
+
+def chart_svg(a: Analysis) -> str:
+    """Bars of contacts per day (all persons of interest), occasion starts as ticks, order
+    service and block events as vertical lines. Every label is escaped."""
+    zone = ZoneInfo(a.timezone)
+    per_day: Counter[date] = Counter()
+    for ps in a.summary.persons:
+        for d, n in ps.per_day:
+            per_day[d] += n
+    if not per_day:
+        return "<p>No contacts from a person of interest are in scope, so there is no chart.</p>"
+    marks: list[tuple[datetime, str, str]] = []
+    for b in a.breaches:
+        marks.append((b.served.astimezone(zone), f"{b.order_kind} served", "order"))
+    for e in a.blocks:
+        if e.local is not None and e.record.subtype == "block":
+            marks.append((e.local, f"block ({e.record.platform})", "block"))
+    first = min(per_day)
+    last = max(per_day)
+    for when, _, _ in marks:
+        first, last = min(first, when.date()), max(last, when.date())
+    ndays = (last - first).days + 1
+    pw, ph = W - LEFT - RIGHT, H - TOP - BOTTOM
+    bw = pw / ndays
+    top = max(per_day.values())
+
+    def x_of(d: date, frac: float = 0.0) -> float:
+        return LEFT + ((d - first).days + frac) * bw
+
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="100%" '
+        f'role="img" aria-labelledby="chart-title chart-desc">',
+        '<title id="chart-title">Contacts per day</title>',
+        f'<desc id="chart-desc">{escape(_chart_desc(a, per_day, first, last))}</desc>',
+        f'<rect x="{LEFT}" y="{TOP}" width="{pw}" height="{ph}" fill="#fafafa" stroke="#999"/>',
+        f'<text x="{LEFT - 4}" y="{TOP + 4}" text-anchor="end" font-size="11">{top}</text>',
+        f'<text x="{LEFT - 4}" y="{TOP + ph}" text-anchor="end" font-size="11">0</text>',
+    ]
+    for d, n in sorted(per_day.items()):
+        h = ph * n / top
+        out.append(
+            f'<rect x="{x_of(d):.2f}" y="{TOP + ph - h:.2f}" width="{max(bw * 0.85, 0.5):.2f}" '
+            f'height="{h:.2f}" fill="#1d3c6e"><title>{d.isoformat()}: {n}</title></rect>'
+        )
+    for o in a.occasions:
+        d = o.start.astimezone(zone).date()
+        cx = x_of(d, 0.5)
+        y = TOP + ph + 3
+        out.append(
+            f'<path d="M{cx:.2f} {y} l-3 6 h6 z" fill="#7a1f5c"><title>{escape(o.id)} '
+            f"{escape(o.person)}</title></path>"
+        )
+    for i, (when, label, kind) in enumerate(sorted(marks)):
+        frac = (when.hour * 3600 + when.minute * 60 + when.second) / 86400
+        x = x_of(when.date(), frac)
+        colour = "#b00020" if kind == "order" else "#666"
+        dash = "" if kind == "order" else ' stroke-dasharray="4 3"'
+        ly = 12 + (i % 2) * 12
+        out.append(
+            f'<line x1="{x:.2f}" y1="{TOP - 4}" x2="{x:.2f}" y2="{TOP + ph}" stroke="{colour}" '
+            f'stroke-width="1.5"{dash}/>'
+        )
+        anchor = "end" if x > W * 0.75 else "start"
+        out.append(
+            f'<text x="{x + (-3 if anchor == "end" else 3):.2f}" y="{ly}" font-size="11" '
+            f'fill="{colour}" text-anchor="{anchor}">{escape(label)} {when:%d %b}</text>'
+        )
+    for d, label in _ticks(first, last):
+        x = x_of(d)
+        out.append(
+            f'<line x1="{x:.2f}" y1="{TOP + ph}" x2="{x:.2f}" y2="{TOP + ph + 14}" stroke="#999"/>'
+        )
+        out.append(f'<text x="{x + 2:.2f}" y="{TOP + ph + 26}" font-size="11">{label}</text>')
+    out.append(
+        f'<text x="{LEFT}" y="{H - 6}" font-size="11" fill="#444">Bars: contacts per day '
+        f"({escape(a.timezone)}). \u25b2 start of an occasion. Solid red line: order served. "
+        "Dashed line: block.</text>"
+    )
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def _chart_desc(a: Analysis, per_day: Counter[date], first: date, last: date) -> str:
+    busiest = max(per_day.items(), key=lambda kv: (kv[1], -kv[0].toordinal()))
+    return (
+        f"{sum(per_day.values())} contacts on {len(per_day)} days between {first} and {last}; "
+        f"most on {busiest[0]} ({busiest[1]}); {len(a.occasions)} occasions; "
+        f"{len(a.breaches)} orders served; {sum(1 for b in a.blocks)} block events."
+    )
+
+
+def _ticks(first: date, last: date) -> list[tuple[date, str]]:
+    ndays = (last - first).days + 1
+    ticks: list[tuple[date, str]] = []
+    d = first
+    if ndays <= 45:
+        step = 7
+        while d <= last:
+            ticks.append((d, f"{d.day} {d:%b}"))
+            d += timedelta(days=step)
+        return ticks
+    month = date(first.year, first.month, 1)
+    while month <= last:
+        if month >= first and (ndays <= 800 or month.month == 1):
+            ticks.append((month, f"{month:%b %Y}" if ndays <= 800 else str(month.year)))
+        month = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+    if not ticks or ticks[0][0] != first:
+        ticks.insert(0, (first, f"{first.day} {first:%b}"))
+    return ticks
+
+
+# --------------------------------------------------------------------------- context
+
+
+def _join(items: Iterable[tuple[str, int]]) -> str:
+    return ", ".join(f"{k} ({n})" for k, n in items) or "none"
+
+
+def context(a: Analysis, meta: ReportMeta) -> dict[str, Any]:
+    zone = ZoneInfo(a.timezone)
+    by_id = a.by_id
+
+    def when(dt: datetime | None) -> str:
+        return local_text(dt.astimezone(zone)) if dt else ""
+
+    victim_label = a.victim or "the victim"
+    ind_anchor: dict[int, str] = {}
+    indicators = []
+    for n, ind in enumerate(a.indicators, start=1):
+        ind_anchor[n] = f"ind-{n}"
+        links = [
+            {"id": rid, "label": _short(by_id.get(rid), rid)}
+            for rid in ind.records[:LINKS_PER_INDICATOR]
+        ]
+        indicators.append(
+            {
+                "anchor": f"ind-{n}",
+                "id": ind.id,
+                "title": ind.title,
+                "person": ind.person,
+                "group": ind.group,
+                "rule": ind.rule,
+                "details": ind.details,
+                "links": links,
+                "count": len(ind.records),
+                "more": max(0, len(ind.records) - LINKS_PER_INDICATOR),
+            }
+        )
+    persons = []
+    for ps in a.summary.persons:
+        weeks = [n for _, n in ps.per_week]
+        persons.append(
+            {
+                "person": ps.person,
+                "contacts": ps.contacts,
+                "first": when(ps.first),
+                "last": when(ps.last),
+                "span_days": ps.span_days,
+                "active_days": ps.active_days,
+                "occasions": ps.occasions,
+                "channels": _join(ps.channels),
+                "per_day": (
+                    f"{ps.contacts / ps.active_days:.1f} on average on days with contact; most "
+                    f"{ps.busiest_day[1]} on {day_text(ps.busiest_day[0])}"
+                    if ps.busiest_day and ps.active_days
+                    else "none"
+                ),
+                "per_week": (
+                    f"{ps.contacts / len(weeks):.1f} on average in weeks with contact; most "
+                    f"{max(weeks)} ({ps.per_week[weeks.index(max(weeks))][0]})"
+                    if weeks
+                    else "none"
+                ),
+                "streak": (
+                    f"{ps.longest_streak[2]} days ({day_text(ps.longest_streak[0])} to "
+                    f"{day_text(ps.longest_streak[1])})"
+                    if ps.longest_streak
+                    else "none"
+                ),
+                "night": len(ps.night_contacts),
+                "unanswered": (
+                    f"{len(ps.unanswered_runs)} runs of {a.settings.unanswered_run_min} or more "
+                    f"contacts with no reply; longest {len(ps.longest_unanswered.records)} "
+                    f"({day_text(ps.longest_unanswered.start, zone)} to "
+                    f"{day_text(ps.longest_unanswered.end, zone)})"
+                    if ps.longest_unanswered
+                    else "none"
+                ),
+                "attempts": ps.attempts,
+                "indicators": [
+                    {"anchor": ind_anchor[n], "title": ind.title}
+                    for n, ind in enumerate(a.indicators, start=1)
+                    if ind.person == ps.person
+                ],
+            }
+        )
+    orders = []
+    for n, b in enumerate(a.breaches):
+        anchor = next(
+            (
+                ind_anchor[i]
+                for i, ind in enumerate(a.indicators, start=1)
+                if ind.id == "order_breach" and ind.records == b.records and b.records
+            ),
+            None,
+        )
+        orders.append(
+            {
+                "kind": b.order_kind,
+                "subject": b.subject,
+                "made": day_text(b.made) if b.made else "not recorded",
+                "served": when(b.served),
+                "conditions": b.conditions,
+                "count": len(b.records),
+                "anchor": anchor,
+                "n": n,
+            }
+        )
+    blocks = [
+        {
+            "record": b.block_record,
+            "time": when(b.block_time),
+            "person": b.person,
+            "platform": b.platform,
+            "count": len(b.contacts),
+            "new": [
+                {"identifier": k, "record": r, "label": _short(by_id.get(r), r)}
+                for k, r in b.new_identifiers
+            ],
+        }
+        for b in a.after_block
+    ]
+    occasions = [
+        {
+            "id": o.id,
+            "first": o.records[0],
+            "person": o.person,
+            "number": o.number,
+            "start": when(o.start),
+            "end": when(o.end),
+            "count": len(o.records),
+            "channels": ", ".join(o.channels),
+        }
+        for o in a.occasions
+    ]
+    identities = [
+        {
+            "name": p.name,
+            "role": p.role,
+            "rows": [
+                {
+                    "key": u.key,
+                    "shown": u.shown,
+                    "platform": u.platform,
+                    "count": u.count,
+                    "first": when(u.first),
+                    "last": when(u.last),
+                    "first_record": u.first_record,
+                    "last_record": u.last_record,
+                }
+                for u in p.identifiers
+            ],
+        }
+        for p in a.identities
+    ]
+    unresolved = [
+        {
+            "raw": u.raw,
+            "key": u.key,
+            "platforms": ", ".join(u.platforms),
+            "count": u.count,
+            "to_victim": u.to_victim,
+            "first": when(u.first),
+            "last": when(u.last),
+            "example": u.example,
+            "note": u.note,
+        }
+        for u in a.unresolved
+    ]
+    matches = [
+        {
+            "record": m.record,
+            "label": _short(by_id.get(m.record), m.record),
+            "category": m.category,
+            "language": "English" if m.language == "en" else "Welsh (draft)",
+            "entry": m.entry,
+            "found": m.found,
+        }
+        for m in a.matches[:MATCHES_SHOWN]
+    ]
+    scope = []
+    if a.person_filter:
+        scope.append(f"records involving {a.person_filter}")
+    else:
+        scope.append("all records")
+    if a.date_from or a.date_to:
+        scope.append(
+            f"from {a.date_from.isoformat() if a.date_from else 'the start'} to "
+            f"{a.date_to.isoformat() if a.date_to else 'the end'} ({a.timezone} dates)"
+        )
+    scope.append("persons of interest: " + (", ".join(a.persons_of_interest) or "none"))
+    return {
+        "csp": CSP,
+        "meta": meta,
+        "page_ref": re.sub(r"[^A-Za-z0-9/ ._-]", "", meta.reference),
+        "a": a,
+        "s": a.summary,
+        "scope": "; ".join(scope),
+        "generated": local_text(meta.generated_at.astimezone(zone)),
+        "victim_label": victim_label,
+        "persons": persons,
+        "platforms": _join(a.summary.platforms),
+        "gap": f"{a.settings.occasion_gap_hours:g}",
+        "night": f"{a.settings.night_start:%H:%M} to {a.settings.night_end:%H:%M}",
+        "chart": Markup(chart_svg(a)),  # noqa: S704 - built from escaped parts only
+        "indicators": indicators,
+        "orders": orders,
+        "blocks": blocks,
+        "occasions": occasions,
+        "occasions_collapsed": len(occasions) > 500,
+        "identities": identities,
+        "unresolved": unresolved,
+        "settings": [(k, v, SETTING_HELP.get(k, "")) for k, v in a.settings.describe()],
+        "lexicons": [
+            f"{'English' if lang == 'en' else 'Welsh'} {f} ({n} entries)"
+            for lang, f, n in a.lexicon_info
+        ],
+        "matches": matches,
+        "matches_more": max(0, len(a.matches) - MATCHES_SHOWN),
+    }
+
+
+# --------------------------------------------------------------------------- chronology
+
+_COLS = (
+    '<colgroup><col class="c-time"><col class="c-plat"><col class="c-dir"><col class="c-from">'
+    '<col class="c-text"><col class="c-loc"><col class="c-occ"><col class="c-ind"></colgroup>'
+    "<thead><tr><th>Time</th><th>Platform</th><th>To / from</th><th>From</th><th>Text</th>"
+    "<th>Exhibit and position</th><th>Occa­sion</th><th>Indicators, flags</th></tr></thead>"
+)
+
+
+_MEMO: dict[str, str] = {}
+
+
+def _esc_small(value: str) -> str:
+    """Escape a short, often repeated string (platform, kind, indicator ids) once."""
+    hit = _MEMO.get(value)
+    if hit is None:
+        if len(_MEMO) > 10_000:
+            _MEMO.clear()
+        hit = _MEMO[value] = escape(value)
+    return hit
+
+
+def row_html(a: Analysis, e: Entry) -> str:
+    rec = e.record
+    kind = rec.kind.value + (f"/{rec.subtype}" if rec.subtype else "")
+    text = escape(rec.text)
+    if rec.attachments:
+        names = ", ".join(escape(att.name) for att in rec.attachments)
+        text += f'<br><span class="muted">attachments: {names}</span>'
+    if rec.recipients and e.direction.value != "to_victim":
+        text += f'<br><span class="muted">to: {escape("; ".join(rec.recipients))}</span>'
+    inds = "<br>".join(
+        _esc_small(i.replace("_", " ")) for i in a.indicators_by_record.get(e.id, ())
+    )
+    flags = " ".join(f"<em>{escape(f)}</em>" for f in sorted(rec.flags)) if rec.flags else ""
+    occ = f'<a href="#{escape(e.occasion)}">{escape(e.occasion)}</a>' if e.occasion else ""
+    cls = f"d-{e.direction.value}" + (" c" if e.contact else "")
+    stamp = local_text(e.local)
+    when = f"{stamp[:10]}<br>{escape(stamp[11:])}" if e.local else "no time"
+    return (
+        f'<tr id="{escape(e.id)}" class="{cls}"><td>{when}</td>'
+        f"<td>{_esc_small(rec.platform)}<br>{_esc_small(kind)}</td>"
+        f"<td>{DIRECTION_LABELS[e.direction.value]}</td>"
+        f'<td>{escape(sender_label(e))}</td><td class="x">{text}</td>'
+        f'<td class="loc">{escape(rec.locator.describe())}<br>'
+        f'<span class="muted">{escape(e.id)}</span></td>'
+        f"<td>{occ}</td><td>{inds}{'<br>' if inds and flags else ''}{flags}</td></tr>\n"
+    )
+
+
+def write_chronology(
+    a: Analysis, fh: IO[str], *, collapse: bool, only: set[str] | None = None
+) -> int:
+    """Stream the chronology table(s); month sections in ``<details>`` when ``collapse``."""
+    written = 0
+    current: str | None = None
+    opened = False
+    rows = a.entries if only is None else [e for e in a.entries if e.id in only]
+    counts: Counter[str] = (
+        Counter(f"{e.local:%Y-%m}" if e.local else "none" for e in rows) if collapse else Counter()
+    )
+    for e in rows:
+        if collapse:
+            month = f"{e.local:%Y-%m}" if e.local else "none"
+            if month != current:
+                if opened:
+                    fh.write("</tbody></table></details>\n")
+                title = f"{e.local:%B %Y}" if e.local else "Records without a time"
+                fh.write(
+                    f"<details><summary>{escape(title)} ({counts[month]} records)</summary>"
+                    f'<table class="chron">{_COLS}<tbody>\n'
+                )
+                opened = True
+                current = month
+        elif not opened:
+            fh.write(f'<table class="chron">{_COLS}<tbody>\n')
+            opened = True
+        fh.write(row_html(a, e))
+        written += 1
+    if opened:
+        fh.write("</tbody></table>" + ("</details>" if collapse else "") + "\n")
+    else:
+        fh.write("<p>No records in scope.</p>\n")
+    return written
+
+
+def cited_records(a: Analysis) -> set[str]:
+    """Every record another section of the report links to."""
+    only = {rid for ind in a.indicators for rid in ind.records}
+    only |= {b.block_record for b in a.after_block}
+    only |= {o.records[0] for o in a.occasions}
+    only |= {u.example for u in a.unresolved}
+    for p in a.identities:
+        only |= {r for u in p.identifiers for r in (u.first_record, u.last_record) if r}
+    return only
+
+
+def render_html(
+    a: Analysis, meta: ReportMeta, fh: IO[str], *, for_print: bool = False
+) -> dict[str, Any]:
+    """Write the HTML report. ``for_print`` (the PDF) never collapses, and above
+    ``pdf_max_rows`` prints only the records the indicators, orders and blocks cite."""
+    total = len(a.entries)
+    only: set[str] | None = None
+    collapse = False
+    if for_print and total > a.settings.pdf_max_rows:
+        only = cited_records(a)
+        note = (
+            f"This case has {total} records, more than the PDF limit of "
+            f"{a.settings.pdf_max_rows} (setting pdf_max_rows): the PDF lists the "
+            f"{len(only)} records cited above. The HTML, CSV and JSON reports hold every record."
+        )
+    elif not for_print and total > a.settings.html_collapse_rows:
+        collapse = True
+        note = (
+            f"{total} records, grouped by month; open a month to read it (sections start "
+            f"collapsed above {a.settings.html_collapse_rows} records). Each row gives the "
+            "exhibit and the position of the record in it."
+        )
+    else:
+        note = (
+            f"{total} records in time order. Each row gives the exhibit and the position of "
+            "the record in it; rows marked on the left are counted contacts."
+        )
+    ctx = context(a, meta)
+    ctx["chron_note"] = note
+    page = env().get_template("timeline.html.j2").render(ctx)
+    head, marker, tail = page.partition(MARKER)
+    if not marker:  # pragma: no cover - the template always has it
+        raise RuntimeError("timeline template lost its chronology marker")
+    fh.write(head)
+    written = write_chronology(a, fh, collapse=collapse, only=only)
+    fh.write(tail)
+    return {"records": total, "rows": written, "collapsed": collapse}

@@ -1,0 +1,574 @@
+"""Course-of-conduct timeline: identities -> directed contacts -> occasions -> indicators.
+
+:func:`analyse` is the one entry point; reports render its :class:`Analysis`. The
+analysis reads records only (``derived/``) and case.toml; it changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from cyberstalk.case import Case, CaseConfig
+from cyberstalk.derived import iter_record_dicts
+from cyberstalk.errors import UsageError
+from cyberstalk.models import Flag, Record, RecordKind
+from cyberstalk.timeline import lexicon
+from cyberstalk.timeline.identities import (
+    Resolution,
+    Resolver,
+    direction_of,
+    display_key,
+    identifier_key,
+)
+from cyberstalk.timeline.indicators import INDICATOR_IDS, PersonFacts, person_indicators
+from cyberstalk.timeline.model import (
+    AfterBlock,
+    Analysis,
+    Breach,
+    Direction,
+    Entry,
+    IdentifierUse,
+    Indicator,
+    LexiconMatch,
+    Occasion,
+    PersonIdentities,
+    PersonSummary,
+    Run,
+    Summary,
+    Unresolved,
+)
+from cyberstalk.timeline.occasions import group_occasions
+from cyberstalk.timeline.settings import Settings, load_settings
+from cyberstalk.timeline.summary import NOT_CONNECTED, person_summary
+
+__all__ = [
+    "INDICATOR_IDS",
+    "AfterBlock",
+    "Analysis",
+    "Breach",
+    "Direction",
+    "Entry",
+    "Indicator",
+    "Occasion",
+    "PersonSummary",
+    "Run",
+    "Settings",
+    "Summary",
+    "analyse",
+    "analyse_records",
+]
+
+CONTACT_KINDS = frozenset(
+    {
+        RecordKind.MESSAGE,
+        RecordKind.MEDIA,
+        RecordKind.CALL,
+        RecordKind.EMAIL,
+        RecordKind.SCREENSHOT_TEXT,
+    }
+)
+_BLOCK_TARGET_KEYS = ("blocked", "target", "contact", "account", "attributed_to")
+_CHAT_PREFIXES = ("WhatsApp Chat with ", "Chat WhatsApp gyda ")
+
+
+def analyse(
+    case: Case,
+    *,
+    person: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    records: Sequence[Record] | None = None,
+    **overrides: Any,
+) -> Analysis:
+    """Analyse a case's records (``derived/records``) against its people and orders.
+
+    ``overrides`` are settings (``occasion_gap_hours``, ``night_start``...) that replace
+    case.toml ``[settings]`` values; None values are ignored.
+    """
+    settings = load_settings(case.config.settings, overrides)
+    ids: list[str] | None = None
+    if records is None:
+        records, ids = load_with_ids(case.derived_dir)
+    return analyse_records(
+        records,
+        case.config,
+        ids=ids,
+        settings=settings,
+        person=person,
+        date_from=date_from,
+        date_to=date_to,
+    )
+
+
+def _is_counted(record: Record) -> bool:
+    if record.kind not in CONTACT_KINDS or Flag.DUPLICATE.value in record.flags:
+        return False
+    # A screenshot line that corroborates an exported message is the same contact.
+    return not (record.kind is RecordKind.SCREENSHOT_TEXT and record.extra.get("corroborates"))
+
+
+def _block_target(record: Record, resolver: Resolver, victims: frozenset[str]) -> str | None:
+    candidates: list[str] = []
+    for key in _BLOCK_TARGET_KEYS:
+        value = record.extra.get(key)
+        if isinstance(value, str):
+            candidates.append(value)
+    candidates += list(record.recipients)
+    if record.conversation:
+        conv = record.conversation
+        for prefix in _CHAT_PREFIXES:
+            conv = conv.removeprefix(prefix)
+        candidates.append(conv)
+    if record.sender:
+        candidates.append(record.sender)
+    for value in candidates:
+        res = resolver.resolve(value, record.platform)
+        if res is not None and res.person is not None and res.person not in victims:
+            return res.person
+    return None
+
+
+def load_with_ids(derived: Path) -> tuple[list[Record], list[str]]:
+    """Every record in ``derived/records`` with its id.
+
+    The id is taken as the parser wrote it (``Record.as_dict`` puts it in every line), and
+    computed only when missing: ``Record.id`` hashes the record on every call, which is
+    most of the cost of loading 200,000 records. ``cyberstalk.derived.load_records`` is the
+    reference; this gives the same records and ids.
+    """
+    records: list[Record] = []
+    ids: list[str] = []
+    for data in iter_record_dicts(derived):
+        rec = Record.from_dict(data)
+        records.append(rec)
+        stored = data.get("id")
+        ids.append(stored if isinstance(stored, str) and stored else rec.id)
+    return records, ids
+
+
+_NO_TIME = datetime.min.replace(tzinfo=UTC)
+
+
+def sort_key(rec: Record, rid: str) -> tuple[int, datetime, str, int, str]:
+    """The order of ``cyberstalk.derived.record_sort_key`` (time, exhibit, position, id;
+    untimed last), comparing datetimes rather than their text and with the id given."""
+    loc = rec.locator
+    position = loc.line_start or loc.xml_index or loc.byte_start or 0
+    t = rec.time_utc
+    return (
+        (0, t, loc.exhibit or loc.path, position, rid)
+        if t
+        else (1, _NO_TIME, loc.exhibit or loc.path, position, rid)
+    )
+
+
+def analyse_records(
+    records: Iterable[Record],
+    config: CaseConfig,
+    *,
+    ids: Sequence[str] | None = None,
+    settings: Settings | None = None,
+    person: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> Analysis:
+    """The analysis itself, on records already loaded (tests call this directly)."""
+    settings = settings or Settings()
+    zone = ZoneInfo(config.timezone)
+    resolver = Resolver(config.people)
+    notes: list[str] = []
+    names = [p.name for p in config.people]
+    victims = frozenset(p.name for p in config.people if p.role == "victim")
+    victim_name = sorted(victims)[0] if len(victims) == 1 else None
+    if not victims:
+        notes.append(
+            "No victim is named in case.toml: messages are read as the victim's only through "
+            "the export's own direction (outgoing/sent). Add the victim with "
+            "`cyberstalk case person add DIR --role victim ...`."
+        )
+    elif len(victims) > 1:
+        notes.append(
+            f"More than one victim in case.toml ({', '.join(sorted(victims))}): "
+            "contacts to any of them are counted together."
+        )
+    victim_label = victim_name or ("the victim" if not victims else " / ".join(sorted(victims)))
+
+    if person is not None:
+        match = [n for n in names if n.casefold() == person.strip().casefold()]
+        if not match:
+            raise UsageError(
+                f"--person {person!r} is not a person in case.toml "
+                f"(people: {', '.join(names) or 'none'})",
+                advice="add them with `cyberstalk case person add` or check the spelling",
+            )
+        pois: tuple[str, ...] = (match[0],)
+    else:
+        pois = tuple(p.name for p in config.people if p.role == "suspect")
+        if not pois:
+            pois = tuple(p.name for p in config.people if p.role != "victim")
+            if config.people:
+                notes.append(
+                    "No suspect in case.toml: every person who is not the victim is "
+                    "treated as a person of interest."
+                )
+    if not pois:
+        notes.append(
+            "No person of interest: case.toml names no suspect (or nobody but the victim), "
+            "so no contact is counted. Add one with `cyberstalk case person add DIR --role "
+            "suspect ...`."
+        )
+    poi_set = frozenset(pois)
+    if date_from and date_to and date_from > date_to:
+        raise UsageError(f"--from {date_from} is after --to {date_to}")
+
+    recs = list(records)
+    rids = list(ids) if ids is not None else [r.id for r in recs]
+    if len(rids) != len(recs):
+        raise ValueError("analyse_records: ids and records differ in length")
+    ordered = sorted(zip(recs, rids, strict=True), key=lambda pair: sort_key(*pair))
+    total = len(ordered)
+
+    # ---- pass 1: resolve, direct and filter
+    pre: list[tuple[Record, str, Any, Direction, str | None, str | None, list[Resolution]]] = []
+    for rec, rec_id in ordered:
+        local = rec.time_utc.astimezone(zone) if rec.time_utc else None
+        if date_from or date_to:
+            if local is None:
+                continue
+            if (date_from and local.date() < date_from) or (date_to and local.date() > date_to):
+                continue
+        sender = resolver.resolve(rec.sender, rec.platform)
+        recips = [r for v in rec.recipients if (r := resolver.resolve(v, rec.platform))]
+        direction = direction_of(rec, sender, recips, victims)
+        who = sender.person if sender else None
+        if person is not None:
+            involved = (
+                who == pois[0]
+                or any(r.person == pois[0] for r in recips)
+                or direction is Direction.EVENT
+                or (
+                    direction is Direction.FROM_VICTIM
+                    and not any(r.person and r.person != pois[0] for r in recips)
+                )
+            )
+            if not involved:
+                continue
+        key = sender.key if sender else None
+        pre.append((rec, rec_id, local, direction, who, key, recips))
+    if (date_from or date_to) and total:
+        notes.append(
+            "Records outside the chosen dates, and records without a time, are left "
+            "out of this report and of every figure in it."
+        )
+
+    # ---- identities
+    uses: dict[tuple[str, str], list[Any]] = {}
+    unresolved: dict[str, dict[str, Any]] = {}
+    counted: dict[str, list[tuple[datetime, str, str, str | None, datetime]]] = defaultdict(list)
+    unattributed = withheld = untimed = 0
+    platforms: dict[str, int] = defaultdict(int)
+    for rec, rid, local, direction, who, key, _ in pre:
+        platforms[rec.platform] += 1
+        if rec.time_utc is None:
+            untimed += 1
+        is_contact = direction is Direction.TO_VICTIM and _is_counted(rec)
+        if who is not None and key is not None and rec.time_utc is not None:
+            u = uses.setdefault((who, key), [0, None, None, None, None])
+            u[0] += 1
+            if u[1] is None:
+                u[1], u[3] = rec.time_utc, rid
+            u[2], u[4] = rec.time_utc, rid
+        if rec.sender and who is None and direction is not Direction.FROM_VICTIM:
+            res = resolver.resolve(rec.sender, rec.platform)
+            assert res is not None
+            item = unresolved.setdefault(
+                res.key,
+                {
+                    "raw": rec.sender,
+                    "platforms": set(),
+                    "count": 0,
+                    "first": None,
+                    "last": None,
+                    "example": rid,
+                    "to_victim": 0,
+                    "withheld": res.withheld,
+                    "ambiguous": res.ambiguous,
+                },
+            )
+            item["platforms"].add(rec.platform)
+            item["count"] += 1
+            if rec.time_utc is not None:
+                if item["first"] is None:
+                    item["first"] = rec.time_utc
+                item["last"] = rec.time_utc
+            if is_contact:
+                item["to_victim"] += 1
+        if is_contact and who is None:
+            unattributed += 1
+            if Flag.WITHHELD_NUMBER.value in rec.flags or not rec.sender or key == "withheld":
+                withheld += 1
+        if is_contact and who in poi_set and rec.time_utc is not None:
+            assert who is not None
+            counted[who].append((rec.time_utc, rid, rec.platform, rec.subtype, local))
+
+    identities: list[PersonIdentities] = []
+    for someone in config.people:
+        items: list[IdentifierUse] = []
+        seen_keys: set[str] = set()
+        for ident in someone.identifiers:
+            k = identifier_key(ident)
+            if k in seen_keys:
+                continue
+            seen_keys.add(k)
+            u = uses.get((someone.name, k)) or [0, None, None, None, None]
+            items.append(
+                IdentifierUse(
+                    display_key(k),
+                    ident.value,
+                    ident.platform,
+                    *u,
+                )
+            )
+        identities.append(PersonIdentities(someone.name, someone.role, tuple(items)))
+    unresolved_list = []
+    for k, item in unresolved.items():
+        note = ""
+        if item["ambiguous"]:
+            note = "matches more than one person: " + ", ".join(item["ambiguous"])
+        elif item["withheld"]:
+            note = "withheld number: cannot be assigned from the record alone"
+        unresolved_list.append(
+            Unresolved(
+                item["raw"],
+                display_key(k),
+                tuple(sorted(item["platforms"])),
+                item["count"],
+                item["first"],
+                item["last"],
+                item["example"],
+                item["to_victim"],
+                note,
+            )
+        )
+    unresolved_list.sort(key=lambda u: (-u.to_victim, -u.count, u.key))
+    withheld_rows = sum(1 for rec, *_ in pre if Flag.WITHHELD_NUMBER.value in rec.flags)
+    if withheld_rows and not any(u.note.startswith("withheld") for u in unresolved_list):
+        notes.append(
+            f"{withheld_rows} record(s) carry a withheld number; they reach the "
+            "victim but are not attributed to anyone."
+        )
+
+    # ---- occasions
+    occ_input = {p: [(t, rid, plat) for t, rid, plat, _, _ in counted[p]] for p in pois}
+    occasions, occasion_of = group_occasions(occ_input, settings.occasion_gap_hours)
+
+    # ---- victim replies (for unanswered runs) and stop requests
+    lexicons = lexicon.load_lexicons()
+    poi_pairs: dict[str, set[tuple[str, str | None]]] = defaultdict(set)
+    for rec, _rid, _l, direction, who, _k, _r in pre:
+        if who in poi_set and direction is not Direction.FROM_VICTIM:
+            assert who is not None
+            poi_pairs[who].add((rec.platform, rec.conversation))
+
+    def aimed_at(rec: Record, recips: list[Resolution], p: str) -> bool:
+        named = {r.person for r in recips if r.person and r.person not in victims}
+        if named:
+            return p in named
+        return (rec.platform, rec.conversation) in poi_pairs[p]
+
+    replies: dict[str, list[tuple[datetime, str, bool]]] = {p: [] for p in pois}
+    stop_requests: dict[str, list[tuple[datetime, str, LexiconMatch]]] = defaultdict(list)
+    matches: list[LexiconMatch] = []
+    match_days: dict[str, date] = {}
+    blocks: list[tuple[Record, str, datetime, str | None]] = []
+    third_party: dict[str, list[str]] = defaultdict(list)
+    for rec, rid, local, direction, who, _k, recips in pre:
+        if rec.time_utc is None:
+            continue
+        if direction is Direction.FROM_VICTIM:
+            hits = lexicon.find(lexicons, rec.text, "victim") if rec.text else []
+            for p in pois:
+                if aimed_at(rec, recips, p):
+                    replies[p].append((rec.time_utc, rid, True))
+                    for h in hits:
+                        m = LexiconMatch(rid, h.category, h.language, h.entry, h.found)
+                        stop_requests[p].append((rec.time_utc, rid, m))
+            for h in hits:
+                matches.append(LexiconMatch(rid, h.category, h.language, h.entry, h.found))
+        elif direction is Direction.TO_VICTIM and who in poi_set and rid in occasion_of:
+            replies[who].append((rec.time_utc, rid, False))
+            if rec.text:
+                for h in lexicon.find(lexicons, rec.text, "subject"):
+                    matches.append(LexiconMatch(rid, h.category, h.language, h.entry, h.found))
+                    assert local is not None
+                    match_days[rid] = local.date()
+        elif direction is Direction.OTHER and who in poi_set:
+            third_party[who].append(rid)
+        elif direction is Direction.EVENT and rec.subtype in ("block", "unblock"):
+            target = _block_target(rec, resolver, victims)
+            blocks.append((rec, rid, rec.time_utc, target))
+
+    # ---- blocks and contact after them
+    after_block: list[AfterBlock] = []
+    for rec, rid, when, target in blocks:
+        if rec.subtype != "block":
+            continue
+        targets = [target] if target in poi_set else (list(pois) if target is None else [])
+        for p in targets:
+            assert p is not None
+            until = min(
+                (
+                    w
+                    for r2, _, w, t2 in blocks
+                    if r2.subtype == "unblock"
+                    and w > when
+                    and r2.platform == rec.platform
+                    and t2 in (p, None)
+                ),
+                default=None,
+            )
+            later = [
+                (t, r, plat)
+                for t, r, plat, _, _ in counted[p]
+                if t > when and (until is None or t < until or plat != rec.platform)
+            ]
+            before_keys = {k for (pp, k), u in uses.items() if pp == p and u[1] <= when}
+            new_ids: list[tuple[str, str]] = []
+            for (pp, k), u in sorted(uses.items(), key=lambda kv: kv[1][1]):
+                if pp == p and k not in before_keys and any(r == u[3] for _, r, _ in later):
+                    new_ids.append((display_key(k), u[3]))
+            after_block.append(
+                AfterBlock(
+                    p, rid, when, rec.platform, tuple(r for _, r, _ in later), tuple(new_ids)
+                )
+            )
+            if target is None:
+                notes.append(
+                    f"The block event {rid} ({rec.platform}) does not name who was blocked; it "
+                    f"is applied to {p}, a person of interest."
+                )
+
+    # ---- orders
+    by_time = {item[1]: item[0].time_utc for item in pre}
+    position = {item[1]: i for i, item in enumerate(pre)}
+    breaches: list[Breach] = []
+    for order in config.orders:
+        subject = next((n for n in names if n.casefold() == order.subject.casefold()), None)
+        if subject is None:
+            notes.append(
+                f"Order {order.kind!r}: subject {order.subject!r} is not a person in "
+                "case.toml, so contacts cannot be checked against it."
+            )
+            continue
+        if order.served is None:
+            notes.append(
+                f"Order {order.kind!r} binding {subject} has no service time: add "
+                "`served` to case.toml to list contacts after service."
+            )
+            continue
+        if subject not in poi_set:
+            continue
+        served = order.served
+        after_service = [rid for t, rid, _, _, _ in counted[subject] if t >= served]
+        after_service += [
+            rid
+            for rid in third_party.get(subject, ())
+            if (t3 := by_time.get(rid)) is not None and t3 >= served
+        ]
+        breaches.append(
+            Breach(
+                order.kind,
+                subject,
+                order.made,
+                served,
+                order.conditions,
+                tuple(sorted(set(after_service), key=position.__getitem__)),
+            )
+        )
+
+    # ---- summaries and indicators
+    summaries: list[PersonSummary] = []
+    indicators: list[Indicator] = []
+    for p in pois:
+        mine = [o for o in occasions if o.person == p]
+        ps = person_summary(p, counted[p], mine, replies[p], settings, zone)
+        summaries.append(ps)
+        contacts3 = [(t, rid, plat) for t, rid, plat, _, _ in counted[p]]
+        contact_ids = {rid for _, rid, _ in contacts3}
+        facts = PersonFacts(
+            person=p,
+            summary=ps,
+            occasion_firsts=[o.records[0] for o in mine],
+            contacts=contacts3,
+            attempts=[rid for _, rid, _, sub, _ in counted[p] if sub in NOT_CONNECTED],
+            matches=[m for m in matches if m.record in contact_ids],
+            match_days=match_days,
+            stop_requests=[sr for sr in stop_requests[p] if sr[2].category == "stop_request"],
+            blocks=[b for b in after_block if b.person == p],
+            breaches=[b for b in breaches if b.subject == p],
+            third_party=third_party.get(p, []),
+        )
+        indicators += person_indicators(facts, settings, victim_label, zone)
+
+    # ---- entries
+    entries = tuple(
+        Entry(
+            rec,
+            rid,
+            local,
+            direction,
+            who,
+            display_key(key) if key else None,
+            rid in occasion_of,
+            occasion_of.get(rid),
+        )
+        for rec, rid, local, direction, who, key, _ in pre
+    )
+    by_id = {e.id: e for e in entries}
+    ind_by_record: dict[str, tuple[str, ...]] = {}
+    for ind in indicators:
+        one = (ind.id,)
+        for rid in dict.fromkeys(ind.records):
+            have = ind_by_record.get(rid)
+            if have is None:
+                ind_by_record[rid] = one
+            elif ind.id not in have:
+                ind_by_record[rid] = (*have, ind.id)
+    summary = Summary(
+        records_total=total,
+        records_in_scope=len(pre),
+        untimed=untimed,
+        platforms=tuple(sorted(platforms.items())),
+        unattributed_to_victim=unattributed,
+        withheld=withheld,
+        persons=tuple(summaries),
+    )
+    return Analysis(
+        reference=config.reference,
+        timezone=config.timezone,
+        settings=settings,
+        person_filter=pois[0] if person else None,
+        date_from=date_from,
+        date_to=date_to,
+        victim=victim_name,
+        persons_of_interest=pois,
+        entries=entries,
+        identities=tuple(identities),
+        unresolved=tuple(unresolved_list),
+        occasions=tuple(occasions),
+        summary=summary,
+        indicators=tuple(indicators),
+        breaches=tuple(breaches),
+        after_block=tuple(after_block),
+        matches=tuple(matches),
+        blocks=tuple(by_id[rid] for _, rid, _, _ in blocks if rid in by_id),
+        notes=tuple(dict.fromkeys(notes)),
+        lexicon_info=tuple((lx.language, lx.file, lx.size) for lx in lexicons),
+        by_id=by_id,
+        indicators_by_record=ind_by_record,
+    )

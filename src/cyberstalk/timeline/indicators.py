@@ -1,0 +1,384 @@
+"""Indicators: the FOUR mnemonic, the s.2A(3) behaviours messages can show, and patterns.
+
+Every indicator states its rule in plain words with the numbers used and lists the records
+behind it. The toolkit never decides that conduct is stalking or harassment: these are
+pointers for the officer's judgement (College of Policing: "think stalking first", FOUR =
+fixated, obsessive, unwanted, repeated; PHA 1997 s.2A(3) examples of acts associated with
+stalking).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from cyberstalk.timeline.model import AfterBlock, Breach, Indicator, LexiconMatch, PersonSummary
+from cyberstalk.timeline.settings import Settings
+
+INDICATOR_IDS = (
+    "repeated",
+    "unwanted",
+    "fixated",
+    "obsessive",
+    "contact_any_means",
+    "monitoring",
+    "loitering",
+    "publishing",
+    "threats",
+    "contact_after_block",
+    "new_identifier_after_block",
+    "order_breach",
+    "night_contact",
+    "third_party_contact",
+)
+"""Every indicator id, in report order."""
+
+LEXICON_INDICATORS = {
+    "monitoring": (
+        "Monitoring",
+        "s.2A(3)(d) and (g): monitoring the person's use of electronic communications, "
+        "watching or spying",
+    ),
+    "loitering": (
+        "Following, loitering or watching",
+        "s.2A(3)(a), (e) and (g): following, loitering in a place, watching or spying",
+    ),
+    "publishing": (
+        "Publishing material",
+        "s.2A(3)(c): publishing material relating to the person or claiming to come from them",
+    ),
+    "threats": ("Threats", "threatening words (s.4 and s.4A fear of violence; OSA 2023 s.181)"),
+}
+
+
+def day(value: datetime | date, zone: ZoneInfo | None = None) -> str:
+    """``5 Jan 2026`` (a datetime is shown in ``zone``)."""
+    if isinstance(value, datetime):
+        value = value.astimezone(zone).date() if zone else value.date()
+    return f"{value.day} {value:%b %Y}"
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
+@dataclass
+class PersonFacts:
+    """What the indicator rules need to know about one person of interest."""
+
+    person: str
+    summary: PersonSummary
+    occasion_firsts: list[str]
+    """First record of each occasion."""
+    contacts: list[tuple[datetime, str, str]]
+    """(time_utc, record id, platform) of every counted contact, in time order."""
+    attempts: list[str]
+    """Calls that did not connect."""
+    matches: list[LexiconMatch] = field(default_factory=list)
+    """Lexicon hits in the person's contacts."""
+    match_days: dict[str, date] = field(default_factory=dict)
+    """Local day of each matched record."""
+    stop_requests: list[tuple[datetime, str, LexiconMatch]] = field(default_factory=list)
+    """The victim's stop requests aimed at this person."""
+    blocks: list[AfterBlock] = field(default_factory=list)
+    breaches: list[Breach] = field(default_factory=list)
+    third_party: list[str] = field(default_factory=list)
+
+
+def _quote(m: LexiconMatch) -> str:
+    lang = "English" if m.language == "en" else "Welsh, draft lexicon"
+    return f"\u201c{m.entry}\u201d ({lang}) in {m.record}"
+
+
+def person_indicators(
+    f: PersonFacts, settings: Settings, victim: str, zone: ZoneInfo
+) -> list[Indicator]:
+    """Every indicator the rules raise for one person, in INDICATOR_IDS order."""
+    s = f.summary
+    p = f.person
+    out: list[Indicator] = []
+    if s.contacts == 0:
+        return out
+    gap = f"{settings.occasion_gap_hours:g}"
+
+    # --- FOUR: repeated
+    if s.occasions >= 2:
+        out.append(
+            Indicator(
+                "repeated",
+                "Repeated",
+                f"Two or more occasions of contact (PHA 1997 s.7(3)). {p} contacted {victim} "
+                f"on {plural(s.occasions, 'occasion')}; a new occasion starts after more than "
+                f"{gap} hours without contact. Records: the first contact of each occasion.",
+                tuple(f.occasion_firsts),
+                p,
+                "FOUR",
+            )
+        )
+
+    # --- FOUR: unwanted
+    triggers: list[tuple[datetime, str, str]] = [
+        (when, rid, f"asked to stop: {_quote(m)}") for when, rid, m in f.stop_requests
+    ]
+    triggers += [
+        (b.block_time, b.block_record, f"blocked on {b.platform} ({b.block_record})")
+        for b in f.blocks
+    ]
+    triggers.sort()
+    if triggers:
+        first_when = triggers[0][0]
+        after = [rid for when, rid, _ in f.contacts if when > first_when]
+        if after:
+            asked = len(f.stop_requests)
+            blocked = len(f.blocks)
+            out.append(
+                Indicator(
+                    "unwanted",
+                    "Unwanted",
+                    f"{victim} asked for contact to stop ({plural(asked, 'message')} matching "
+                    f"the English or Welsh stop-request lexicon) or blocked {p} "
+                    f"({plural(blocked, 'block event')}), and contact continued: "
+                    f"{plural(len(after), 'contact')} after {day(first_when, zone)}. Records: "
+                    "the requests and blocks, then every later contact.",
+                    tuple(dict.fromkeys([rid for _, rid, _ in triggers] + after)),
+                    p,
+                    "FOUR",
+                    tuple(text for _, _, text in triggers),
+                )
+            )
+
+    # --- FOUR: fixated
+    fixation = [m for m in f.matches if m.category == "fixation"]
+    fixation_days = {f.match_days[m.record] for m in fixation}
+    long_span = s.span_days >= settings.fixated_min_days
+    if long_span or len(fixation_days) >= 2:
+        details = []
+        records: list[str] = []
+        if long_span and s.first and s.last:
+            details.append(
+                f"contact spans {s.span_days} days ({day(s.first, zone)} to {day(s.last, zone)}), "
+                f"on {plural(s.active_days, 'day')}"
+            )
+            records += [f.contacts[0][1], f.contacts[-1][1]]
+        if fixation:
+            details.append(
+                f"fixation phrases on {plural(len(fixation_days), 'day')}: "
+                + "; ".join(_quote(m) for m in fixation[:20])
+                + (f"; and {len(fixation) - 20} more" if len(fixation) > 20 else "")
+            )
+            records += [m.record for m in fixation]
+        out.append(
+            Indicator(
+                "fixated",
+                "Fixated",
+                f"Persistence or a fixed theme: contact from {p} spans at least "
+                f"{settings.fixated_min_days} days, or {p}'s messages repeat fixation phrases "
+                "from the lexicon (e.g. \u201cyou owe me\u201d, \u201cI'm not going "
+                "anywhere\u201d) on two or more days.",
+                _ordered(records, f.contacts),
+                p,
+                "FOUR",
+                tuple(details),
+            )
+        )
+
+    # --- FOUR: obsessive
+    details = []
+    records = []
+    if s.busiest_day and s.busiest_day[1] >= settings.obsessive_daily:
+        bday = s.busiest_day[0]
+        details.append(f"{plural(s.busiest_day[1], 'contact')} on {day(bday)}")
+        records += [rid for when, rid, _ in f.contacts if when.astimezone(zone).date() == bday]
+    run = s.longest_unanswered
+    if run and len(run.records) >= settings.obsessive_unanswered:
+        details.append(
+            f"{plural(len(run.records), 'contact')} in a row without a reply "
+            f"({day(run.start, zone)} to {day(run.end, zone)})"
+        )
+        records += list(run.records)
+    if len(s.channels) >= settings.obsessive_channels:
+        details.append(
+            f"{plural(len(s.channels), 'channel')}: " + ", ".join(c for c, _ in s.channels)
+        )
+        records += _first_per_channel(f.contacts)
+    if details:
+        out.append(
+            Indicator(
+                "obsessive",
+                "Obsessive",
+                f"Intensity: {settings.obsessive_daily} or more contacts on one day, or "
+                f"{settings.obsessive_unanswered} or more contacts in a row without a reply, "
+                f"or {settings.obsessive_channels} or more channels.",
+                _ordered(records, f.contacts),
+                p,
+                "FOUR",
+                tuple(details),
+            )
+        )
+
+    # --- s.2A(3)(b) contacting or attempting to contact by any means
+    if len(s.channels) >= 2 or f.attempts:
+        details = [
+            f"{plural(len(s.channels), 'channel')}: "
+            + ", ".join(f"{c} ({n})" for c, n in s.channels)
+        ]
+        if f.attempts:
+            details.append(f"{plural(len(f.attempts), 'call')} that did not connect")
+        out.append(
+            Indicator(
+                "contact_any_means",
+                "Contacting or attempting to contact by any means",
+                f"s.2A(3)(b): {p} contacted or tried to contact {victim} through two or more "
+                "channels, or by calls that did not connect (missed, rejected, blocked). "
+                "Records: the first contact on each channel and every failed call.",
+                _ordered(_first_per_channel(f.contacts) + f.attempts, f.contacts),
+                p,
+                "s.2A(3)",
+                tuple(details),
+            )
+        )
+
+    # --- lexicon behaviours
+    for ind_id, (title, law) in LEXICON_INDICATORS.items():
+        hits = [m for m in f.matches if m.category == ind_id]
+        if not hits:
+            continue
+        out.append(
+            Indicator(
+                ind_id,
+                title,
+                f"{law}. {p}'s messages contain phrases from the {ind_id} lexicon (English and "
+                "Welsh, listed in the report). A phrase is a pointer to read the message in "
+                "context, not proof of the behaviour.",
+                tuple(dict.fromkeys(m.record for m in hits)),
+                p,
+                "s.2A(3)" if ind_id != "threats" else "pattern",
+                tuple(_quote(m) for m in hits[:50]),
+            )
+        )
+    out.sort(key=lambda i: INDICATOR_IDS.index(i.id))
+
+    # --- blocks
+    after = sorted({rid for b in f.blocks for rid in b.contacts}, key=_rank(f.contacts))
+    if after:
+        out.append(
+            Indicator(
+                "contact_after_block",
+                "Contact after a block",
+                f"{victim} blocked {p} ({plural(len(f.blocks), 'block event')}) and {p} "
+                f"contacted {victim} afterwards, on any channel "
+                f"({plural(len(after), 'contact')}). Records: the block events, then the "
+                "contacts after them.",
+                tuple(dict.fromkeys([b.block_record for b in f.blocks] + after)),
+                p,
+                "pattern",
+                tuple(
+                    f"block on {b.platform} {day(b.block_time, zone)} ({b.block_record}): "
+                    f"{plural(len(b.contacts), 'later contact')}"
+                    for b in f.blocks
+                ),
+            )
+        )
+    # Each new identifier once, against the latest block before its first use.
+    latest: dict[str, tuple[AfterBlock, str]] = {}
+    for b in sorted(f.blocks, key=lambda b: b.block_time):
+        for ident, rid in b.new_identifiers:
+            latest[ident] = (b, rid)
+    new_ids = sorted(
+        ((b, ident, rid) for ident, (b, rid) in latest.items()),
+        key=lambda t: _rank(f.contacts)(t[2]),
+    )
+    if new_ids:
+        out.append(
+            Indicator(
+                "new_identifier_after_block",
+                "New identifier after a block",
+                f"After {victim} blocked {p}, {p} contacted {victim} from an identifier (number, "
+                "account, address or name) not used before that block. Records: the block "
+                "events and the first contact from each new identifier.",
+                tuple(
+                    dict.fromkeys(
+                        [b.block_record for b, _, _ in new_ids] + [r for *_, r in new_ids]
+                    )
+                ),
+                p,
+                "pattern",
+                tuple(
+                    f"{ident} first used {rid}, after the {b.platform} block of "
+                    f"{day(b.block_time, zone)}"
+                    for b, ident, rid in new_ids
+                ),
+            )
+        )
+    for breach in f.breaches:
+        if breach.records:
+            out.append(
+                Indicator(
+                    "order_breach",
+                    f"Possible breach of {breach.order_kind}",
+                    f"A {breach.order_kind} binding {p} was served on "
+                    f"{breach.served.astimezone(zone):%d %b %Y %H:%M %Z}; {p} contacted "
+                    f"{victim} {plural(len(breach.records), 'time')} after service. Whether "
+                    "each contact breaches the order's conditions, and whether there was a "
+                    "reasonable excuse, is for the officer (SPA 2019 s.8).",
+                    breach.records,
+                    p,
+                    "pattern",
+                    tuple(f"condition: {c}" for c in breach.conditions),
+                )
+            )
+    if s.night_contacts:
+        out.append(
+            Indicator(
+                "night_contact",
+                "Contact at night",
+                f"{plural(len(s.night_contacts), 'contact')} from {p} between "
+                f"{settings.night_start:%H:%M} and {settings.night_end:%H:%M} local time.",
+                s.night_contacts,
+                p,
+                "pattern",
+            )
+        )
+    if f.third_party:
+        out.append(
+            Indicator(
+                "third_party_contact",
+                "Contact with third parties",
+                f"{p} sent {plural(len(f.third_party), 'record')} to other people named in the "
+                "case (not the victim). Read them for contact through others or about the "
+                "victim (s.2A(3)(b) includes indirect contact).",
+                tuple(f.third_party),
+                p,
+                "pattern",
+            )
+        )
+    _RANK_CACHE.clear()
+    return out
+
+
+def _first_per_channel(contacts: Sequence[tuple[datetime, str, str]]) -> list[str]:
+    seen: dict[str, str] = {}
+    for _, rid, platform in contacts:
+        seen.setdefault(platform, rid)
+    return list(seen.values())
+
+
+_RANK_CACHE: dict[int, tuple[Sequence[tuple[datetime, str, str]], dict[str, int]]] = {}
+
+
+def _rank(contacts: Sequence[tuple[datetime, str, str]]) -> Callable[[str], tuple[int, str]]:
+    """Sort key: position among the contacts (built once per contact list)."""
+    cached = _RANK_CACHE.get(id(contacts))
+    if cached is None or cached[0] is not contacts:
+        _RANK_CACHE.clear()
+        cached = (contacts, {rid: i for i, (_, rid, _) in enumerate(contacts)})
+        _RANK_CACHE[id(contacts)] = cached
+    order = cached[1]
+    end = len(order)
+    return lambda rid: (order.get(rid, end), rid)
+
+
+def _ordered(ids: Sequence[str], contacts: Sequence[tuple[datetime, str, str]]) -> tuple[str, ...]:
+    return tuple(sorted(dict.fromkeys(ids), key=_rank(contacts)))

@@ -1,0 +1,235 @@
+"""Transparent phrase lexicons (English and Welsh) kept as data files in ``lexicons/``.
+
+Each lexicon is a TOML file of categories; each category lists plain phrases. The matching
+rules are written at the top of ``lexicons/en.toml`` and implemented in :func:`normalise`,
+:func:`tokens` and :class:`Matcher`; a match always names the entry that matched.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import tomllib
+import unicodedata
+from dataclasses import dataclass
+from importlib import resources
+from typing import NamedTuple
+
+from cyberstalk.errors import ReportError
+
+LANGUAGES = ("en", "cy")
+CATEGORIES = ("stop_request", "monitoring", "loitering", "publishing", "threats", "fixation")
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u02bc": "'"})
+_SPACES = re.compile(r"\s+")
+_WORD = re.compile(r"[^\W_]+")
+
+
+def _fold(text: str) -> str:
+    if text.isascii():  # the common case: no accents, no curly apostrophes
+        return (text.replace("`", "'") if "`" in text else text).lower()
+    text = text.translate(_APOSTROPHES)
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def normalise(text: str) -> str:
+    """Casefolded, accents removed, apostrophes straightened, spaces collapsed."""
+    return _SPACES.sub(" ", _fold(text))
+
+
+def tokens(normalised: str) -> list[str]:
+    """Words of normalised text, apostrophes dropped (``don't`` -> ``dont``)."""
+    return _WORD.findall(normalised.replace("'", ""))
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    """One category of one lexicon."""
+
+    name: str
+    title: str
+    applies_to: str
+    """``victim`` or ``subject``: whose messages are searched."""
+    entries: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    """One language's lexicon."""
+
+    language: str
+    file: str
+    status: str
+    categories: dict[str, Category]
+
+    @property
+    def size(self) -> int:
+        return sum(len(c.entries) for c in self.categories.values())
+
+
+def parse_lexicon(text: str, file: str) -> Lexicon:
+    """Parse and check one lexicon file; faults name the file and the key."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ReportError(f"lexicon {file}: invalid TOML: {exc}") from exc
+    language = data.get("language")
+    if language not in LANGUAGES:
+        raise ReportError(
+            f"lexicon {file}: language must be one of {LANGUAGES}, found {language!r}"
+        )
+    cats = data.get("categories")
+    if not isinstance(cats, dict):
+        raise ReportError(f"lexicon {file}: missing [categories.*] tables")
+    categories: dict[str, Category] = {}
+    for name, body in cats.items():
+        if name not in CATEGORIES:
+            raise ReportError(
+                f"lexicon {file}: unknown category {name!r}; known: {', '.join(CATEGORIES)}"
+            )
+        entries = body.get("entries") if isinstance(body, dict) else None
+        if not isinstance(entries, list) or not all(
+            isinstance(e, str) and e.strip() for e in entries
+        ):
+            raise ReportError(f"lexicon {file}: categories.{name}.entries must be a list of text")
+        applies = body.get("applies_to")
+        if applies not in ("victim", "subject"):
+            raise ReportError(
+                f'lexicon {file}: categories.{name}.applies_to must be "victim" or "subject"'
+            )
+        clean = tuple(dict.fromkeys(entries))
+        for entry in clean:
+            words = tokens(normalise(entry.replace("*", "")))
+            if not words or "*" in entry.rstrip("*"):
+                raise ReportError(
+                    f"lexicon {file}: categories.{name} entry {entry!r} must be words, with "
+                    "* only at the very end"
+                )
+        categories[name] = Category(name, str(body.get("title", name)), applies, clean)
+    return Lexicon(str(language), file, str(data.get("status", "draft")), categories)
+
+
+_CACHE: dict[str, Lexicon] = {}
+
+
+def load_lexicons() -> tuple[Lexicon, ...]:
+    """The packaged lexicons, English then Welsh."""
+    out = []
+    for lang in LANGUAGES:
+        if lang not in _CACHE:
+            ref = resources.files("cyberstalk.timeline") / "lexicons" / f"{lang}.toml"
+            _CACHE[lang] = parse_lexicon(ref.read_text("utf-8"), f"lexicons/{lang}.toml")
+        out.append(_CACHE[lang])
+    return tuple(out)
+
+
+class Hit(NamedTuple):
+    """One lexicon entry found in a text (a tuple: 200,000 are made in a large case)."""
+
+    category: str
+    language: str
+    entry: str
+    found: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Phrase:
+    words: tuple[str, ...]
+    prefix: bool
+    """The last word is a prefix (entry ended with ``*``)."""
+    slot: int
+    """Index of (language, category) in the matcher's slot list."""
+    entry: str
+
+
+class Matcher:
+    """Finds lexicon entries in text by words, not by regular expression: each word (and
+    each pair of words) of the text is looked up in a dict of entries, so the cost grows
+    with the words of the text, not with the size of the lexicons."""
+
+    def __init__(self, lexicons: tuple[Lexicon, ...], applies_to: str) -> None:
+        self.slots: list[tuple[str, str]] = []
+        self.by_first: dict[str, list[_Phrase]] = {}
+        """Entries whose second word may be a prefix (``two words*``) or single words."""
+        self.by_pair: dict[tuple[str, str], list[_Phrase]] = {}
+        """Entries of two or more exact leading words."""
+        self.prefixed: list[_Phrase] = []
+        for lex in lexicons:
+            for cat in lex.categories.values():
+                if cat.applies_to != applies_to:
+                    continue
+                slot = len(self.slots)
+                self.slots.append((lex.language, cat.name))
+                for entry in cat.entries:
+                    words = tuple(tokens(normalise(entry.replace("*", ""))))
+                    phrase = _Phrase(words, entry.endswith("*"), slot, entry)
+                    if phrase.prefix and len(words) == 1:
+                        self.prefixed.append(phrase)
+                    elif len(words) >= 3 or (len(words) == 2 and not phrase.prefix):
+                        self.by_pair.setdefault((words[0], words[1]), []).append(phrase)
+                    else:
+                        self.by_first.setdefault(words[0], []).append(phrase)
+        # Longest entry first: the report names the most specific entry.
+        for group in (*self.by_first.values(), *self.by_pair.values()):
+            group.sort(key=lambda p: (-len(p.words), -len(p.entry)))
+        self.prefix_starts = frozenset(p.words[0][:2] for p in self.prefixed)
+        self.prefix_re = (
+            re.compile(r"\b(?:" + "|".join(re.escape(p.words[0]) for p in self.prefixed) + ")")
+            if self.prefixed
+            else None
+        )
+        self.first_keys = frozenset(self.by_first)
+        self.pair_keys = frozenset(self.by_pair)
+
+    def _fits(self, p: _Phrase, words: list[str], i: int) -> bool:
+        n = len(p.words)
+        if i + n > len(words):
+            return False
+        if p.prefix:
+            return words[i : i + n - 1] == list(p.words[:-1]) and words[i + n - 1].startswith(
+                p.words[-1]
+            )
+        return n <= 2 or words[i : i + n] == list(p.words)
+
+    def find(self, text: str) -> list[Hit]:
+        """The first hit of each (language, category), in lexicon order."""
+        if not text:
+            return []
+        words = tokens(_fold(text))
+        if not words:
+            return []
+        # Set operations in C first: most messages hold no entry at all.
+        firsts = self.first_keys.intersection(words)
+        pairs = self.pair_keys.intersection(itertools.pairwise(words))
+        prefixed = self.prefix_re is not None and self.prefix_re.search(" ".join(words))
+        if not firsts and not pairs and not prefixed:
+            return []
+        found: dict[int, Hit] = {}
+        last = len(words) - 1
+        for i, word in enumerate(words):
+            candidates: list[_Phrase] = []
+            if pairs and i < last and (word, words[i + 1]) in pairs:
+                candidates += self.by_pair[(word, words[i + 1])]
+            if word in firsts:
+                candidates += self.by_first[word]
+            if prefixed and word[:2] in self.prefix_starts:
+                candidates += [p for p in self.prefixed if word.startswith(p.words[0])]
+            for p in candidates:
+                if p.slot not in found and self._fits(p, words, i):
+                    lang, cat = self.slots[p.slot]
+                    found[p.slot] = Hit(cat, lang, p.entry, " ".join(words[i : i + len(p.words)]))
+        if len(found) < 2:
+            return list(found.values())
+        return [found[k] for k in sorted(found)]
+
+
+_MATCHERS: dict[tuple[int, str], Matcher] = {}
+
+
+def find(lexicons: tuple[Lexicon, ...], text: str, applies_to: str) -> list[Hit]:
+    """Every category hit in ``text`` (first match per category and language)."""
+    key = (id(lexicons), applies_to)
+    matcher = _MATCHERS.get(key)
+    if matcher is None:
+        matcher = _MATCHERS[key] = Matcher(lexicons, applies_to)
+    return matcher.find(text)

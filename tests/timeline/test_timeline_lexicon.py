@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import pytest
+
+from cyberstalk.errors import ReportError
+from cyberstalk.timeline.lexicon import CATEGORIES, find, load_lexicons, normalise, parse_lexicon
+
+
+def cats(text: str, applies: str = "subject") -> dict[str, tuple[str, str]]:
+    return {h.category: (h.language, h.entry) for h in find(load_lexicons(), text, applies)}
+
+
+def test_both_languages_cover_every_category() -> None:
+    en, cy = load_lexicons()
+    assert en.language == "en" and cy.language == "cy"
+    assert set(en.categories) == set(cy.categories) == set(CATEGORIES)
+    assert cy.status == "draft"
+
+
+def test_english_stop_requests() -> None:
+    assert cats("Please stop contacting me.", "victim")["stop_request"][0] == "en"
+    assert cats("Stop. I will go to the police.", "victim")["stop_request"] == (
+        "en",
+        "i will go to the police",
+    )
+    # apostrophe optional, curly apostrophe read as straight
+    assert "stop_request" in cats("dont contact me", "victim")
+    assert "stop_request" in cats("Don\u2019t message me again", "victim")
+    # whole words only
+    assert "stop_request" not in cats("please stopping by later", "victim")
+    assert cats("see you at the bus stop", "victim") == {}
+
+
+def test_welsh_with_and_without_accents_and_mutations() -> None:
+    assert cats("Paid â chysylltu â fi eto.", "victim")["stop_request"][0] == "cy"
+    assert cats("paid a chysylltu a fi", "victim")["stop_request"][0] == "cy"
+    assert cats("Gad lonydd i mi", "victim")["stop_request"][0] == "cy"
+    assert cats("Welais i di yn y dre")["monitoring"][0] == "cy"
+    assert cats("byddi di'n difaru")["threats"][0] == "cy"
+
+
+def test_subject_categories() -> None:
+    found = cats("I saw you at the station. I'll be outside your flat. You'll regret this")
+    assert set(found) >= {"monitoring", "loitering", "threats"}
+    assert cats("everyone will see your photos")["publishing"][0] == "en"
+    assert cats("you owe me an explanation")["fixation"] == ("en", "you owe me")
+    assert cats("I was threatened by the weather")["threats"] == ("en", "threaten*")
+    # subject lexicons are not applied to the victim's own words and vice versa
+    assert "monitoring" not in cats("I saw you", "victim")
+    assert "stop_request" not in cats("please stop", "subject")
+
+
+def test_normalise() -> None:
+    assert normalise("Caf\u00e9  on\nSTRYD  Fawr \u2019") == "cafe on stryd fawr '"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            'language = "fr"\n[categories.threats]\napplies_to="subject"\nentries=["x"]',
+            "language must be one of",
+        ),
+        (
+            'language = "en"\n[categories.gossip]\napplies_to="subject"\nentries=["x"]',
+            "unknown category 'gossip'",
+        ),
+        ('language = "en"\n[categories.threats]\napplies_to="anyone"\nentries=["x"]', "applies_to"),
+        (
+            'language = "en"\n[categories.threats]\napplies_to="subject"\nentries=[""]',
+            "entries must be a list",
+        ),
+        ('language = "en"\ncategories = 3', "missing [categories"),
+        ("language = ", "invalid TOML"),
+    ],
+)
+def test_bad_lexicon_files_name_the_fault(text: str, message: str) -> None:
+    with pytest.raises(ReportError, match=message.replace("[", r"\[")) as info:
+        parse_lexicon(text, "bad.toml")
+    assert "bad.toml" in str(info.value)
