@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cyberstalk.case import Case, init_case
+from helpers.tsa import local_tsa, tsa_factory  # noqa: F401 - a TSA on 127.0.0.1 for any test
 
 
 @pytest.fixture(autouse=True)

@@ -12,12 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-HARD_SAMPLE = (
-    "Notwithstanding the aforementioned considerations, practitioners should "
-    "systematically contemporaneously document electronically mediated communications "
-    "notwithstanding jurisdictional complications."
-)
+from advice_samples import HARD_SAMPLE
 
 
 @pytest.fixture(scope="session")

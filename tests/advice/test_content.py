@@ -137,8 +137,7 @@ def test_every_sentence_is_short(tid: str) -> None:
 
 def test_readability_check_catches_hard_text(textstat_offline: object) -> None:
     import textstat
-
-    from conftest import HARD_SAMPLE as hard
+    from advice_samples import HARD_SAMPLE as hard
 
     assert textstat.flesch_reading_ease(hard) < 60
     assert any(len(s.split()) > MAX_WORDS for s in sentences(hard.replace(".", ",") + " " + hard))

@@ -91,3 +91,10 @@ def test_changed_settings_or_bytes_mean_reading_again(make_case) -> None:
     assert process_case(case, ocr_mode="auto").unchanged == 0  # another OCR mode
     assert process_case(case, ocr_mode="auto").unchanged == 1
     assert process_case(case, ocr_mode="auto", force=True).unchanged == 0
+
+
+def test_truncated_image_is_refused_even_after_weasyprint_is_imported(bad_case) -> None:
+    import weasyprint  # noqa: F401 - its import sets ImageFile.LOAD_TRUNCATED_IMAGES = True
+
+    summary = process_case(bad_case, ocr_mode="none", force=True)
+    assert "RE/2" in {e.ref for e in summary.errors}

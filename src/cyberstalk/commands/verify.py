@@ -14,12 +14,11 @@ from cyberstalk.errors import CaseError, ExitCode
 from cyberstalk.hashing.verify import check_case
 
 
-def _timestamp_check() -> object | None:
-    try:
-        from cyberstalk.hashing import timestamps
-    except ImportError:  # pragma: no cover - timestamps module absent
-        return None
-    return getattr(timestamps, "verify_stored_tokens", None)
+def _timestamp_check(root: Path, manifest_bytes: bytes) -> list[str]:
+    # imported on use: the RFC 3161 stack (asn1crypto, rfc3161-client) is slow to load
+    from cyberstalk.hashing.timestamps import verify_stored_tokens
+
+    return verify_stored_tokens(root, manifest_bytes)
 
 
 @handle_errors
@@ -37,12 +36,11 @@ def verify_cmd(
     the log, the checksum file, the signature, file modes, files nothing records, and
     stored timestamps. Reports every problem. Exit 0 only when all holds, 1 otherwise."""
     case = open_case(directory)
-    ts_check = _timestamp_check()
     with byte_progress("verify") as bar:
         task = bar.add_task("verify", total=None)
         report = check_case(
             case.root,
-            timestamp_check=ts_check,  # type: ignore[arg-type]
+            timestamp_check=_timestamp_check,
             all_digests=all_digests,
             on_bytes=lambda n: bar.advance(task, n),
         )

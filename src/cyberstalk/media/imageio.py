@@ -16,7 +16,7 @@ import stat
 import warnings
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
 
 from cyberstalk.errors import MediaError
 
@@ -77,6 +77,9 @@ def decode(data: bytes, *, label: str) -> Image.Image:
             f"{label}: zero-byte file, there is no image to read",
             advice="ask the victim for the original file again",
         )
+    # WeasyPrint sets this process-wide flag to True when imported (weasyprint/images.py),
+    # which would make Pillow silently pad a truncated image. Evidence must never be padded.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

@@ -22,11 +22,17 @@ CSP = (
 no script runs (the message text in a report was written by the suspect)."""
 
 
+OUTPUT_EVENTS = frozenset({"report_made", "advice_sheet_made", "export_written", "verify_run"})
+"""Custody events that only record an output or a check: they do not move the generated-at
+time, so making one report does not change the bytes of the next."""
+
+
 def generated_at(custody_path: Path | None = None) -> datetime:
     """The time a report says it was generated: deterministic for the same case.
 
     ``SOURCE_DATE_EPOCH`` pins it (reproducible builds convention); otherwise it is the time
-    of the last event in the custody log, so the same case state gives the same bytes.
+    of the last custody event that changed the case (not one in :data:`OUTPUT_EVENTS`), so
+    the same case state gives the same bytes.
     """
     pinned = os.environ.get("SOURCE_DATE_EPOCH")
     if pinned:
@@ -35,7 +41,7 @@ def generated_at(custody_path: Path | None = None) -> datetime:
         except ValueError as exc:
             raise ReportError(f"SOURCE_DATE_EPOCH={pinned!r} is not an integer") from exc
     if custody_path is not None:
-        evs = events(read_lines(custody_path))
+        evs = [e for e in events(read_lines(custody_path)) if e.get("event") not in OUTPUT_EVENTS]
         if evs:
             return datetime.fromisoformat(evs[-1]["time"]).astimezone(UTC)
     return datetime(1970, 1, 1, tzinfo=UTC)

@@ -9,16 +9,15 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
 from cyberstalk.case import Case, tool_string
 from cyberstalk.errors import ReportError
-from cyberstalk.hashing.custody import events, read_lines
 from cyberstalk.hashing.fsutil import fsync_dir
 from cyberstalk.models import utc_iso
-from cyberstalk.reports.common import generated_at
+from cyberstalk.reports.common import OUTPUT_EVENTS, generated_at
 from cyberstalk.timeline import Analysis, Entry
 
 FORMATS = ("html", "pdf", "csv", "json", "timesketch")
@@ -29,9 +28,8 @@ EXTENSIONS = {
     "json": "json",
     "timesketch": "timesketch.jsonl",
 }
-REPORT_EVENTS = frozenset({"report_made"})
-"""Custody events that record reports: they do not move the generated-at time, so that
-making a report twice from the same case gives the same bytes."""
+REPORT_EVENTS = OUTPUT_EVENTS
+"""Custody events that record outputs: they do not move the generated-at time."""
 
 DIRECTION_LABELS = {
     "to_victim": "to victim",
@@ -64,14 +62,8 @@ class ReportResult:
 
 
 def report_time(case: Case) -> datetime:
-    """Generated-at time: SOURCE_DATE_EPOCH, else the last custody event that is not itself
-    a report (see :data:`REPORT_EVENTS`), else the epoch."""
-    if os.environ.get("SOURCE_DATE_EPOCH"):
-        return generated_at()
-    evs = [e for e in events(read_lines(case.custody_path)) if e.get("event") not in REPORT_EVENTS]
-    if evs:
-        return datetime.fromisoformat(evs[-1]["time"]).astimezone(UTC)
-    return generated_at(None)
+    """Generated-at time (see :func:`cyberstalk.reports.common.generated_at`)."""
+    return generated_at(case.custody_path)
 
 
 def meta_for(case: Case) -> ReportMeta:

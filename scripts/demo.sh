@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# make demo: the whole pipeline on the bundled synthetic submission.
+# Usage: scripts/demo.sh [CASE_DIR]   (default: demo-case)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DEMO="${1:-demo-case}"
+export PATH="$PWD/.venv/bin:$PATH"
+# Demo keys live beside the demo, never in the investigator's own key store.
+export XDG_CONFIG_HOME="$PWD/.demo-config"
+step() { printf '\n== %s\n' "$*" >&2; }
+
+step "synthetic submission"
+python fixtures/make_fixtures.py fixtures/out
+
+if [ -e "$DEMO" ]; then chmod -R u+w "$DEMO"; rm -rf "$DEMO"; fi
+
+step "case folder"
+cyberstalk case init "$DEMO" --ref NWP/2026/0142 --officer "DC Rhian Evans" --initials RE
+cyberstalk case person add "$DEMO" --name "Carys Hughes" --role victim \
+  --id phone:+447700900123 --id email:carys.hughes@example.com \
+  --id display_name:Carys@whatsapp --id username:carys_h_example@instagram \
+  --id "display_name:Carys H@telegram"
+cyberstalk case person add "$DEMO" --name "Dylan Price" --role suspect \
+  --id phone:+447700900456 --id phone:+447700900789 --id email:dylan.price@example.net \
+  --id display_name:Dylan@whatsapp --id username:dylan.p_example@instagram \
+  --id username:d.price.new_example@instagram --id "display_name:Dylan P@telegram"
+cyberstalk case order add "$DEMO" --kind "Stalking Protection Order" --subject "Dylan Price" \
+  --made 2026-02-13 --served 2026-02-14T11:00 \
+  --condition "Must not contact Carys Hughes by any means, directly or indirectly"
+
+step "ingest (copy, hash, sign; parse exports; read screenshots)"
+cyberstalk ingest "$DEMO" fixtures/out/submission \
+  --source "Victim's phone exports and screenshots on USB stick, bag NWP-SB-0142" \
+  --received-from "Carys Hughes"
+
+step "verify"
+cyberstalk verify "$DEMO"
+
+step "trusted timestamp from a local demo TSA"
+TSA_DIR="$(mktemp -d)"
+python scripts/demo_tsa.py --port 0 --write-url "$TSA_DIR/url" --root-out "$TSA_DIR/root.pem" \
+  --timeout 120 &
+TSA_PID=$!
+trap 'kill $TSA_PID 2>/dev/null || true; rm -rf "$TSA_DIR"' EXIT
+for _ in $(seq 100); do [ -s "$TSA_DIR/url" ] && break; sleep 0.1; done
+cyberstalk timestamp "$DEMO" --tsa "$(cat "$TSA_DIR/url")" --tsa-root "$TSA_DIR/root.pem"
+
+step "exports"
+cyberstalk export "$DEMO" --bagit "$DEMO/reports/bag"
+cyberstalk export "$DEMO" --case-uco "$DEMO/reports/custody.jsonld"
+cyberstalk export "$DEMO" --exhibits "$DEMO/reports/exhibits.csv"
+cyberstalk export "$DEMO" --exhibits "$DEMO/reports/exhibits.html"
+
+step "course-of-conduct timeline"
+cyberstalk timeline "$DEMO" --format html -o "$DEMO/reports/timeline.html"
+cyberstalk timeline "$DEMO" --format pdf -o "$DEMO/reports/timeline.pdf"
+cyberstalk timeline "$DEMO" --format json -o "$DEMO/reports/timeline.json"
+
+step "safeguarding advice sheets"
+for lang in en cy both; do
+  cyberstalk advice "$DEMO" --lang "$lang" --format html -o "$DEMO/reports/advice-$lang.html"
+  cyberstalk advice "$DEMO" --lang "$lang" --format pdf -o "$DEMO/reports/advice-$lang.pdf"
+done
+
+step "verify again"
+cyberstalk verify "$DEMO"
+
+printf '\nDemo case: %s\nReports:\n' "$DEMO"
+find "$DEMO/reports" -maxdepth 1 -type f -o -maxdepth 1 -type d -name bag | sort | sed 's/^/  /'
