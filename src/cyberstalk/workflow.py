@@ -102,6 +102,7 @@ def process_case(case: Case, progress: Callable[[str], None] | None = None) -> d
     with case.lock("process"):
         result["parse"] = parse_exhibits(case, say)
         from cyberstalk import media
+
         summary = media.process_case(case, progress=say)
         result["media"] = summary.as_dict()
     count = sum(v["records"] for v in result["parse"]["parsed"].values())
