@@ -94,7 +94,18 @@ def main() -> None:
                 [*cli, "ingest", str(case), str(sub), "--source", "bench", "--no-process", *extra],
                 env=env,
             )
-        results["verify"] = timed([*cli, "verify", str(case), "--no-record"], env=env)
+        started = time.perf_counter()
+        out = subprocess.run(
+            [*cli, "verify", str(case), "--no-record", "--json"],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        results["verify"] = time.perf_counter() - started
+        import json
+
+        rehash = json.loads(out.stdout)["seconds"]
         startup = timed([*cli, "--version"], env=env)
         base_copy = results["cp -r + sync"]
         print(f"\n{total / 2**20:.0f} MiB in {args.files} files; python start-up {startup:.2f} s")
@@ -106,7 +117,10 @@ def main() -> None:
         lean = results["ingest (sha256 only)"] / base_copy
         full = results["ingest (sha256+sha1+md5)"] / base_copy
         print(f"target ingest <= 1.5x cp -r: sha256-only {lean:.2f}x, with legacy {full:.2f}x")
-        print(f"target verify >= 1000 MB/s: {verify_rate:.0f} MB/s")
+        print(
+            f"target verify >= 1000 MB/s: {verify_rate:.0f} MB/s for the whole command; "
+            f"{mb / rehash:.0f} MB/s re-hashing ({rehash:.2f} s, start-up excluded)"
+        )
     finally:
         for dirpath, _dirs, files in os.walk(work):
             for name in files:

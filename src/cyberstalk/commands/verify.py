@@ -15,6 +15,10 @@ from cyberstalk.hashing.verify import check_case
 
 
 def _timestamp_check(root: Path, manifest_bytes: bytes) -> list[str]:
+    tsdir = root / "timestamps"
+    has_files = tsdir.is_dir() and any(tsdir.iterdir())
+    if not has_files and b'"event":"timestamp"' not in (root / "custody.jsonl").read_bytes():
+        return []  # never timestamped: nothing to check (and no token can be missing)
     # imported on use: the RFC 3161 stack (asn1crypto, rfc3161-client) is slow to load
     from cyberstalk.hashing.timestamps import verify_stored_tokens
 
