@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def timed(cmd: list[str], **kwargs: object) -> float:
+    os.sync()  # start each contender with no dirty pages left over from the one before
     started = time.perf_counter()
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, **kwargs)  # type: ignore[call-overload]
     return time.perf_counter() - started
@@ -94,6 +95,7 @@ def main() -> None:
                 [*cli, "ingest", str(case), str(sub), "--source", "bench", "--no-process", *extra],
                 env=env,
             )
+        os.sync()
         started = time.perf_counter()
         out = subprocess.run(
             [*cli, "verify", str(case), "--no-record", "--json"],

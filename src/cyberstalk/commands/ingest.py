@@ -51,7 +51,8 @@ def ingest_cmd(
     signed manifest. Archive members become sub-exhibits (XX/1/3). Links, FIFOs and devices
     are refused; content already in the case is recorded as a duplicate, not stored twice.
 
-    Exit 0 when every item was taken, 3 when any was refused (the rest are still recorded).
+    Exit 0 when every item was taken and read, 3 when any was refused or an export or image
+    could not be read (everything else is still recorded).
     """
     case = open_case(directory)
     settings = case.config.settings
@@ -97,7 +98,11 @@ def ingest_cmd(
         typer.echo(", ".join(f"{v} {k}" for k, v in counts.items()) or "nothing to ingest")
         for line in processed.get("messages", []):
             typer.echo(line)
-    if summary.refused:
+    unreadable = bool(processed) and bool(
+        processed["parse"]["errors"] or processed.get("media", {}).get("errors")
+    )
+    if summary.refused or unreadable:
+        # everything that could be taken is recorded; exit 3 says some input was not
         raise typer.Exit(int(ExitCode.INPUT))
 
 

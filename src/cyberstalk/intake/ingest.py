@@ -24,6 +24,7 @@ import re
 import stat
 import time
 import zipfile
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -48,6 +49,8 @@ from cyberstalk.intake.archive import ArchiveLimits, Member, list_members, open_
 from cyberstalk.intake.filetype import extension_disagrees, mime_from_extension, mime_of
 from cyberstalk.models import Digests
 
+PIPELINE_DEPTH = 4
+"""Copies that may wait for their fsync while later files are copied."""
 SEAL_INTERVAL = 0.5
 """Seconds between manifest seals during a long ingest (see _Ingest.reseal)."""
 INCOMING = ".incoming"
@@ -355,7 +358,7 @@ class _Ingest:
         self.incoming = case.evidence_dir / INCOMING
         self.summary = IngestSummary()
         self._tmp_counter = 0
-        self._pending: _Pending | None = None
+        self._pending: deque[_Pending] = deque()
         self._syncer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fsync")
         self._last_seal = float("-inf")
 
@@ -445,7 +448,6 @@ class _Ingest:
             tmp.unlink()
             self._refuse(display, f"{display} changed while it was being read; not recorded", rel)
             return
-        self._flush()  # the previous item is recorded before anything about this one
         original_name = item.rel.rsplit(b"/", 1)[-1]
         name_info = name_fields(original_name, "original_name")
         mime = mime_of(head)
@@ -465,6 +467,11 @@ class _Ingest:
             "notes": [],
         }
         is_zip = mime in ZIP_TYPES
+        new = (digests.sha256, rel, self.options.source) not in self.state.seen and (
+            digests.sha256 not in self.state.by_sha
+        )
+        if not new or is_zip:
+            self._flush()  # pending items are recorded before anything about this one
         if (digests.sha256, rel, self.options.source) in self.state.seen:
             os.close(out)
             tmp.unlink()
@@ -487,15 +494,18 @@ class _Ingest:
         self.state.top_numbers.add(number)
         self.state.seen.add((digests.sha256, rel, self.options.source))
         self.state.by_sha.setdefault(digests.sha256, ref)  # a later identical file: duplicate
-        self._pending = _Pending(
-            tmp=tmp,
-            fd=out,
-            synced=self._syncer.submit(os.fsync, out),
-            ref=ref,
-            original_name=name_info["original_name"],
-            details=base,
-            result=ItemResult(display, "stored", ref, size, mime),
+        self._pending.append(
+            _Pending(
+                tmp=tmp,
+                fd=out,
+                synced=self._syncer.submit(os.fsync, out),
+                ref=ref,
+                original_name=name_info["original_name"],
+                details=base,
+                result=ItemResult(display, "stored", ref, size, mime),
+            )
         )
+        self._flush(keep=PIPELINE_DEPTH)
         if is_zip:  # its members are read from the stored copy: record it now
             self._flush()
             self._members(ref, display)
@@ -539,34 +549,35 @@ class _Ingest:
             raise
         return digests, size, head, os.fstat(fd), out
 
-    def _flush(self) -> None:
-        """Record the pending exhibit once its copy is durable.
+    def _flush(self, keep: int = 0) -> None:
+        """Record pending exhibits, oldest first, once their copies are durable, until at
+        most ``keep`` remain.
 
-        The copy of item N is fsynced in a worker thread while item N+1 is read and
-        hashed (the disk flush and the CPU work overlap); item N is recorded before
-        anything about item N+1 is, so the log stays in submission order and no event
-        ever names a copy that is not yet on disk.
+        Copies are fsynced in a worker thread while the next files are read and hashed, so
+        the disk flush and the CPU work overlap. Pending items are recorded in submission
+        order, and all of them before any other event is appended, so the log stays in
+        order and no event ever names a copy that is not yet on disk.
         """
-        pending, self._pending = self._pending, None
-        if pending is None:
-            return
-        try:
-            pending.synced.result()
-        except OSError as exc:
+        while len(self._pending) > keep:
+            pending = self._pending.popleft()
+            try:
+                pending.synced.result()
+            except OSError as exc:
+                os.close(pending.fd)
+                with contextlib.suppress(FileNotFoundError):
+                    pending.tmp.unlink()
+                if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                    raise IngestError(
+                        f"disk full while writing {pending.result.path}: nothing of it was "
+                        "recorded",
+                        path=pending.result.path,
+                        advice="free space on the case's disk, then re-run the same ingest",
+                    ) from exc
+                raise CaseError(f"cannot write {pending.tmp}: {exc.strerror}") from exc
             os.close(pending.fd)
-            with contextlib.suppress(FileNotFoundError):
-                pending.tmp.unlink()
-            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-                raise IngestError(
-                    f"disk full while writing {pending.result.path}: nothing of it was recorded",
-                    path=pending.result.path,
-                    advice="free space on the case's disk, then re-run the same ingest",
-                ) from exc
-            raise CaseError(f"cannot write {pending.tmp}: {exc.strerror}") from exc
-        os.close(pending.fd)
-        self._commit(pending.tmp, pending.ref, pending.original_name, pending.details)
-        self._result(pending.result)
-        self.reseal()
+            self._commit(pending.tmp, pending.ref, pending.original_name, pending.details)
+            self._result(pending.result)
+            self.reseal()
 
     def _is_top_level(self, ref: str) -> bool:
         return ref.count("/") == 1
