@@ -356,3 +356,23 @@ def test_lying_declared_size_is_caught(case, tmp_path: Path) -> None:
     result = cli("ingest", case.root, path, "--source", "t", "--no-process")
     assert result.exit_code == 3
     assert "'a.txt' refused" in result.stderr
+
+
+def test_file_changing_while_read_is_refused(case, tmp_path: Path, monkeypatch) -> None:
+    victim = write(tmp_path / "s" / "growing.txt", b"x" * 10)
+    write(tmp_path / "s" / "steady.txt", b"steady")
+    real = ingest_mod.copy_and_hash
+
+    def append_while_reading(src, dst, **kwargs):
+        result = real(src, dst, **kwargs)
+        if os.fstat(src).st_size == 10:
+            with victim.open("ab") as fh:  # someone writes to the original mid-ingest
+                fh.write(b"more")
+        return result
+
+    monkeypatch.setattr(ingest_mod, "copy_and_hash", append_while_reading)
+    result = cli("ingest", case.root, tmp_path / "s", "--source", "t", "--no-process")
+    assert result.exit_code == 3
+    assert "growing.txt changed while it was being read; not recorded" in result.stderr
+    assert [e["original_name"] for e in manifest(case.root)["exhibits"]] == ["steady.txt"]
+    assert cli("verify", case.root).exit_code == 0

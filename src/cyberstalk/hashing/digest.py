@@ -82,10 +82,12 @@ class FileIdentity:
     ino: int
     size: int
     mtime_ns: int
+    ctime_ns: int
+    """Changes on every write and cannot be set from user space (unlike mtime)."""
 
     @classmethod
     def of(cls, st: os.stat_result) -> FileIdentity:
-        return cls(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+        return cls(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def open_regular(path: Path | str, *, dir_fd: int | None = None) -> tuple[int, os.stat_result]:
