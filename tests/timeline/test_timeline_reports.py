@@ -19,6 +19,7 @@ from cyberstalk.case import open_case
 from cyberstalk.cli import app
 from cyberstalk.derived import write_records
 from cyberstalk.hashing.custody import check_chain, events, read_lines
+from cyberstalk.reports import timeline_json
 from cyberstalk.reports.common import CSP
 from cyberstalk.reports.timeline_common import meta_for
 from cyberstalk.reports.timeline_json import render_json
@@ -154,7 +155,9 @@ def test_json_report_sections_and_utc(story_case: Path) -> None:
         assert ind["rule"] and ind["records"]
 
 
-def test_json_renderer_streams(story_case: Path) -> None:
+def test_json_renderer_streams(story_case: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(timeline_json, "_BATCH", 1)  # rows go out in batches of _BATCH
+
     class Counting(io.StringIO):
         writes = 0
 

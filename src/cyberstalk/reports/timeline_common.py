@@ -9,7 +9,7 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -90,7 +90,11 @@ def local_iso(dt: datetime | None) -> str | None:
 
 
 def utc_text(dt: datetime | None) -> str | None:
-    return utc_iso(dt) if dt is not None else None
+    if dt is None:
+        return None
+    if dt.tzinfo is UTC:  # records parsed from ``...+00:00``: no conversion to make
+        return dt.isoformat()
+    return utc_iso(dt)
 
 
 def sender_label(entry: Entry) -> str:
@@ -111,16 +115,19 @@ def record_row(a: Analysis, entry: Entry) -> dict[str, Any]:
     """The data form of one chronology row (JSON and Timesketch), fixed key order, UTC."""
     rec = entry.record
     loc = rec.locator
+    t = rec.time_utc
+    local = entry.local
+    ind = a.indicators_by_record.get(entry.id)
     return {
         "id": entry.id,
-        "time_utc": utc_text(rec.time_utc),
-        "time_local": local_iso(entry.local),
+        "time_utc": None if t is None else t.isoformat() if t.tzinfo is UTC else utc_iso(t),
+        "time_local": None if local is None else local.isoformat(),
         "time_raw": rec.time_raw,
-        "tz_basis": rec.tz_basis.value,
+        "tz_basis": rec.tz_basis._value_,
         "platform": rec.platform,
-        "kind": rec.kind.value,
+        "kind": rec.kind._value_,
         "subtype": rec.subtype,
-        "direction": entry.direction.value,
+        "direction": entry.direction._value_,
         "person": entry.person,
         "sender": rec.sender,
         "sender_identifier": entry.identifier,
@@ -131,7 +138,7 @@ def record_row(a: Analysis, entry: Entry) -> dict[str, Any]:
         "flags": sorted(rec.flags) if rec.flags else [],
         "counted_contact": entry.contact,
         "occasion": entry.occasion,
-        "indicators": list(a.indicators_by_record.get(entry.id, ())),
+        "indicators": list(ind) if ind else [],
         "exhibit": loc.exhibit,
         "locator": loc.as_dict(),
         "locator_text": loc.describe(),

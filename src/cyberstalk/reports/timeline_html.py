@@ -27,7 +27,7 @@ from cyberstalk.reports.timeline_common import (
     local_text,
     sender_label,
 )
-from cyberstalk.timeline import Analysis, Entry
+from cyberstalk.timeline import Analysis, Direction, Entry
 from cyberstalk.timeline.indicators import day as day_text
 from cyberstalk.timeline.settings import SETTING_HELP
 
@@ -38,9 +38,19 @@ MATCHES_SHOWN = 500
 _ENV: jinja2.Environment | None = None
 
 
+def _markupsafe_escape(value: str) -> str:
+    return str(markupsafe.escape(value))
+
+
+try:  # the C function behind markupsafe.escape, without building a Markup object
+    from markupsafe._speedups import _escape_inner as _escape_str
+except ImportError:  # pragma: no cover - pure-Python markupsafe
+    _escape_str = _markupsafe_escape
+
+
 def escape(value: str) -> str:
     """HTML-escape with markupsafe's C speedups (same five characters as html.escape)."""
-    return str(markupsafe.escape(value))
+    return _escape_str(value) if type(value) is str else str(markupsafe.escape(value))
 
 
 def env() -> jinja2.Environment:
@@ -421,32 +431,65 @@ def _esc_small(value: str) -> str:
     return hit
 
 
+_IND_MEMO: dict[tuple[str, ...], str] = {}
+
+
+def _indicator_cell(ids: tuple[str, ...]) -> str:
+    """The indicators of a row (few distinct combinations: built once each)."""
+    hit = _IND_MEMO.get(ids)
+    if hit is None:
+        if len(_IND_MEMO) > 10_000:
+            _IND_MEMO.clear()
+        hit = _IND_MEMO[ids] = "<br>".join(_esc_small(i.replace("_", " ")) for i in ids)
+    return hit
+
+
+_CLASSES = {
+    (d.value, c): f"d-{d.value}" + (" c" if c else "") for d in Direction for c in (False, True)
+}
+
+
 def row_html(a: Analysis, e: Entry) -> str:
     rec = e.record
-    kind = rec.kind.value + (f"/{rec.subtype}" if rec.subtype else "")
-    text = escape(rec.text)
+    esc = escape
+    direction = e.direction._value_
+    kind = rec.kind._value_ + "/" + rec.subtype if rec.subtype else rec.kind._value_
+    text = esc(rec.text)
     if rec.attachments:
-        names = ", ".join(escape(att.name) for att in rec.attachments)
+        names = ", ".join(esc(att.name) for att in rec.attachments)
         text += f'<br><span class="muted">attachments: {names}</span>'
-    if rec.recipients and e.direction.value != "to_victim":
-        text += f'<br><span class="muted">to: {escape("; ".join(rec.recipients))}</span>'
-    inds = "<br>".join(
-        _esc_small(i.replace("_", " ")) for i in a.indicators_by_record.get(e.id, ())
-    )
-    flags = " ".join(f"<em>{escape(f)}</em>" for f in sorted(rec.flags)) if rec.flags else ""
-    occ = f'<a href="#{escape(e.occasion)}">{escape(e.occasion)}</a>' if e.occasion else ""
-    cls = f"d-{e.direction.value}" + (" c" if e.contact else "")
-    stamp = local_text(e.local)
-    when = f"{stamp[:10]}<br>{escape(stamp[11:])}" if e.local else "no time"
+    if rec.recipients and direction != "to_victim":
+        text += f'<br><span class="muted">to: {esc("; ".join(rec.recipients))}</span>'
+    ind_ids = a.indicators_by_record.get(e.id)
+    inds = _indicator_cell(ind_ids) if ind_ids else ""
+    flags = " ".join(f"<em>{esc(f)}</em>" for f in sorted(rec.flags)) if rec.flags else ""
+    occ = ""
+    if e.occasion:
+        o = esc(e.occasion)
+        occ = f'<a href="#{o}">{o}</a>'
+    if e.local:
+        stamp = local_text(e.local)
+        when = f"{stamp[:10]}<br>{esc(stamp[11:])}"
+    else:
+        when = "no time"
+    rid = esc(e.id)
     return (
-        f'<tr id="{escape(e.id)}" class="{cls}"><td>{when}</td>'
+        f'<tr id="{rid}" class="{_CLASSES[direction, e.contact]}"><td>{when}</td>'
         f"<td>{_esc_small(rec.platform)}<br>{_esc_small(kind)}</td>"
-        f"<td>{DIRECTION_LABELS[e.direction.value]}</td>"
-        f'<td>{escape(sender_label(e))}</td><td class="x">{text}</td>'
-        f'<td class="loc">{escape(rec.locator.describe())}<br>'
-        f'<span class="muted">{escape(e.id)}</span></td>'
+        f"<td>{DIRECTION_LABELS[direction]}</td>"
+        f'<td>{_esc_small(sender_label(e))}</td><td class="x">{text}</td>'
+        f'<td class="loc">{esc(rec.locator.describe())}<br>'
+        f'<span class="muted">{rid}</span></td>'
         f"<td>{occ}</td><td>{inds}{'<br>' if inds and flags else ''}{flags}</td></tr>\n"
     )
+
+
+_BATCH = 2000
+"""Rows per write of the chronology."""
+
+
+def _month(e: Entry) -> tuple[int, int] | None:
+    return (e.local.year, e.local.month) if e.local else None
 
 
 def write_chronology(
@@ -454,30 +497,33 @@ def write_chronology(
 ) -> int:
     """Stream the chronology table(s); month sections in ``<details>`` when ``collapse``."""
     written = 0
-    current: str | None = None
+    current: tuple[int, int] | bool | None = False  # False: no section yet
     opened = False
     rows = a.entries if only is None else [e for e in a.entries if e.id in only]
-    counts: Counter[str] = (
-        Counter(f"{e.local:%Y-%m}" if e.local else "none" for e in rows) if collapse else Counter()
-    )
+    counts: Counter[tuple[int, int] | None] = Counter(map(_month, rows)) if collapse else Counter()
+    out: list[str] = []  # written in batches: one write per row costs more than the row
     for e in rows:
         if collapse:
-            month = f"{e.local:%Y-%m}" if e.local else "none"
+            month = _month(e)
             if month != current:
                 if opened:
-                    fh.write("</tbody></table></details>\n")
+                    out.append("</tbody></table></details>\n")
                 title = f"{e.local:%B %Y}" if e.local else "Records without a time"
-                fh.write(
+                out.append(
                     f"<details><summary>{escape(title)} ({counts[month]} records)</summary>"
                     f'<table class="chron">{_COLS}<tbody>\n'
                 )
                 opened = True
                 current = month
         elif not opened:
-            fh.write(f'<table class="chron">{_COLS}<tbody>\n')
+            out.append(f'<table class="chron">{_COLS}<tbody>\n')
             opened = True
-        fh.write(row_html(a, e))
+        out.append(row_html(a, e))
         written += 1
+        if len(out) >= _BATCH:
+            fh.write("".join(out))
+            out.clear()
+    fh.write("".join(out))
     if opened:
         fh.write("</tbody></table>" + ("</details>" if collapse else "") + "\n")
     else:

@@ -27,6 +27,7 @@ from cyberstalk.reports.timeline_html import render_html
 from cyberstalk.reports.timeline_json import render_json
 from cyberstalk.reports.timeline_timesketch import render_timesketch
 from cyberstalk.timeline import Analysis, analyse
+from cyberstalk.timeline.gcpause import gc_paused
 
 TextRenderer = Callable[[Analysis, ReportMeta, IO[str]], dict[str, Any]]
 TEXT_RENDERERS: dict[str, TextRenderer] = {
@@ -56,7 +57,7 @@ def write_report(
             path.parent.mkdir(parents=True, exist_ok=True)
             atomic_write(path, pdf)
         else:
-            with atomic_text(path) as fh:
+            with atomic_text(path) as fh, gc_paused():
                 stats = TEXT_RENDERERS[fmt](a, meta, fh)
         sha, size = file_sha256(path)
         result = ReportResult(fmt, path, sha, size, stats)

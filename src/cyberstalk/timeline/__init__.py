@@ -18,6 +18,7 @@ from cyberstalk.derived import iter_record_dicts
 from cyberstalk.errors import UsageError
 from cyberstalk.models import Flag, Record, RecordKind
 from cyberstalk.timeline import lexicon
+from cyberstalk.timeline.gcpause import gc_paused
 from cyberstalk.timeline.identities import (
     Resolution,
     Resolver,
@@ -92,17 +93,18 @@ def analyse(
     """
     settings = load_settings(case.config.settings, overrides)
     ids: list[str] | None = None
-    if records is None:
-        records, ids = load_with_ids(case.derived_dir)
-    return analyse_records(
-        records,
-        case.config,
-        ids=ids,
-        settings=settings,
-        person=person,
-        date_from=date_from,
-        date_to=date_to,
-    )
+    with gc_paused():
+        if records is None:
+            records, ids = load_with_ids(case.derived_dir)
+        return analyse_records(
+            records,
+            case.config,
+            ids=ids,
+            settings=settings,
+            person=person,
+            date_from=date_from,
+            date_to=date_to,
+        )
 
 
 def _is_counted(record: Record) -> bool:

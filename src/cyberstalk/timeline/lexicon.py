@@ -199,7 +199,7 @@ class Matcher:
         if not words:
             return []
         # Set operations in C first: most messages hold no entry at all.
-        firsts = self.first_keys.intersection(words)
+        firsts = self.first_keys.intersection(words) if self.first_keys else self.first_keys
         pairs = self.pair_keys.intersection(itertools.pairwise(words))
         prefixed = self.prefix_re is not None and self.prefix_re.search(" ".join(words))
         if not firsts and not pairs and not prefixed:
