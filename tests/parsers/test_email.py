@@ -6,13 +6,13 @@ import hashlib
 import importlib.util
 import sys
 from datetime import UTC, datetime, timedelta, timezone
-from email import policy
+from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from cyberstalk.errors import ParseError
@@ -362,6 +362,13 @@ _when = st.builds(
 _message = st.tuples(_subject, _body, _when, st.integers(min_value=-720, max_value=840))
 
 
+def _stdlib_keeps(raw: bytes, subject: str) -> bool:
+    """CPython's header folder can drop the space between two encoded words it writes
+    (``=?utf-8?b?...?=`` then ``=?utf-8?q?=C3=9F?=`` for "ßßßß ß"), which RFC 2047 then
+    rightly ignores on reading: such generated inputs test the writer, not our parser."""
+    return bool(message_from_bytes(raw, policy=policy.default)["Subject"] == subject)
+
+
 def _quote(body: str) -> str:
     return "".join(
         (">" + line if line.startswith("From ") else line)
@@ -384,6 +391,7 @@ def test_round_trip(tmp_path: Path, messages: list[tuple[str, str, datetime, int
         msg["Message-ID"] = f"<{n}@example.org>"
         msg.set_content(body, cte="8bit")
         raw = msg.as_bytes(policy=policy.default.clone(linesep="\n"))
+        assume(_stdlib_keeps(raw, subject))
         head, _, rest = raw.partition(b"\n\n")
         rest = _quote(rest.decode()).encode()
         chunks.append(
@@ -414,6 +422,7 @@ def test_round_trip_eml_crlf(tmp_path: Path, message: tuple[str, str, datetime, 
     msg["Date"] = format_datetime(when.astimezone(timezone(timedelta(minutes=offset))))
     msg.set_content(body)  # the library picks 7bit, quoted-printable or base64
     path = tmp_path / "rt.eml"
+    assume(_stdlib_keeps(msg.as_bytes(), subject))
     path.write_bytes(msg.as_bytes())
     (r,), _ = parse(EmlParser(), path)
     assert r.text.replace("\r\n", "\n") == body

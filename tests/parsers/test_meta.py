@@ -728,7 +728,10 @@ def test_ingested_folder_links_photos_to_their_exhibits(tmp_path: Path, case: An
     uri = "your_instagram_activity/messages/inbox/t_1/photos/17.jpg"
     sub = tmp_path / "dyi"
     (sub / uri).parent.mkdir(parents=True)
-    (sub / uri).write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    from PIL import Image
+
+    # A real (tiny) JPEG: ingest reads every image and exits 3 when one cannot be read.
+    Image.new("RGB", (4, 4), (200, 30, 30)).save(sub / uri, format="JPEG")
     write(
         sub,
         "your_instagram_activity/messages/inbox/t_1/message_1.json",

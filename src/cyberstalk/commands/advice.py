@@ -14,17 +14,11 @@ import typer
 from cyberstalk.case import DEFAULT_FORCE
 from cyberstalk.cli import err, handle_errors
 from cyberstalk.errors import UsageError
-from cyberstalk.reports.advice import (
-    FORMATS,
-    SHEET_LANGS,
-    make_case_sheet,
-    make_sheet,
-    write_output,
-)
-from cyberstalk.safeguarding_advice import catalogue, load_modules
 
 
 def _list_topics(as_json: bool) -> None:
+    from cyberstalk.safeguarding_advice import catalogue, load_modules
+
     cy = load_modules("cy")
     rows: list[dict[str, Any]] = []
     for module in catalogue():
@@ -131,6 +125,15 @@ def advice_cmd(
     if list_topics:
         _list_topics(as_json)
         return
+    # Imported when run: the sheet stack (Jinja2 and the advice catalogue) is heavy.
+    from cyberstalk.reports.advice import (
+        FORMATS,
+        SHEET_LANGS,
+        make_case_sheet,
+        make_sheet,
+        write_output,
+    )
+
     if lang not in SHEET_LANGS:
         raise UsageError(f"--lang {lang!r} must be one of {', '.join(SHEET_LANGS)}")
     if fmt not in FORMATS:

@@ -9,7 +9,6 @@ import typer
 from cyberstalk.case import open_case
 from cyberstalk.cli import handle_errors
 from cyberstalk.commands._output import print_json
-from cyberstalk.export import export_case
 
 
 @handle_errors
@@ -40,6 +39,8 @@ def export_cmd(
     destination and moved into place only when complete, then recorded in the custody
     log with its SHA-256 (for a bag: of tagmanifest-sha256.txt, which pins every file).
     An existing bag folder is never overwritten; list files are replaced."""
+    from cyberstalk.export import export_case  # heavy: only when run
+
     case = open_case(directory)
     results = export_case(case, bagit=bagit, case_uco=case_uco, exhibits=exhibits, actor=actor)
     if as_json:

@@ -11,7 +11,6 @@ from cyberstalk.case import open_case
 from cyberstalk.cli import err, handle_errors
 from cyberstalk.commands._output import byte_progress, print_json, print_table
 from cyberstalk.errors import ExitCode
-from cyberstalk.intake.ingest import IngestOptions, ingest
 
 
 @handle_errors
@@ -54,6 +53,8 @@ def ingest_cmd(
     Exit 0 when every item was taken and read, 3 when any was refused or an export or image
     could not be read (everything else is still recorded).
     """
+    from cyberstalk.intake.ingest import IngestOptions, ingest  # heavy: only when run
+
     case = open_case(directory)
     settings = case.config.settings
     options = IngestOptions(

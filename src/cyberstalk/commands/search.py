@@ -9,7 +9,6 @@ import typer
 
 from cyberstalk.case import open_case
 from cyberstalk.cli import err, handle_errors
-from cyberstalk.media.search import search
 
 
 def register(app: typer.Typer) -> None:
@@ -28,6 +27,8 @@ def register(app: typer.Typer) -> None:
         """Search every parsed message and all OCR text of the case (index in
         derived/search.sqlite, rebuilt when derived/ changes). Prints time (UTC), where
         it is (exhibit and locator), sender and a snippet with the hits in [brackets]."""
+        from cyberstalk.media.search import search  # heavy: only when run
+
         case = open_case(directory)
         hits, rebuilt = search(case.derived_dir, " ".join(text), limit=limit)
         if rebuilt:

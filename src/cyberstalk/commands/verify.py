@@ -11,7 +11,6 @@ from cyberstalk.case import open_case
 from cyberstalk.cli import err, handle_errors
 from cyberstalk.commands._output import byte_progress, print_json
 from cyberstalk.errors import CaseError, ExitCode
-from cyberstalk.hashing.verify import check_case
 
 
 def _timestamp_check(root: Path, manifest_bytes: bytes) -> list[str]:
@@ -39,6 +38,8 @@ def verify_cmd(
     """Re-hash every exhibit and check the custody log's hash chain, the manifest against
     the log, the checksum file, the signature, file modes, files nothing records, and
     stored timestamps. Reports every problem. Exit 0 only when all holds, 1 otherwise."""
+    from cyberstalk.hashing.verify import check_case  # heavy: only when run
+
     case = open_case(directory)
     with byte_progress("verify") as bar:
         task = bar.add_task("verify", total=None)

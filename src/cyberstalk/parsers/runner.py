@@ -121,17 +121,29 @@ def record_line(record_dict: Mapping[str, Any]) -> bytes:
 def write_jsonl(records: Iterable[Record], out: BinaryIO) -> int:
     """Write each record to ``out`` as it is produced (constant memory); return the count.
 
-    On a fault the records before it are already written and flushed, so that the
-    officer sees exactly what was parsed before the ParseError.
+    Lines are :func:`record_line` over ``record.as_dict()``, written a batch at a time. On a
+    fault the records before it are already written and flushed, so that the officer sees
+    exactly what was parsed before the ParseError.
     """
     count = 0
+    batch: list[bytes] = []
+    add = batch.append
     try:
         for record in records:
-            out.write(record_line(record.as_dict()))
+            add(record_line(record.as_dict()))
             count += 1
+            if len(batch) >= _BATCH:
+                out.write(b"".join(batch))
+                batch.clear()
     finally:
+        if batch:
+            out.write(b"".join(batch))
         out.flush()
     return count
+
+
+_BATCH = 512
+"""Lines written together (about 256 KiB): fewer write calls, small memory."""
 
 
 def summary_lines(parser: Parser, report: ParseReport, source_name: str) -> list[str]:
