@@ -21,9 +21,9 @@ from cyberstalk.errors import ParseError
 from cyberstalk.models import Record
 from cyberstalk.parsers.runner import _BATCH, record_line, write_jsonl
 
-# sha256 of the JSON Lines of _varied_records(models, 600), computed with the
-# serialisation and ids of commit 17edd29.
-EXPECTED_DIGEST = "bdf8ee1c3888e1eebee15e4f557286cf4ae9bf81d1ef15c4fcdf169bd997b7a3"
+# sha256 of the JSON Lines of _varied_records(models, 600): ids as since commit 17edd29;
+# lines with a lone surrogate ASCII-escaped (before, they were written as invalid UTF-8).
+EXPECTED_DIGEST = "d60570b13dcc0f89475fffa3f9eb3ab6ff3d6039ed2ead8ff3df30fe736d73c1"
 
 _WORDS = (
     "hello",
@@ -172,10 +172,14 @@ def _old_id(record: Record) -> str:
 
 
 def _reference_line(record: Record) -> bytes:
-    """The JSON Lines line as first written: json.dumps over as_dict()."""
-    return (json.dumps(record.as_dict(), ensure_ascii=False, separators=(",", ":")) + "\n").encode(
-        "utf-8", "surrogatepass"
-    )
+    """The JSON Lines line: json.dumps over as_dict(), UTF-8; a line whose text holds a
+    lone surrogate (not encodable as UTF-8) is written with ASCII escapes instead."""
+    try:
+        return (
+            json.dumps(record.as_dict(), ensure_ascii=False, separators=(",", ":")) + "\n"
+        ).encode("utf-8")
+    except UnicodeEncodeError:
+        return (json.dumps(record.as_dict(), separators=(",", ":")) + "\n").encode("ascii")
 
 
 RECORDS = list(_varied_records(models, 600))
@@ -195,6 +199,8 @@ def test_write_jsonl_bytes_match_the_reference_and_the_stored_digest() -> None:
     assert data == b"".join(_reference_line(r) for r in RECORDS)
     assert data == b"".join(record_line(r.as_dict()) for r in RECORDS)
     assert hashlib.sha256(data).hexdigest() == EXPECTED_DIGEST
+    for line in data.splitlines():  # every line is valid UTF-8 JSON that reads back
+        json.loads(line.decode("utf-8"))
 
 
 def test_write_jsonl_keeps_records_before_a_fault() -> None:

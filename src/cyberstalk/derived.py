@@ -14,7 +14,7 @@ Layout::
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -31,17 +31,32 @@ def records_dir(derived: Path) -> Path:
     return derived / "records"
 
 
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_ENCODE_ASCII = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
+
+
+def record_line(record_dict: Mapping[str, Any]) -> bytes:
+    """One JSON Lines line as written in derived/ and by ``cyberstalk parse``: compact,
+    UTF-8, keys in the record's fixed order.
+
+    A lone surrogate (a broken ``\\ud83d`` escape in a JSON export) cannot be UTF-8; such a
+    line is written with ASCII escapes instead, which reads back to the same text.
+    """
+    try:
+        return (_ENCODE(record_dict) + "\n").encode("utf-8")
+    except UnicodeEncodeError:
+        return (_ENCODE_ASCII(record_dict) + "\n").encode("ascii")
+
+
 def write_records(
     derived: Path, ref: str, records: Iterable[Record], report: dict[str, Any]
 ) -> Path:
     """Write one exhibit's records (and its parse report) atomically. Returns the path."""
     out = records_dir(derived)
     out.mkdir(parents=True, exist_ok=True)
-    body = "".join(
-        json.dumps(r.as_dict(), ensure_ascii=False, separators=(",", ":")) + "\n" for r in records
-    )
+    body = b"".join(record_line(r.as_dict()) for r in records)
     path = out / f"{safe_ref(ref)}.jsonl"
-    atomic_write(path, body.encode("utf-8"))
+    atomic_write(path, body)
     atomic_write(
         out / f"{safe_ref(ref)}.report.json",
         (json.dumps(report, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode(),

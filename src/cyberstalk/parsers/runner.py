@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from zoneinfo import ZoneInfoNotFoundError
 
+from cyberstalk.derived import record_line
 from cyberstalk.errors import CaseError, UsageError
 from cyberstalk.models import Record
 from cyberstalk.parsers.base import ParseContext, Parser, ParseReport, Source
@@ -109,13 +110,6 @@ def parse_options(pairs: list[str]) -> dict[str, str]:
             )
         out[key.strip()] = value
     return out
-
-
-def record_line(record_dict: Mapping[str, Any]) -> bytes:
-    """One JSON Lines line, as written in derived/ (compact, UTF-8, fixed key order)."""
-    return (json.dumps(record_dict, ensure_ascii=False, separators=(",", ":")) + "\n").encode(
-        "utf-8", "surrogatepass"
-    )
 
 
 def write_jsonl(records: Iterable[Record], out: BinaryIO) -> int:
