@@ -28,7 +28,6 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
-from cyberstalk.errors import ParseError
 from cyberstalk.models import Attachment, Locator, Record, RecordKind, TzBasis
 from cyberstalk.parsers import jsonload, sidefiles
 from cyberstalk.parsers.base import ParseContext, ParseReport, Source
@@ -86,17 +85,13 @@ class DiscordParser:
 
     def parse(self, source: Source, ctx: ParseContext, report: ParseReport) -> Iterator[Record]:
         loaded = jsonload.load(source, ctx, depth=1)
-        items = loaded.value
-        if not isinstance(items, list):
-            if loaded.fault is not None:
-                raise loaded.fault.error(source, 0)
-            raise ParseError(
-                f"expected a JSON array of messages, found {type(items).__name__}",
-                path=source.name,
-                position="line 1, column 1",
-                advice="this is not a Discord messages.json file",
-                records_before_fault=0,
-            )
+        items = jsonload.top_level(
+            loaded,
+            source,
+            list,
+            expected="a JSON array of messages",
+            advice="this is not a Discord messages.json file",
+        )
         account, account_id = self._account(source, ctx)
         conversation, recipients, channel_extra = self._channel(source, account_id)
         emitted = 0

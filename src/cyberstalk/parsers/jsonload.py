@@ -85,6 +85,34 @@ class Loaded:
     """The decoded text (for positions)."""
 
 
+def top_level(
+    loaded: Loaded,
+    source: Source,
+    kind: type,
+    *,
+    expected: str,
+    advice: str,
+    position: str | None = "line 1, column 1",
+) -> Any:
+    """The document's top-level value when it is a ``kind``.
+
+    Otherwise the file's own fault is raised when it broke before its top level was read,
+    else a ParseError saying what was ``expected`` and what was found.
+    """
+    value = loaded.value
+    if isinstance(value, kind):
+        return value
+    if loaded.fault is not None:
+        raise loaded.fault.error(source, 0)
+    raise ParseError(
+        f"expected {expected}, found {type(value).__name__}",
+        path=source.name,
+        position=position,
+        advice=advice,
+        records_before_fault=0,
+    )
+
+
 def line_col(text: str, pos: int) -> tuple[int, int]:
     """1-based line and column of character offset ``pos``."""
     line = text.count("\n", 0, pos) + 1

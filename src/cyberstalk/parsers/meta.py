@@ -340,18 +340,13 @@ def parse_thread_file(
 ) -> Iterator[Record]:
     """Records of one ``message_N.json`` page, in file order (newest first)."""
     loaded = jsonload.load(source, ctx, depth=2)
-    doc = loaded.value
-    if not isinstance(doc, dict):
-        if loaded.fault is not None:
-            raise loaded.fault.error(source, 0)
-        raise ParseError(
-            f"expected a JSON object with 'participants' and 'messages', found "
-            f"{type(doc).__name__}",
-            path=source.name,
-            position="line 1, column 1",
-            advice="this is not a Messenger/Instagram thread file (message_N.json)",
-            records_before_fault=0,
-        )
+    doc = jsonload.top_level(
+        loaded,
+        source,
+        dict,
+        expected="a JSON object with 'participants' and 'messages'",
+        advice="this is not a Messenger/Instagram thread file (message_N.json)",
+    )
     messages = doc.get("messages")
     if messages is None and loaded.fault is None:
         raise ParseError(

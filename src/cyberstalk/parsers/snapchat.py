@@ -25,7 +25,6 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from cyberstalk.errors import ParseError
 from cyberstalk.models import Attachment, Locator, Record, RecordKind, TzBasis
 from cyberstalk.parsers import jsonload
 from cyberstalk.parsers.base import ParseContext, ParseReport, Source
@@ -102,17 +101,13 @@ class SnapchatParser:
 
     def parse(self, source: Source, ctx: ParseContext, report: ParseReport) -> Iterator[Record]:
         loaded = jsonload.load(source, ctx, depth=2)
-        doc = loaded.value
-        if not isinstance(doc, dict):
-            if loaded.fault is not None:
-                raise loaded.fault.error(source, 0)
-            raise ParseError(
-                f"expected a JSON object of conversations, found {type(doc).__name__}",
-                path=source.name,
-                position="line 1, column 1",
-                advice="this is not a Snapchat chat_history.json file",
-                records_before_fault=0,
-            )
+        doc = jsonload.top_level(
+            loaded,
+            source,
+            dict,
+            expected="a JSON object of conversations",
+            advice="this is not a Snapchat chat_history.json file",
+        )
         account = ctx.options.get("account")
         if account is None:
             account = next(

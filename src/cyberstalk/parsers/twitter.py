@@ -93,17 +93,14 @@ class TwitterDmParser:
                 records_before_fault=0,
             )
         loaded = jsonload.load(source, ctx, depth=4, start=match.end() - bom, data=data)
-        conversations = loaded.value
-        if not isinstance(conversations, list):
-            if loaded.fault is not None:
-                raise loaded.fault.error(source, 0)
-            raise ParseError(
-                f"expected an array of conversations after the prefix, found "
-                f"{type(conversations).__name__}",
-                path=source.name,
-                advice="this is not a direct-messages.js file from an X archive",
-                records_before_fault=0,
-            )
+        conversations = jsonload.top_level(
+            loaded,
+            source,
+            list,
+            expected="an array of conversations after the prefix",
+            advice="this is not a direct-messages.js file from an X archive",
+            position=None,
+        )
         emitted = 0
         for ci, wrapper in enumerate(conversations):
             conv = wrapper.get("dmConversation") if isinstance(wrapper, dict) else None
