@@ -14,10 +14,13 @@ APT_PACKAGES := libmagic1 tesseract-ocr tesseract-ocr-eng tesseract-ocr-cym popp
 $(BIN)/.installed: pyproject.toml
 	@bash scripts/install-system-packages.sh $(APT_PACKAGES)
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found"; exit 3; }
-	@$(PYTHON) -m pip --version >/dev/null 2>&1 || { echo "error: pip for $(PYTHON) missing"; exit 3; }
-	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
-	$(PYTHON) -m uv venv --quiet --allow-existing --python $(PYTHON) $(VENV)
-	$(PYTHON) -m uv pip install --quiet --python $(BIN)/python -e '.[dev]'
+	@# Debian's own python3.11 ships venv/ensurepip separately
+	@$(PYTHON) -c "import ensurepip, venv" 2>/dev/null || bash scripts/install-system-packages.sh python3-venv
+	@# a venv of our own (never pip into the system Python: PEP 668), uv inside it for speed
+	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	@[ -x $(BIN)/uv ] || { $(BIN)/python -m pip --version >/dev/null 2>&1 || $(BIN)/python -m ensurepip --upgrade >/dev/null; \
+	  $(BIN)/python -m pip install --quiet --disable-pip-version-check uv; }
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
 	@touch $@
 
 setup: $(BIN)/.installed
