@@ -8,9 +8,7 @@ against the on-disk contract rather than against ingest's code.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
-import sys
 from collections.abc import Callable
 from datetime import UTC
 from pathlib import Path
@@ -22,19 +20,14 @@ import pytest
 from cyberstalk.case import Case, init_case
 from cyberstalk.derived import write_records
 from cyberstalk.models import Locator, Record, RecordKind, TzBasis
+from helpers.fixture_scripts import load_fixture
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "fixtures"
 
 
 def _load(name: str) -> Any:
-    sys.path.insert(0, str(FIXTURES))
-    spec = importlib.util.spec_from_file_location(f"_fixture_{name}", FIXTURES / f"{name}.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_fixture(name)
 
 
 story = _load("story")

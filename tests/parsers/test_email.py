@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
-import sys
 from datetime import UTC, datetime, timedelta, timezone
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -22,23 +20,13 @@ from cyberstalk.parsers.base import ParseContext, ParseReport, Source
 from cyberstalk.parsers.email_msg import EmlParser, MboxParser
 from cyberstalk.parsers.registry import detect, get_parser
 from cyberstalk.timeutil import choose_zone
+from helpers.fixture_scripts import load_fixture
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _load_fixture(name: str):
-    spec = importlib.util.spec_from_file_location(
-        f"fixture_{name}", ROOT / "fixtures" / f"{name}.py"
-    )
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-email_fixture = _load_fixture("mail")
-sms_fixture = _load_fixture("sms")
+email_fixture = load_fixture("mail")
+sms_fixture = load_fixture("sms")
 
 
 def parse(parser, path: Path, ctx: ParseContext | None = None, exhibit: str | None = None):

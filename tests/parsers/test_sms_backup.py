@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import importlib.util
 import resource
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,22 +22,12 @@ from cyberstalk.parsers.sms_backup import (
     parse_many,
     repair_surrogate_refs,
 )
+from helpers.fixture_scripts import load_fixture
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _load_fixture(name: str):
-    spec = importlib.util.spec_from_file_location(
-        f"fixture_{name}", ROOT / "fixtures" / f"{name}.py"
-    )
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-sms_fixture = _load_fixture("sms")
+sms_fixture = load_fixture("sms")
 
 
 def parse(path: Path, exhibit: str | None = None) -> tuple[list[Record], ParseReport]:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,22 +19,12 @@ from cyberstalk.parsers.base import ParseContext, ParseReport, Source
 from cyberstalk.parsers.registry import detect, get_parser
 from cyberstalk.parsers.telegram import TelegramParser
 from cyberstalk.timeutil import choose_zone
+from helpers.fixture_scripts import load_fixture
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _load_fixture(name: str):
-    spec = importlib.util.spec_from_file_location(
-        f"fixture_{name}", ROOT / "fixtures" / f"{name}.py"
-    )
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-tg_fixture = _load_fixture("telegram")
+tg_fixture = load_fixture("telegram")
 
 
 def parse(

@@ -6,8 +6,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,20 +13,14 @@ from typing import Any
 
 from cyberstalk.case import CaseConfig, parse_config
 from cyberstalk.models import Locator, Record, RecordKind, TzBasis
+from helpers.fixture_scripts import load_fixture
 
 ROOT = Path(__file__).resolve().parents[2]
 EPOCH = "1774051200"
 
 
 def _load_fixture() -> Any:
-    sys.path.insert(0, str(ROOT / "fixtures"))
-    spec = importlib.util.spec_from_file_location(
-        "timeline_fixture", ROOT / "fixtures" / "timeline.py"
-    )
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_fixture("timeline")
 
 
 story_fixture = _load_fixture()
