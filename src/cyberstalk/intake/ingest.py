@@ -3,8 +3,9 @@
 Every original is opened once, without following links, and must be a regular file. It is
 copied into ``evidence/`` while its digests are computed in the same read pass; the copy is
 fsynced, renamed into place, made read-only, and only then recorded in the custody log.
-After each item the manifest is re-sealed (rebuilt from the log, written atomically,
-signed).
+The manifest is re-sealed (rebuilt from the log, written atomically, signed) at most every
+SEAL_INTERVAL during the ingest, after each archive and at the end. Copying, hashing,
+fsyncing and recording run at once in separate threads (see ``_Ingest``).
 
 Crash safety: the log is the source of truth. A kill at any moment leaves either
 (a) a partial copy under ``evidence/.incoming/``, or (b) a stored file with no log event,
@@ -19,12 +20,14 @@ from __future__ import annotations
 import base64
 import contextlib
 import errno
+import itertools
 import os
+import queue
 import re
 import stat
+import threading
 import time
 import zipfile
-from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -37,8 +40,10 @@ from cyberstalk.errors import ArchiveError, CaseError, IngestError
 from cyberstalk.hashing import signing
 from cyberstalk.hashing.custody import CustodyLog, events, read_lines
 from cyberstalk.hashing.digest import (
-    THREAD_THRESHOLD,
     FileIdentity,
+    Hashers,
+    HashJob,
+    HashPool,
     copy_and_hash,
     open_regular,
 )
@@ -49,8 +54,8 @@ from cyberstalk.intake.archive import ArchiveLimits, Member, list_members, open_
 from cyberstalk.intake.filetype import extension_disagrees, mime_from_extension, mime_of
 from cyberstalk.models import Digests
 
-PIPELINE_DEPTH = 4
-"""Copies that may wait for their fsync while later files are copied."""
+PIPELINE_DEPTH = 8
+"""Copies that may wait for their digests and fsync while later files are copied."""
 SEAL_INTERVAL = 0.5
 """Seconds between manifest seals during a long ingest (see _Ingest.reseal)."""
 INCOMING = ".incoming"
@@ -333,18 +338,71 @@ def _manifest_stale(case: Case) -> bool:
 
 @dataclass
 class _Pending:
-    """A copied file waiting for its fsync before it is recorded."""
+    """A copied file waiting for its digests, its fsync and its type before it is recorded."""
 
     tmp: Path
     fd: int
-    synced: Future[None]
-    ref: str
-    original_name: str
-    details: dict[str, Any]
-    result: ItemResult
+    """The copy, open until its fsync is done."""
+    hashing: HashJob
+    finishing: Future[str]
+    """fsync of the copy, then libmagic on its first bytes: the MIME type."""
+    display: str
+    rel_fields: dict[str, str]
+    original_name: bytes
+    size: int
+    mtime_ns: int
+    common: dict[str, Any]
+    """received_at, operator, source...: as they were when the copy was made."""
+    fd_open: bool = True
+
+    def close_fd(self) -> None:
+        """Close the copy's fd, once (a second close could hit a reused fd number)."""
+        if self.fd_open:
+            self.fd_open = False
+            os.close(self.fd)
+
+    def discard(self) -> None:
+        """Drop a copy that will not be recorded."""
+        with contextlib.suppress(OSError):
+            self.finishing.result()  # never close an fd the finisher is still using
+        with contextlib.suppress(OSError):
+            self.close_fd()
+        with contextlib.suppress(FileNotFoundError):
+            self.tmp.unlink()
+
+
+@dataclass(frozen=True)
+class _Refusal:
+    """An item that could not be taken, to be logged in its place in the order."""
+
+    display: str
+    reason: str
+    rel: str | None
+
+    def discard(self) -> None:
+        """Nothing to clean up."""
+
+
+def _finish_copy(fd: int, head: bytes) -> str:
+    os.fsync(fd)
+    return mime_of(head)
 
 
 class _Ingest:
+    """One ingest, as a pipeline of threads so that the CPU, the disk and the custody log
+    all work at once:
+
+    - the caller's thread opens, reads and writes each file (``ingest_item``);
+    - a HashPool's workers hash each chunk once it is written;
+    - a finisher thread fsyncs each copy and types it with libmagic;
+    - a recorder thread records finished copies in submission order: numbering,
+      de-duplication, rename into place, the directory fsync and the fsynced custody
+      event, at most PIPELINE_DEPTH items behind the copying.
+
+    Only the recorder touches the log and the case state while it runs, so the log is in
+    submission order and no event names a copy that is not durable.
+    """
+
     def __init__(
         self, case: Case, options: IngestOptions, progress: Progress | None, key: Any
     ) -> None:
@@ -357,16 +415,59 @@ class _Ingest:
         self.prefix = case.config.exhibit_prefix
         self.incoming = case.evidence_dir / INCOMING
         self.summary = IngestSummary()
-        self._tmp_counter = 0
-        self._pending: deque[_Pending] = deque()
-        self._syncer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fsync")
+        self._tmp_numbers = itertools.count(1)
+        self._queue: queue.Queue[_Pending | _Refusal | None] = queue.Queue(PIPELINE_DEPTH)
+        self._failure: BaseException | None = None
+        self._recorder = threading.Thread(target=self._record_loop, name="record", daemon=True)
+        self._hashes = HashPool()
+        self._finisher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fsync")
         self._last_seal = float("-inf")
+
+    # -- the pipeline
+    def start(self) -> None:
+        self._recorder.start()
+
+    def finish_recording(self) -> None:
+        """Wait until everything queued is recorded (or dropped after a failure)."""
+        if self._recorder.is_alive():
+            self._queue.put(None)
+            self._recorder.join()
+
+    def raise_failure(self) -> None:
+        """Re-raise, in the caller's thread, what stopped the recorder."""
+        if self._failure is not None:
+            raise self._failure
+
+    def close(self) -> None:
+        """Stop the worker threads."""
+        self.finish_recording()
+        self._finisher.shutdown(wait=True)
+        self._hashes.close()
+
+    def _submit(self, entry: _Pending | _Refusal) -> None:
+        if self._failure is not None:
+            entry.discard()
+            self.raise_failure()
+        self._queue.put(entry)  # waits while PIPELINE_DEPTH items are not yet recorded
+
+    def _record_loop(self) -> None:
+        while (entry := self._queue.get()) is not None:
+            if self._failure is not None:  # after a failure, drop the rest
+                entry.discard()
+                continue
+            try:
+                if isinstance(entry, _Refusal):
+                    self._log_refusal(entry)
+                else:
+                    self._record(entry)
+            except BaseException as exc:
+                self._failure = exc
+                entry.discard()
 
     # -- helpers
     def _tmp(self) -> Path:
         self.incoming.mkdir(exist_ok=True)
-        self._tmp_counter += 1
-        return self.incoming / f"part-{os.getpid()}-{self._tmp_counter}"
+        return self.incoming / f"part-{os.getpid()}-{next(self._tmp_numbers)}"
 
     def _common(self) -> dict[str, Any]:
         return {
@@ -382,9 +483,14 @@ class _Ingest:
         self.progress("item", {"result": result})
 
     def _refuse(self, display: str, reason: str, rel: str | None = None) -> None:
-        self._flush()
-        self.log.append("item_refused", {"original_path": rel or display, "reason": reason})
-        self._result(ItemResult(display, "refused", message=reason))
+        self._submit(_Refusal(display, reason, rel))
+
+    def _log_refusal(self, refusal: _Refusal) -> None:
+        self.log.append(
+            "item_refused",
+            {"original_path": refusal.rel or refusal.display, "reason": refusal.reason},
+        )
+        self._result(ItemResult(refusal.display, "refused", message=refusal.reason))
 
     def _commit(self, tmp: Path, ref: str, original_name: str, details: dict[str, Any]) -> str:
         """Move a verified copy into place, make it read-only, then record it."""
@@ -407,6 +513,7 @@ class _Ingest:
 
     # -- one file
     def ingest_item(self, item: _Item) -> None:
+        """Copy one item and queue it for the recorder."""
         # printable whatever the bytes: invalid UTF-8 shows as \xNN, never a crash
         display = os.fsencode(item.path).decode("utf-8", "backslashreplace")
         rel_fields = name_fields(item.rel, "original_path")
@@ -431,7 +538,7 @@ class _Ingest:
             return
         tmp = self._tmp()
         try:
-            copied = self._copy(fd, tmp, display, before.st_size)
+            copied = self._copy(fd, tmp, display)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
@@ -442,81 +549,34 @@ class _Ingest:
             tmp.unlink()
             self._refuse(display, copied, rel)
             return
-        digests, size, head, after, out = copied
+        hashing, size, head, after, out = copied
         if FileIdentity.of(before) != FileIdentity.of(after) or size != before.st_size:
             os.close(out)
             tmp.unlink()
             self._refuse(display, f"{display} changed while it was being read; not recorded", rel)
             return
-        original_name = item.rel.rsplit(b"/", 1)[-1]
-        name_info = name_fields(original_name, "original_name")
-        mime = mime_of(head)
-        base = {
-            **name_info,
-            **rel_fields,
-            "parent": None,
-            "member_name": None,
-            "size": size,
-            "mtime": _iso(before.st_mtime_ns),
-            "mtime_ns": before.st_mtime_ns,
-            "digests": digests.as_dict(),
-            "mime": mime,
-            "mime_from_extension": mime_from_extension(name_info["original_name"]),
-            "extension_mismatch": extension_disagrees(name_info["original_name"], mime),
-            **self._common(),
-            "notes": [],
-        }
-        is_zip = mime in ZIP_TYPES
-        new = (digests.sha256, rel, self.options.source) not in self.state.seen and (
-            digests.sha256 not in self.state.by_sha
-        )
-        if not new or is_zip:
-            self._flush()  # pending items are recorded before anything about this one
-        if (digests.sha256, rel, self.options.source) in self.state.seen:
-            os.close(out)
-            tmp.unlink()
-            ref = self.state.by_sha.get(digests.sha256)
-            self._result(ItemResult(display, "already", ref, size, mime, "recorded before"))
-            if is_zip and ref and self._is_top_level(ref):
-                self._members(ref, display)
-            return
-        if digests.sha256 in self.state.by_sha:
-            os.close(out)
-            tmp.unlink()
-            of = self.state.by_sha[digests.sha256]
-            dup = {k: base[k] for k in base if k not in ("digests", "mime_from_extension")}
-            self.log.append("duplicate_received", {"of": of, "sha256": digests.sha256, **dup})
-            self.state.seen.add((digests.sha256, rel, self.options.source))
-            self._result(ItemResult(display, "duplicate", of, size, mime, f"same content as {of}"))
-            return
-        number = max(self.state.top_numbers, default=0) + 1
-        ref = f"{self.prefix}/{number}"
-        self.state.top_numbers.add(number)
-        self.state.seen.add((digests.sha256, rel, self.options.source))
-        self.state.by_sha.setdefault(digests.sha256, ref)  # a later identical file: duplicate
-        self._pending.append(
+        self._submit(
             _Pending(
                 tmp=tmp,
                 fd=out,
-                synced=self._syncer.submit(os.fsync, out),
-                ref=ref,
-                original_name=name_info["original_name"],
-                details=base,
-                result=ItemResult(display, "stored", ref, size, mime),
+                hashing=hashing,
+                finishing=self._finisher.submit(_finish_copy, out, head),
+                display=display,
+                rel_fields=rel_fields,
+                original_name=item.rel.rsplit(b"/", 1)[-1],
+                size=size,
+                mtime_ns=before.st_mtime_ns,
+                common=self._common(),
             )
         )
-        self._flush(keep=PIPELINE_DEPTH)
-        if is_zip:  # its members are read from the stored copy: record it now
-            self._flush()
-            self._members(ref, display)
-            self.reseal(now=True)
 
     def _copy(
-        self, fd: int, tmp: Path, display: str, size_hint: int
-    ) -> tuple[Digests, int, bytes, os.stat_result, int] | str:
-        """Copy and hash from the open original into ``tmp``, leaving the copy's fd open
-        for its fsync (run in the background while the next file is copied). A read error
-        returns the reason as a string; a write error (full disk, read-only) raises."""
+        self, fd: int, tmp: Path, display: str
+    ) -> tuple[HashJob, int, bytes, os.stat_result, int] | str:
+        """Copy from the open original into ``tmp`` while the pool hashes it, leaving the
+        copy's fd open for its fsync (done in the background while the next file is
+        copied). A read error returns the reason as a string; a write error (full disk,
+        read-only) raises."""
         try:
             out = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         except OSError as exc:
@@ -525,13 +585,13 @@ class _Ingest:
                 advice="check the case folder is writable and the disk has space",
             ) from exc
         try:
-            digests, size, head = copy_and_hash(
+            hashing, size, head = copy_and_hash(
                 fd,
                 out,
+                pool=self._hashes,
                 legacy=self.options.legacy_digests,
-                on_chunk=lambda n: self.progress("bytes", {"n": n}),
+                on_bytes=lambda n: self.progress("bytes", {"n": n}),
                 sniff_size=SNIFF,
-                threaded=size_hint >= THREAD_THRESHOLD,
             )
         except OSError as exc:
             os.close(out)
@@ -547,36 +607,70 @@ class _Ingest:
         except BaseException:
             os.close(out)
             raise
-        return digests, size, head, os.fstat(fd), out
+        return hashing, size, head, os.fstat(fd), out
 
-    def _flush(self, keep: int = 0) -> None:
-        """Record pending exhibits, oldest first, once their copies are durable, until at
-        most ``keep`` remain.
-
-        Copies are fsynced in a worker thread while the next files are read and hashed, so
-        the disk flush and the CPU work overlap. Pending items are recorded in submission
-        order, and all of them before any other event is appended, so the log stays in
-        order and no event ever names a copy that is not yet on disk.
-        """
-        while len(self._pending) > keep:
-            pending = self._pending.popleft()
-            try:
-                pending.synced.result()
-            except OSError as exc:
-                os.close(pending.fd)
-                with contextlib.suppress(FileNotFoundError):
-                    pending.tmp.unlink()
-                if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-                    raise IngestError(
-                        f"disk full while writing {pending.result.path}: nothing of it was "
-                        "recorded",
-                        path=pending.result.path,
-                        advice="free space on the case's disk, then re-run the same ingest",
-                    ) from exc
-                raise CaseError(f"cannot write {pending.tmp}: {exc.strerror}") from exc
-            os.close(pending.fd)
-            self._commit(pending.tmp, pending.ref, pending.original_name, pending.details)
-            self._result(pending.result)
+    def _record(self, pending: _Pending) -> None:
+        """Record one finished copy (on the recorder thread)."""
+        try:
+            mime = pending.finishing.result()
+        except OSError as exc:
+            pending.discard()
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise IngestError(
+                    f"disk full while writing {pending.display}: nothing of it was recorded",
+                    path=pending.display,
+                    advice="free space on the case's disk, then re-run the same ingest",
+                ) from exc
+            raise CaseError(f"cannot write {pending.tmp}: {exc.strerror}") from exc
+        except BaseException:
+            pending.discard()
+            raise
+        pending.close_fd()
+        digests = pending.hashing.result()
+        display, rel = pending.display, pending.rel_fields["original_path"]
+        name_info = name_fields(pending.original_name, "original_name")
+        base = {
+            **name_info,
+            **pending.rel_fields,
+            "parent": None,
+            "member_name": None,
+            "size": pending.size,
+            "mtime": _iso(pending.mtime_ns),
+            "mtime_ns": pending.mtime_ns,
+            "digests": digests.as_dict(),
+            "mime": mime,
+            "mime_from_extension": mime_from_extension(name_info["original_name"]),
+            "extension_mismatch": extension_disagrees(name_info["original_name"], mime),
+            **pending.common,
+            "notes": [],
+        }
+        is_zip = mime in ZIP_TYPES
+        size = pending.size
+        if (digests.sha256, rel, self.options.source) in self.state.seen:
+            pending.tmp.unlink()
+            ref = self.state.by_sha.get(digests.sha256)
+            self._result(ItemResult(display, "already", ref, size, mime, "recorded before"))
+            if is_zip and ref and self._is_top_level(ref):
+                self._members(ref, display)
+            return
+        if digests.sha256 in self.state.by_sha:
+            pending.tmp.unlink()
+            of = self.state.by_sha[digests.sha256]
+            dup = {k: base[k] for k in base if k not in ("digests", "mime_from_extension")}
+            self.log.append("duplicate_received", {"of": of, "sha256": digests.sha256, **dup})
+            self.state.seen.add((digests.sha256, rel, self.options.source))
+            self._result(ItemResult(display, "duplicate", of, size, mime, f"same content as {of}"))
+            return
+        number = max(self.state.top_numbers, default=0) + 1
+        ref = f"{self.prefix}/{number}"
+        self.state.top_numbers.add(number)
+        self.state.seen.add((digests.sha256, rel, self.options.source))
+        self._commit(pending.tmp, ref, name_info["original_name"], base)
+        self._result(ItemResult(display, "stored", ref, size, mime))
+        if is_zip:  # its members are read from the stored copy, now recorded
+            self._members(ref, display)
+            self.reseal(now=True)
+        else:
             self.reseal()
 
     def _is_top_level(self, ref: str) -> bool:
@@ -641,9 +735,7 @@ class _Ingest:
         limits: ArchiveLimits,
         total: int,
     ) -> tuple[Member, Path, Digests, int, bytes]:
-        from cyberstalk.hashing.digest import MultiHasher
-
-        hasher = MultiHasher(legacy=self.options.legacy_digests, threaded=False)
+        hasher = Hashers(legacy=self.options.legacy_digests)
         head = bytearray()
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         try:
@@ -728,31 +820,34 @@ def ingest(
     )
     with case.lock("ingest"):
         job = _Ingest(case, options, progress, key)
-        job.summary.recovered = recover(case, job.log, key)
-        for message in job.summary.recovered:
-            job.progress("recovered", {"message": message})
-        job.state = _CaseState.from_log(case.custody_path)
-        items = list(walk(paths))
-        total = 0
-        for item in items:
-            if item.error is None:
-                with contextlib.suppress(OSError):
-                    total += os.lstat(item.path).st_size
-        job.progress("start", {"total_bytes": total, "items": len(items)})
         try:
+            job.summary.recovered = recover(case, job.log, key)
+            for message in job.summary.recovered:
+                job.progress("recovered", {"message": message})
+            job.state = _CaseState.from_log(case.custody_path)
+            items = list(walk(paths))
+            total = 0
             for item in items:
-                job.ingest_item(item)
-            job._flush()
-        except BaseException:
-            # record the copy already made (if it can be) before stopping; what cannot be
-            # recorded stays under .incoming/ for recovery, never half-recorded
-            with contextlib.suppress(Exception):
-                job._flush()
-            with contextlib.suppress(Exception):
-                job.reseal(now=True)  # what was recorded is sealed before the error shows
-            raise
+                if item.error is None:
+                    with contextlib.suppress(OSError):
+                        total += os.lstat(item.path).st_size
+            job.progress("start", {"total_bytes": total, "items": len(items)})
+            job.start()
+            try:
+                try:
+                    for item in items:
+                        job.ingest_item(item)
+                finally:
+                    # what was copied is recorded before stopping, even on an error; what
+                    # cannot be recorded stays under .incoming/ for recovery, never half
+                    job.finish_recording()
+                job.raise_failure()
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    job.reseal(now=True)  # what was recorded is sealed before the error shows
+                raise
         finally:
-            job._syncer.shutdown(wait=True)
+            job.close()
             with contextlib.suppress(FileNotFoundError, OSError):
                 job.incoming.rmdir()
         job.log.append("ingest_completed", job.summary.as_dict()["counts"])
