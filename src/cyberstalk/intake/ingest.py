@@ -38,15 +38,9 @@ from typing import Any
 from cyberstalk.case import Case, tool_string
 from cyberstalk.errors import ArchiveError, CaseError, IngestError
 from cyberstalk.hashing import signing
+from cyberstalk.hashing.copier import Copy, CopyPool, copy_and_hash, open_output
 from cyberstalk.hashing.custody import CustodyLog, events, read_lines
-from cyberstalk.hashing.digest import (
-    FileIdentity,
-    Hashers,
-    HashJob,
-    HashPool,
-    copy_and_hash,
-    open_regular,
-)
+from cyberstalk.hashing.digest import FileIdentity, Hashers, open_regular
 from cyberstalk.hashing.fsutil import fsync_dir
 from cyberstalk.hashing.manifest import MANIFEST_EVENTS, load_manifest
 from cyberstalk.hashing.seal import seal
@@ -54,8 +48,9 @@ from cyberstalk.intake.archive import ArchiveLimits, Member, list_members, open_
 from cyberstalk.intake.filetype import extension_disagrees, mime_from_extension, mime_of
 from cyberstalk.models import Digests
 
-PIPELINE_DEPTH = 8
-"""Copies that may wait for their digests and fsync while later files are copied."""
+PIPELINE_DEPTH = 16
+"""Copies that may wait to be recorded while later files are copied; also the largest
+batch the recorder makes durable with one directory fsync."""
 SEAL_INTERVAL = 0.5
 """Seconds between manifest seals during a long ingest (see _Ingest.reseal)."""
 INCOMING = ".incoming"
@@ -343,9 +338,10 @@ class _Pending:
     tmp: Path
     fd: int
     """The copy, open until its fsync is done."""
-    hashing: HashJob
+    copy: Copy
     finishing: Future[str]
-    """fsync of the copy, then libmagic on its first bytes: the MIME type."""
+    """The last writes and the fsync of the copy, then libmagic on its first bytes: the
+    MIME type."""
     display: str
     rel_fields: dict[str, str]
     original_name: bytes
@@ -383,7 +379,11 @@ class _Refusal:
         """Nothing to clean up."""
 
 
-def _finish_copy(fd: int, head: bytes) -> str:
+def _finish_copy(copy: Copy, fd: int, head: bytes) -> str:
+    try:
+        copy.wait_written()
+    finally:
+        copy.settle()  # whatever happened, no write is in flight once this returns
     os.fsync(fd)
     return mime_of(head)
 
@@ -392,9 +392,9 @@ class _Ingest:
     """One ingest, as a pipeline of threads so that the CPU, the disk and the custody log
     all work at once:
 
-    - the caller's thread opens, reads and writes each file (``ingest_item``);
-    - a HashPool's workers hash each chunk once it is written;
-    - a finisher thread fsyncs each copy and types it with libmagic;
+    - the caller's thread opens and reads each file once (``ingest_item``);
+    - a CopyPool's threads write each chunk and hash it (see ``hashing.copier``);
+    - a finisher thread waits for each copy's writes, fsyncs it and types it (libmagic);
     - a recorder thread records finished copies in submission order: numbering,
       de-duplication, rename into place, the directory fsync and the fsynced custody
       event, at most PIPELINE_DEPTH items behind the copying.
@@ -418,8 +418,11 @@ class _Ingest:
         self._tmp_numbers = itertools.count(1)
         self._queue: queue.Queue[_Pending | _Refusal | None] = queue.Queue(PIPELINE_DEPTH)
         self._failure: BaseException | None = None
+        self._batch: list[tuple[str | None, dict[str, Any], ItemResult]] = []
+        self._renamed = False
+        """The batch has renamed copies into evidence/ (a directory fsync is due)."""
         self._recorder = threading.Thread(target=self._record_loop, name="record", daemon=True)
-        self._hashes = HashPool()
+        self._copier = CopyPool()
         self._finisher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fsync")
         self._last_seal = float("-inf")
 
@@ -442,7 +445,7 @@ class _Ingest:
         """Stop the worker threads."""
         self.finish_recording()
         self._finisher.shutdown(wait=True)
-        self._hashes.close()
+        self._copier.close()
 
     def _submit(self, entry: _Pending | _Refusal) -> None:
         if self._failure is not None:
@@ -451,18 +454,59 @@ class _Ingest:
         self._queue.put(entry)  # waits while PIPELINE_DEPTH items are not yet recorded
 
     def _record_loop(self) -> None:
-        while (entry := self._queue.get()) is not None:
-            if self._failure is not None:  # after a failure, drop the rest
-                entry.discard()
-                continue
+        """Record what the copying thread queues, a batch at a time: the renames of a
+        batch share one directory fsync, then each event is appended (and fsynced) in
+        submission order."""
+        stop = False
+        while not stop:
+            batch: list[_Pending | _Refusal] = []
+            item = self._queue.get()
+            while True:
+                if item is None:
+                    stop = True
+                    break
+                batch.append(item)
+                if len(batch) == PIPELINE_DEPTH:
+                    break
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+            for entry in batch:
+                if self._failure is not None:  # after a failure, drop the rest
+                    entry.discard()
+                    continue
+                try:
+                    if isinstance(entry, _Refusal):
+                        self._log_refusal(entry)
+                    else:
+                        self._record(entry)
+                except BaseException as exc:
+                    self._failure = exc
+                    entry.discard()
             try:
-                if isinstance(entry, _Refusal):
-                    self._log_refusal(entry)
-                else:
-                    self._record(entry)
+                self._write_batch()  # what was decided before a failure is still logged
             except BaseException as exc:
-                self._failure = exc
-                entry.discard()
+                self._failure = self._failure or exc
+
+    def _emit(self, event: str | None, details: dict[str, Any], result: ItemResult) -> None:
+        """Queue an event (and the item's result) for the end of the batch."""
+        self._batch.append((event, details, result))
+
+    def _write_batch(self) -> None:
+        """Make the batch's renames durable with one directory fsync, then append its
+        events in order, each fsynced. A kill in between leaves stored files with no
+        event, which verify names and the next ingest removes (see ``recover``)."""
+        batch, self._batch = self._batch, []
+        if self._renamed:
+            fsync_dir(self.case.evidence_dir)
+            self._renamed = False
+        for event, details, result in batch:
+            if event is not None:
+                self.log.append(event, details)
+            self._result(result)
+        if batch:
+            self.reseal()
 
     # -- helpers
     def _tmp(self) -> Path:
@@ -486,14 +530,17 @@ class _Ingest:
         self._submit(_Refusal(display, reason, rel))
 
     def _log_refusal(self, refusal: _Refusal) -> None:
-        self.log.append(
+        self._emit(
             "item_refused",
             {"original_path": refusal.rel or refusal.display, "reason": refusal.reason},
+            ItemResult(refusal.display, "refused", message=refusal.reason),
         )
-        self._result(ItemResult(refusal.display, "refused", message=refusal.reason))
 
-    def _commit(self, tmp: Path, ref: str, original_name: str, details: dict[str, Any]) -> str:
-        """Move a verified copy into place, make it read-only, then record it."""
+    def _place(
+        self, tmp: Path, ref: str, original_name: str, details: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Make a verified copy read-only and rename it into evidence/ (the directory fsync
+        and the custody event are the caller's). Returns the event's details."""
         name = stored_name(ref, original_name)
         target = self.case.evidence_dir / name
         if target.exists():  # never overwrite evidence, whatever the numbering says
@@ -503,13 +550,17 @@ class _Ingest:
             )
         os.chmod(tmp, 0o444)  # noqa: PTH101 - same call on the fd-less temp path
         os.rename(tmp, target)  # noqa: PTH104
-        fsync_dir(self.case.evidence_dir)
         details = {"ref": ref, "stored_as": f"evidence/{name}", **details}
-        self.log.append("exhibit_received", details)
         self.state.by_sha.setdefault(details["digests"]["sha256"], ref)
         self.state.stored_files.add(details["stored_as"])
         self.state.stored_as[ref] = details["stored_as"]
-        return name
+        return details
+
+    def _commit(self, tmp: Path, ref: str, original_name: str, details: dict[str, Any]) -> None:
+        """Place a copy, make the rename durable, then record it."""
+        placed = self._place(tmp, ref, original_name, details)
+        fsync_dir(self.case.evidence_dir)
+        self.log.append("exhibit_received", placed)
 
     # -- one file
     def ingest_item(self, item: _Item) -> None:
@@ -549,8 +600,9 @@ class _Ingest:
             tmp.unlink()
             self._refuse(display, copied, rel)
             return
-        hashing, size, head, after, out = copied
+        copy, size, head, after, out = copied
         if FileIdentity.of(before) != FileIdentity.of(after) or size != before.st_size:
+            copy.settle()
             os.close(out)
             tmp.unlink()
             self._refuse(display, f"{display} changed while it was being read; not recorded", rel)
@@ -559,8 +611,8 @@ class _Ingest:
             _Pending(
                 tmp=tmp,
                 fd=out,
-                hashing=hashing,
-                finishing=self._finisher.submit(_finish_copy, out, head),
+                copy=copy,
+                finishing=self._finisher.submit(_finish_copy, copy, out, head),
                 display=display,
                 rel_fields=rel_fields,
                 original_name=item.rel.rsplit(b"/", 1)[-1],
@@ -572,23 +624,23 @@ class _Ingest:
 
     def _copy(
         self, fd: int, tmp: Path, display: str
-    ) -> tuple[HashJob, int, bytes, os.stat_result, int] | str:
+    ) -> tuple[Copy, int, bytes, os.stat_result, int] | str:
         """Copy from the open original into ``tmp`` while the pool hashes it, leaving the
         copy's fd open for its fsync (done in the background while the next file is
         copied). A read error returns the reason as a string; a write error (full disk,
         read-only) raises."""
         try:
-            out = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            out = open_output(tmp)
         except OSError as exc:
             raise CaseError(
                 f"cannot write to {self.incoming}: {exc.strerror}",
                 advice="check the case folder is writable and the disk has space",
             ) from exc
         try:
-            hashing, size, head = copy_and_hash(
+            copy, size, head = copy_and_hash(
                 fd,
                 out,
-                pool=self._hashes,
+                pool=self._copier,
                 legacy=self.options.legacy_digests,
                 on_bytes=lambda n: self.progress("bytes", {"n": n}),
                 sniff_size=SNIFF,
@@ -607,7 +659,7 @@ class _Ingest:
         except BaseException:
             os.close(out)
             raise
-        return hashing, size, head, os.fstat(fd), out
+        return copy, size, head, os.fstat(fd), out
 
     def _record(self, pending: _Pending) -> None:
         """Record one finished copy (on the recorder thread)."""
@@ -626,7 +678,7 @@ class _Ingest:
             pending.discard()
             raise
         pending.close_fd()
-        digests = pending.hashing.result()
+        digests = pending.copy.digests()
         display, rel = pending.display, pending.rel_fields["original_path"]
         name_info = name_fields(pending.original_name, "original_name")
         base = {
@@ -649,29 +701,33 @@ class _Ingest:
         if (digests.sha256, rel, self.options.source) in self.state.seen:
             pending.tmp.unlink()
             ref = self.state.by_sha.get(digests.sha256)
-            self._result(ItemResult(display, "already", ref, size, mime, "recorded before"))
+            self._emit(None, {}, ItemResult(display, "already", ref, size, mime, "recorded before"))
             if is_zip and ref and self._is_top_level(ref):
+                self._write_batch()  # members follow their archive in the log
                 self._members(ref, display)
             return
         if digests.sha256 in self.state.by_sha:
             pending.tmp.unlink()
             of = self.state.by_sha[digests.sha256]
             dup = {k: base[k] for k in base if k not in ("digests", "mime_from_extension")}
-            self.log.append("duplicate_received", {"of": of, "sha256": digests.sha256, **dup})
             self.state.seen.add((digests.sha256, rel, self.options.source))
-            self._result(ItemResult(display, "duplicate", of, size, mime, f"same content as {of}"))
+            self._emit(
+                "duplicate_received",
+                {"of": of, "sha256": digests.sha256, **dup},
+                ItemResult(display, "duplicate", of, size, mime, f"same content as {of}"),
+            )
             return
         number = max(self.state.top_numbers, default=0) + 1
         ref = f"{self.prefix}/{number}"
         self.state.top_numbers.add(number)
         self.state.seen.add((digests.sha256, rel, self.options.source))
-        self._commit(pending.tmp, ref, name_info["original_name"], base)
-        self._result(ItemResult(display, "stored", ref, size, mime))
-        if is_zip:  # its members are read from the stored copy, now recorded
+        placed = self._place(pending.tmp, ref, name_info["original_name"], base)
+        self._renamed = True
+        self._emit("exhibit_received", placed, ItemResult(display, "stored", ref, size, mime))
+        if is_zip:  # its members are read from the stored copy, once it is recorded
+            self._write_batch()
             self._members(ref, display)
             self.reseal(now=True)
-        else:
-            self.reseal()
 
     def _is_top_level(self, ref: str) -> bool:
         return ref.count("/") == 1
