@@ -1,13 +1,11 @@
 """cyberstalk: evidence intake, chain of custody, course-of-conduct timelines and
 safeguarding advice for digital stalking cases."""
 
-from importlib.metadata import PackageNotFoundError, version
-
 TOOL_NAME = "cyberstalk"
 
-try:
-    __version__ = version("cyberstalk")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-    __version__ = "0.0.0+unknown"
+__version__ = "0.1.0"
+"""The one place the version is written (pyproject.toml reads it from here): recorded in
+every custody event, so it must never depend on how the package was installed. A literal
+also spares every command importing importlib.metadata (~30 ms)."""
 
 __all__ = ["TOOL_NAME", "__version__"]
