@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import unicodedata
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -16,15 +17,47 @@ def print_json(data: Any) -> None:
 
 
 def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
-    from rich.console import Console
-    from rich.table import Table
+    """A plain aligned table on stdout: greppable, and fast for thousands of rows (rich
+    took ~0.3 ms a row). Control and format characters in cells (a file name may hold
+    escape sequences or a right-to-left override) are shown escaped, never interpreted."""
+    cells = [[safe_text("" if v is None else str(v)) for v in row] for row in rows]
+    header = [safe_text(c) for c in columns]
+    widths = [
+        max([display_width(header[i]), *(display_width(r[i]) for r in cells)])
+        for i in range(len(header))
+    ]
 
-    table = Table(title=title, show_lines=False)
-    for col in columns:
-        table.add_column(col, overflow="fold")
-    for row in rows:
-        table.add_row(*["" if v is None else str(v) for v in row])
-    Console(file=sys.stdout, width=max(100, Console().width)).print(table)
+    def line(values: Sequence[str]) -> str:
+        padded = (v + " " * (w - display_width(v)) for v, w in zip(values, widths, strict=True))
+        return "  ".join(padded).rstrip()
+
+    out = [safe_text(title), line(header), line(["-" * w for w in widths])]
+    out.extend(line(r) for r in cells)
+    sys.stdout.write("\n".join(out) + "\n")
+
+
+def safe_text(text: str) -> str:
+    """``text`` with control (Cc) and format (Cf) characters escaped as \\xNN / \\uNNNN."""
+    if text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        if unicodedata.category(ch) in ("Cc", "Cf"):
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def display_width(text: str) -> int:
+    """Terminal cells ``text`` takes: wide (East Asian, most emoji) characters take two."""
+    if text.isascii():
+        return len(text)
+    return sum(
+        0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+        for ch in text
+    )
 
 
 def byte_progress(description: str) -> Progress:
