@@ -55,6 +55,9 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=256, help="number of files")
     parser.add_argument("--quick", action="store_true", help="128 MiB in 64 files")
     parser.add_argument("--rounds", type=int, default=3, help="runs of each (median shown)")
+    parser.add_argument(
+        "--settle", type=float, default=3.0, help="seconds of rest between contenders"
+    )
     args = parser.parse_args()
     if args.quick:
         args.mib, args.files = 128, 64
@@ -113,6 +116,9 @@ def main() -> None:
                     init_case(work / "out")
                 runs[label].append(timed(cmd, env=env))
                 clear(work / "out")
+                # let the kernel finish with the freed memory (a VM hands freed pages back
+                # to its host in the background, which would tax whoever runs next)
+                time.sleep(args.settle)
         results = {label: statistics.median(times) for label, times in runs.items()}
         results["sha256sum"] = timed(["sh", "-c", f"sha256sum '{sub}'/* > /dev/null"])
         init_case(work / "out")
