@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from cyberstalk.errors import CaseError
 from cyberstalk.intake import ingest as ingest_mod
 
 from .helpers import cli, log_events, make_zip, manifest, tree_digest, write
@@ -232,6 +233,65 @@ def test_full_disk_stops_cleanly_and_rerun_completes(case, tmp_path: Path, monke
         "1.bin",
         "2.bin",
     ]
+    assert cli("verify", case.root).exit_code == 0
+
+
+def test_disk_full_at_fsync_stops_cleanly_and_rerun_completes(
+    case, tmp_path: Path, monkeypatch
+) -> None:
+    """The fsync of a copy (on the finisher thread) fails: the copying thread stops, the
+    copies already recorded stay recorded and sealed, nothing half-recorded is left."""
+    for i in range(6):
+        write(tmp_path / "s" / f"{i}.bin", bytes([i]) * 5000)
+    real = ingest_mod._finish_copy
+    calls = {"n": 0}
+
+    def failing_fsync(copy, fd, head):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            copy.settle()
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(copy, fd, head)
+
+    monkeypatch.setattr(ingest_mod, "_finish_copy", failing_fsync)
+    result = cli("ingest", case.root, tmp_path / "s", "--source", "t", "--no-process")
+    assert result.exit_code == 3
+    assert "disk full while writing" in result.stderr and "2.bin" in result.stderr
+    assert [e["original_name"] for e in manifest(case.root)["exhibits"]] == ["0.bin", "1.bin"]
+    assert not (case.root / "evidence" / ".incoming").exists()
+    assert cli("verify", case.root).exit_code == 0
+    monkeypatch.setattr(ingest_mod, "_finish_copy", real)
+    assert cli("ingest", case.root, tmp_path / "s", "--source", "t", "--no-process").exit_code == 0
+    names = [e["original_name"] for e in manifest(case.root)["exhibits"]]
+    assert sorted(names) == [f"{i}.bin" for i in range(6)]  # each once: no duplicates
+    assert cli("verify", case.root).exit_code == 0
+
+
+def test_a_recording_failure_keeps_the_log_in_order(case, tmp_path: Path, monkeypatch) -> None:
+    """An error while recording (on the recorder thread) stops the ingest with it raised
+    in the caller's; what was decided before it in the same batch is still logged, in
+    order, and the rest is dropped cleanly."""
+    for i in range(6):
+        write(tmp_path / "s" / f"{i}.txt", f"file {i}\n".encode())
+    real = ingest_mod._Ingest._place
+    calls = {"n": 0}
+
+    def place(self, tmp, ref, original_name, details):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise CaseError(f"cannot place {original_name}: simulated")
+        return real(self, tmp, ref, original_name, details)
+
+    monkeypatch.setattr(ingest_mod._Ingest, "_place", place)
+    result = cli("ingest", case.root, tmp_path / "s", "--source", "t", "--no-process")
+    assert result.exit_code == 3
+    assert "cannot place 2.txt: simulated" in result.stderr
+    received = [
+        e["details"]["ref"] for e in log_events(case.root) if e["event"] == "exhibit_received"
+    ]
+    assert received == ["RE/1", "RE/2"]
+    assert [e["ref"] for e in manifest(case.root)["exhibits"]] == ["RE/1", "RE/2"]
+    assert not (case.root / "evidence" / ".incoming").exists()
     assert cli("verify", case.root).exit_code == 0
 
 

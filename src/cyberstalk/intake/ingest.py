@@ -358,8 +358,9 @@ class _Pending:
             os.close(self.fd)
 
     def discard(self) -> None:
-        """Drop a copy that will not be recorded."""
-        with contextlib.suppress(OSError):
+        """Drop a copy that will not be recorded (never raises: it runs while another
+        error is being handled)."""
+        with contextlib.suppress(Exception):
             self.finishing.result()  # never close an fd the finisher is still using
         with contextlib.suppress(OSError):
             self.close_fd()
@@ -433,7 +434,7 @@ class _Ingest:
     def finish_recording(self) -> None:
         """Wait until everything queued is recorded (or dropped after a failure)."""
         if self._recorder.is_alive():
-            self._queue.put(None)
+            self._put(None)
             self._recorder.join()
 
     def raise_failure(self) -> None:
@@ -451,7 +452,21 @@ class _Ingest:
         if self._failure is not None:
             entry.discard()
             self.raise_failure()
-        self._queue.put(entry)  # waits while PIPELINE_DEPTH items are not yet recorded
+        try:
+            self._put(entry)  # waits while PIPELINE_DEPTH items are not yet recorded
+        except RuntimeError:
+            entry.discard()
+            raise
+
+    def _put(self, entry: _Pending | _Refusal | None) -> None:
+        """Queue for the recorder; never wait forever on a recorder that has stopped."""
+        while True:
+            try:
+                self._queue.put(entry, timeout=0.5)
+                return
+            except queue.Full:
+                if not self._recorder.is_alive():
+                    raise RuntimeError("the recorder thread stopped unexpectedly") from None
 
     def _record_loop(self) -> None:
         """Record what the copying thread queues, a batch at a time: the renames of a
@@ -481,7 +496,7 @@ class _Ingest:
                         self._log_refusal(entry)
                     else:
                         self._record(entry)
-                except BaseException as exc:
+                except BaseException as exc:  # handed to the copying thread, raised there
                     self._failure = exc
                     entry.discard()
             try:
