@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import hashlib
 import mmap
 import os
 import queue
@@ -26,7 +27,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from cyberstalk.hashing.digest import Hashers
+from cyberstalk.hashing.digest import DIGEST_NAMES
 from cyberstalk.models import Digests
 
 CHUNK = 1 << 20
@@ -78,16 +79,19 @@ class _Buffer:
 
 
 class HashJob:
-    """The digests of one stream, computed in order by one hashing worker.
+    """One digest of one stream, computed in order by one hashing worker. (The digests of
+    one file are separate jobs, so that with SHA-1 and MD5 as well the work of a file is
+    spread over the cores too.)
 
-    ``result`` waits for the digests; a cancelled job (its stream failed) raises there.
+    ``result`` waits for the digest; a cancelled job (its stream failed) raises there.
     """
 
-    def __init__(self, worker: _HashWorker, *, legacy: bool) -> None:
+    def __init__(self, worker: _HashWorker, name: str) -> None:
+        self.name = name
         self._worker = worker
-        self._hashers = Hashers(legacy=legacy)
+        self._hash = hashlib.new(name)
         self._done = threading.Event()
-        self._digests: Digests | None = None
+        self._digest: str | None = None
         self.cancelled = False
 
     def feed(self, buf: _Buffer, length: int) -> None:
@@ -104,21 +108,22 @@ class HashJob:
         """Wait until the worker is done with this job (and its buffers)."""
         self._done.wait()
 
-    def result(self) -> Digests:
+    def result(self) -> str:
+        """The hex digest."""
         self._done.wait()
-        if self._digests is None:
+        if self._digest is None:
             raise RuntimeError("hashing was cancelled")
-        return self._digests
+        return self._digest
 
     # -- on the worker thread
     def _update(self, buf: _Buffer, length: int) -> None:
         if not self.cancelled:
             with memoryview(buf.mem) as whole, whole[:length] as view:
-                self._hashers.update(view)
+                self._hash.update(view)
 
     def _finish(self) -> None:
         if not self.cancelled:
-            self._digests = self._hashers.digests()
+            self._digest = self._hash.hexdigest()
         self._done.set()
 
 
@@ -203,12 +208,13 @@ class Output:
 class Copy:
     """A copy whose hashing and writing finish in the pool's threads."""
 
-    def __init__(self, job: HashJob, output: Output | None) -> None:
-        self.job = job
+    def __init__(self, jobs: list[HashJob], output: Output | None) -> None:
+        self.jobs = jobs
         self.output = output
 
     def digests(self) -> Digests:
-        return self.job.result()
+        found = {job.name: job.result() for job in self.jobs}
+        return Digests(sha256=found["sha256"], sha1=found.get("sha1"), md5=found.get("md5"))
 
     def wait_written(self) -> None:
         """Every byte handed to the file system (fsync still to do); raises write errors."""
@@ -269,12 +275,13 @@ class CopyPool:
     def free_buffers(self) -> int:
         return self._free.qsize()
 
-    def job(self, *, legacy: bool = True) -> HashJob:
-        """A new stream to hash, given to the worker with the least work queued."""
+    def job(self, name: str = "sha256") -> HashJob:
+        """A new digest to compute, given to the worker with the least work queued (ties
+        taken in turn, so the digests of one file go to different workers)."""
         count = len(self._hashers)
         order = [self._hashers[(self._next + i) % count] for i in range(count)]
         self._next = (self._next + 1) % count
-        return HashJob(min(order, key=lambda w: w.queue.qsize()), legacy=legacy)
+        return HashJob(min(order, key=lambda w: w.queue.qsize()), name)
 
     # -- buffers
     def _take(self) -> _Buffer:
@@ -288,13 +295,14 @@ class CopyPool:
             self._free.put(buf)
 
     def _share(
-        self, buf: _Buffer, length: int, job: HashJob, output: Output | None, offset: int
+        self, buf: _Buffer, length: int, jobs: list[HashJob], output: Output | None, offset: int
     ) -> None:
-        buf.users = 2 if output is not None else 1
+        buf.users = len(jobs) + (output is not None)
         if output is not None:
             output._queued()
             self._writes.put((output, buf, length, offset))
-        job.feed(buf, length)
+        for job in jobs:
+            job.feed(buf, length)
 
     def _write_loop(self) -> None:
         while (task := self._writes.get()) is not None:
@@ -329,7 +337,7 @@ def copy_and_hash(
     error seen while reading, no write is left in flight, the hashing is cancelled and the
     error raised.
     """
-    job = pool.job(legacy=legacy)
+    jobs = [pool.job(name) for name in (DIGEST_NAMES if legacy else DIGEST_NAMES[:1])]
     output = Output(dst_fd) if dst_fd is not None else None
     offset = 0
     unreported = 0
@@ -351,20 +359,23 @@ def copy_and_hash(
                 head += buf.mem[: min(length, sniff_size - len(head))]
             if output is not None and output.direct and (length % ALIGN or offset % ALIGN):
                 output.buffered()  # the last block of the file (or a short read)
-            pool._share(buf, length, job, output, offset)
+            pool._share(buf, length, jobs, output, offset)
             offset += length
             unreported += length
             if on_bytes is not None and unreported >= PROGRESS_STEP:
                 on_bytes(unreported)
                 unreported = 0
     except BaseException:
-        job.cancel()
+        for job in jobs:
+            job.cancel()
         with contextlib.suppress(BaseException):
             if output is not None:
                 output.settle()  # never leave a write running on an fd the caller closes
-            job.settle()  # and every buffer is back in the pool
+            for job in jobs:
+                job.settle()  # and every buffer is back in the pool
         raise
-    job.end()
+    for job in jobs:
+        job.end()
     if on_bytes is not None and unreported:
         on_bytes(unreported)
-    return Copy(job, output), offset, bytes(head)
+    return Copy(jobs, output), offset, bytes(head)
