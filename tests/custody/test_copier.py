@@ -144,6 +144,32 @@ def test_a_write_error_is_raised_and_no_write_is_left_running(
         assert pool.free_buffers() == 2
 
 
+def test_an_unexpected_writer_error_is_raised_not_hung_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Any exception in a writer thread reaches the copy; the writer lives on for the next
+    file (a dead writer would leave the copy waiting for ever)."""
+    (tmp_path / "src").write_bytes(os.urandom(2 * CHUNK))
+    real_pwrite = os.pwrite
+    calls = {"n": 0}
+
+    def broken_once(fd, view, offset):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise ValueError("simulated bug")
+        return real_pwrite(fd, view, offset)
+
+    monkeypatch.setattr(os, "pwrite", broken_once)
+    with CopyPool(workers=1, writers=1, buffers=2) as pool:
+        with pytest.raises(ValueError, match="simulated bug"):
+            _copy(pool, tmp_path / "src", tmp_path / "dst")
+        digests, size, _ = _copy(pool, tmp_path / "src", tmp_path / "dst2")
+        assert size == 2 * CHUNK
+        assert (tmp_path / "dst2").read_bytes() == (tmp_path / "src").read_bytes()
+        assert digests.sha256 == hashlib.sha256((tmp_path / "src").read_bytes()).hexdigest()
+        assert pool.free_buffers() == 2
+
+
 def _supports_direct(folder: Path) -> bool:
     """Whether this file system takes O_DIRECT (probed with a plain os.open)."""
     if not copier.O_DIRECT:

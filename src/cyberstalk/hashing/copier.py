@@ -92,6 +92,7 @@ class HashJob:
         self._hash = hashlib.new(name)
         self._done = threading.Event()
         self._digest: str | None = None
+        self._error: Exception | None = None
         self.cancelled = False
 
     def feed(self, buf: _Buffer, length: int) -> None:
@@ -111,18 +112,24 @@ class HashJob:
     def result(self) -> str:
         """The hex digest."""
         self._done.wait()
+        if self._error is not None:
+            raise RuntimeError(f"{self.name} hashing failed: {self._error}") from self._error
         if self._digest is None:
             raise RuntimeError("hashing was cancelled")
         return self._digest
 
-    # -- on the worker thread
+    # -- on the worker thread (which must outlive any one job's failure)
     def _update(self, buf: _Buffer, length: int) -> None:
-        if not self.cancelled:
+        if self.cancelled or self._error is not None:
+            return
+        try:
             with memoryview(buf.mem) as whole, whole[:length] as view:
                 self._hash.update(view)
+        except Exception as exc:  # pragma: no cover - hashlib does not fail on bytes
+            self._error = exc
 
     def _finish(self) -> None:
-        if not self.cancelled:
+        if not self.cancelled and self._error is None:
             self._digest = self._hash.hexdigest()
         self._done.set()
 
@@ -155,7 +162,7 @@ class Output:
     def __init__(self, fd: int) -> None:
         self.fd = fd
         self.direct = bool(O_DIRECT) and bool(fcntl.fcntl(fd, fcntl.F_GETFL) & O_DIRECT)
-        self.error: OSError | None = None
+        self.error: Exception | None = None
         self._outstanding = 0
         self._cond = threading.Condition()
 
@@ -183,7 +190,7 @@ class Output:
         with self._cond:
             self._outstanding += 1
 
-    def _done(self, error: OSError | None) -> None:
+    def _done(self, error: Exception | None) -> None:
         with self._cond:
             self._outstanding -= 1
             if error is not None and self.error is None:
@@ -194,12 +201,14 @@ class Output:
         with memoryview(buf.mem) as whole, whole[:length] as view:
             written = 0
             while written < length:
+                was_direct = self.direct
                 try:
                     written += os.pwrite(self.fd, view[written:], offset + written)
                 except OSError as exc:
                     # refused direct I/O (or a short direct write left the rest unaligned):
-                    # the rest of this file is written the ordinary way
-                    if exc.errno == errno.EINVAL and self.direct:
+                    # the rest of this file is written the ordinary way. was_direct, not
+                    # self.direct: another writer may have switched while this one wrote.
+                    if exc.errno == errno.EINVAL and was_direct:
                         self.buffered()
                         continue
                     raise
@@ -307,15 +316,15 @@ class CopyPool:
     def _write_loop(self) -> None:
         while (task := self._writes.get()) is not None:
             output, buf, length, offset = task
-            error: OSError | None = None
+            error: Exception | None = None
             try:
                 if output.error is None:  # after a failed write, the rest is moot
                     output._write(buf, length, offset)
-            except OSError as exc:
+            except Exception as exc:  # kept for the copy; the writer lives on
                 error = exc
             finally:
+                self._release(buf)  # before _done: a waiter then finds the buffer free
                 output._done(error)
-                self._release(buf)
 
 
 def copy_and_hash(
