@@ -1,9 +1,9 @@
-"""Streaming digests: SHA-256 (primary) with optional SHA-1 and MD5 (legacy), computed in
-the same read pass as a copy.
+"""Digests: SHA-256 (primary) with optional SHA-1 and MD5 (legacy), and opening an
+original safely (no link followed, regular files only, identity compared before and after
+reading).
 
-hashlib releases the GIL on buffers over 2 KiB, so a HashPool's worker threads hash the
-chunks one thread has read and written while that thread reads the next: on two cores a
-copy-and-hash costs little more than the copy (platform.md, "Throughput reference").
+Copying while hashing, for ingest, is in ``copier``; ``hash_fd`` here hashes in the calling
+thread, for callers (verify) that hash many files in parallel.
 """
 
 from __future__ import annotations
