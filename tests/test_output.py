@@ -18,11 +18,11 @@ def test_columns_line_up_including_wide_characters(capsys) -> None:
 
 
 def test_control_and_format_characters_are_escaped(capsys) -> None:
-    hostile = "report\u202etxt.exe\x1b[2J\r\nnext"
+    hostile = "report\u202etxt.exe\x1b[2J\r\nnext\u2028"
     print_table("t", ("name",), [(hostile,)])
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\u202e" not in out and "\r" not in out
-    assert out.splitlines()[3] == "report\\u202etxt.exe\\x1b[2J\\x0d\\x0anext"
+    assert out.splitlines()[3] == "report\\u202etxt.exe\\x1b[2J\\x0d\\x0anext\\u2028"
 
 
 def test_safe_text_keeps_printable_text_as_is() -> None:

@@ -37,12 +37,13 @@ def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[obje
 
 
 def safe_text(text: str) -> str:
-    """``text`` with control (Cc) and format (Cf) characters escaped as \\xNN / \\uNNNN."""
+    """``text`` with control (Cc), format (Cf) and line/paragraph separator (Zl, Zp)
+    characters escaped as \\xNN / \\uNNNN."""
     if text.isprintable():
         return text
     out = []
     for ch in text:
-        if unicodedata.category(ch) in ("Cc", "Cf"):
+        if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp"):
             code = ord(ch)
             out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
         else:
