@@ -35,6 +35,11 @@ class Digests:
     md5: str | None = None
     """MD5, a legacy value for tools that still ask for it (optional)."""
 
+    @classmethod
+    def from_dict(cls, found: Mapping[str, str]) -> Digests:
+        """The inverse of ``as_dict``: the legacy digests may be absent."""
+        return cls(sha256=found["sha256"], sha1=found.get("sha1"), md5=found.get("md5"))
+
     def as_dict(self) -> dict[str, str]:
         out = {"sha256": self.sha256}
         if self.sha1 is not None:

@@ -222,8 +222,7 @@ class Copy:
         self.output = output
 
     def digests(self) -> Digests:
-        found = {job.name: job.result() for job in self.jobs}
-        return Digests(sha256=found["sha256"], sha1=found.get("sha1"), md5=found.get("md5"))
+        return Digests.from_dict({job.name: job.result() for job in self.jobs})
 
     def wait_written(self) -> None:
         """Every byte handed to the file system (fsync still to do); raises write errors."""

@@ -33,8 +33,9 @@ class Hashers:
             h.update(data)
 
     def digests(self) -> Digests:
-        found = {n: h.hexdigest() for n, h in zip(self.names, self._hashers, strict=True)}
-        return Digests(sha256=found["sha256"], sha1=found.get("sha1"), md5=found.get("md5"))
+        return Digests.from_dict(
+            {n: h.hexdigest() for n, h in zip(self.names, self._hashers, strict=True)}
+        )
 
 
 @dataclass(frozen=True, slots=True)
