@@ -381,10 +381,7 @@ class _Refusal:
 
 
 def _finish_copy(copy: Copy, fd: int, head: bytes) -> str:
-    try:
-        copy.wait_written()
-    finally:
-        copy.settle()  # whatever happened, no write is in flight once this returns
+    copy.wait_written()  # settles first: no write is in flight once this returns or raises
     os.fsync(fd)
     return mime_of(head)
 
