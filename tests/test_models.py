@@ -58,7 +58,8 @@ def _varied_records(m: ModuleType, count: int) -> Iterator[Any]:
     zones = [UTC, timezone(timedelta(hours=5, minutes=30)), ZoneInfo("Europe/London")]
     kinds = list(m.RecordKind)
     bases = list(m.TzBasis)
-    flags = [f.value for f in m.Flag]
+    # the flags the digest was recorded with (later flags would change the random draws)
+    flags = [f.value for f in m.Flag if f is not m.Flag.DATE_ORDER_CHOSEN]
     for i in range(count):
         text_source = i % 5 in (0, 4) and rng.random() < 0.8
         roll = rng.random()

@@ -106,6 +106,24 @@ class ParseError(CyberstalkError):
         self.records_before_fault = records_before_fault
 
 
+class DateOrderError(ParseError):
+    """The file's dates fit more than one day/month/year order (or none the user named).
+
+    ``orders`` are the orders still possible, so that a caller can name them in a hint
+    (``cyberstalk process CASE --exhibit REF --date-order ...`` inside a case)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        orders: Sequence[str],
+        path: str | None = None,
+        advice: str | None = None,
+    ) -> None:
+        super().__init__(message, path=path, advice=advice)
+        self.orders = tuple(orders)
+
+
 class UnrecognisedFormatError(ParseError):
     """No parser recognised the file."""
 

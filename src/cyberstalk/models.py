@@ -107,6 +107,9 @@ class Flag(StrEnum):
     """The caller or sender withheld their number."""
     MOJIBAKE_REPAIRED = "mojibake_repaired"
     """Text was repaired from Latin-1-decoded UTF-8 exactly once."""
+    DATE_ORDER_CHOSEN = "date_order_chosen"
+    """The source's dates fit more than one day/month/year order; the one used was chosen
+    by a person (``--date-order``, or a decision recorded in the case's custody log)."""
 
 
 _LOCATOR_FIELDS = (

@@ -42,7 +42,7 @@ def test_parse_zip_writes_jsonl_and_summary(runner: CliRunner, tmp_path: Path) -
     assert records[-1]["subtype"] == "block"
     assert records[-1]["tz_basis"] == "default_timezone"
     assert (
-        "parsed WhatsApp Chat - Dylan.zip as whatsapp (parser version 1.0): 18 records "
+        "parsed WhatsApp Chat - Dylan.zip as whatsapp (parser version 1.1): 18 records "
         "(call 1, media 1, message 14, system 2)"
     ) in result.stderr
     assert "skipped: nothing" in result.stderr
@@ -96,8 +96,8 @@ def test_undecidable_date_order_then_user_choice(runner: CliRunner) -> None:
     path = DATA / "undecidable.txt"
     refused = runner.invoke(app, ["parse", str(path), "--format", "whatsapp"])
     assert refused.exit_code == 3
-    assert "cannot tell day/month from month/day order" in refused.stderr
-    assert "--date-order dmy|mdy|ymd" in refused.stderr
+    assert "cannot tell the date order" in refused.stderr
+    assert "re-run with --date-order dmy|mdy" in refused.stderr
     assert refused.stdout == ""
     ok = runner.invoke(app, ["parse", str(path), "--format", "whatsapp", "--date-order", "mdy"])
     assert ok.exit_code == 0, ok.stderr

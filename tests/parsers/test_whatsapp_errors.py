@@ -49,17 +49,17 @@ def run(path: Path, ctx: ParseContext | None = None) -> tuple[list[Record], Pars
         (
             "undecidable.txt",
             ParseContext(),
-            "undecidable.txt: cannot tell day/month from month/day order: no date has a field "
-            "above 12 and the order of the 2 dates does not settle it\n  hint: look at the "
-            "phone's date settings (or a date you know) and re-run with --date-order "
-            "dmy|mdy|ymd",
+            "undecidable.txt: cannot tell the date order: all 2 dates exist as day/month/year "
+            "and month/day/year, and they run forwards under each\n  hint: look at the "
+            "phone's date settings (or a date you know) and re-run with --date-order dmy|mdy",
             None,
         ),
         (
             "mixed-orders.txt",
             ParseContext(),
-            "mixed-orders.txt: dates fit neither day/month nor month/day order: a first field "
-            "above 12 at line 1 and a second field above 12 at line 2",
+            "mixed-orders.txt: the dates fit no single day/month/year order (as dmy, line 2 "
+            "('01/13/2026, 09:00') is no date as day/month/year; as mdy, line 1 "
+            "('13/01/2026, 08:00') is no date as month/day/year)",
             None,
         ),
         (
@@ -71,7 +71,8 @@ def run(path: Path, ctx: ParseContext | None = None) -> tuple[list[Record], Pars
         (
             "day-first.txt",
             ParseContext(date_order="mdy"),
-            "--date-order mdy contradicts the file: line 1 has a month above 12",
+            "--date-order mdy contradicts the file: line 1 ('13/01/2026, 08:00') is no date as "
+            "month/day/year",
             None,
         ),
     ],

@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, ClassVar, Protocol, runtime_checkable
 
 from cyberstalk.models import Record
+from cyberstalk.parsers.textutil import DateOrderDecision
 from cyberstalk.timeutil import ZoneChoice, choose_zone
 
 SNIFF_BYTES = 64 * 1024
@@ -56,6 +58,9 @@ class ParseContext:
     """``dmy``, ``mdy`` or ``ymd`` when the user decided; None to detect from the file."""
     options: Mapping[str, str] = field(default_factory=dict)
     """Parser-specific options (e.g. the generic CSV column mapping)."""
+    latest: datetime | None = None
+    """Nothing in the source can be dated after this (the time the exhibit was received,
+    or now): rules out date orders that would put messages in the future."""
 
 
 @dataclass
@@ -71,6 +76,9 @@ class ParseReport:
     """Things the officer should know (e.g. the export's known gaps, overlap dedupe)."""
     duplicates: int = 0
     """Records recognised as repeats across overlapping exports."""
+    date_order: DateOrderDecision | None = None
+    """How the day/month/year order of written dates was decided, for parsers that read
+    such dates."""
 
     def count(self, record: Record) -> Record:
         self.records[record.kind.value] += 1
@@ -84,7 +92,7 @@ class ParseReport:
         return sum(self.records.values())
 
     def as_dict(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "parser": self.parser,
             "records": dict(sorted(self.records.items())),
             "total": self.total,
@@ -92,6 +100,13 @@ class ParseReport:
             "warnings": list(self.warnings),
             "duplicates": self.duplicates,
         }
+        if self.date_order is not None:
+            out["date_order"] = {
+                "order": self.date_order.order,
+                "basis": self.date_order.basis,
+                "why": self.date_order.why,
+            }
+        return out
 
 
 @runtime_checkable

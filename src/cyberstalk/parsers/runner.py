@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import json
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 from zoneinfo import ZoneInfoNotFoundError
@@ -86,8 +87,10 @@ def make_context(
     case_tz: str | None,
     date_order: str | None,
     options: Mapping[str, str] | None = None,
+    latest: datetime | None = None,
 ) -> ParseContext:
-    """Zone (``--tz``, else the case's, else Europe/London) and the user's choices."""
+    """Zone (``--tz``, else the case's, else Europe/London) and the user's choices.
+    ``latest``: nothing in the source is later (default: now)."""
     try:
         zone = choose_zone(tz, case_tz)
     except (ZoneInfoNotFoundError, ValueError):
@@ -96,7 +99,12 @@ def make_context(
         ) from None
     if date_order is not None and date_order not in DATE_ORDERS:
         raise UsageError(f"--date-order must be one of {', '.join(DATE_ORDERS)}")
-    return ParseContext(zone=zone, date_order=date_order, options=dict(options or {}))
+    return ParseContext(
+        zone=zone,
+        date_order=date_order,
+        options=dict(options or {}),
+        latest=latest if latest is not None else datetime.now(UTC),
+    )
 
 
 def parse_options(pairs: list[str]) -> dict[str, str]:

@@ -8,10 +8,11 @@ line (names, dates), where invisible marks get in the way of matching.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from typing import IO
 
-from cyberstalk.errors import ParseError
+from cyberstalk.errors import DateOrderError, ParseError
 
 MAX_LINE_BYTES = 4 * 1024 * 1024
 """Longest line a text parser accepts. A WhatsApp message is at most 65,536 characters
@@ -114,119 +115,216 @@ def decode_line(line: RawLine, name: str) -> str:
 # --------------------------------------------------------------------- date order
 
 DATE_ORDERS = ("dmy", "mdy", "ymd")
+ORDER_NAMES = {"dmy": "day/month/year", "mdy": "month/day/year", "ymd": "year/month/day"}
+_MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+YMD = tuple[int, int, int]
+
+
+def _year(field: str) -> int:
+    # Two-digit years are this century: every messaging export postdates 2000.
+    value = int(field)
+    return value + 2000 if len(field) <= 2 else value
+
+
+def read_date(a: str, b: str, c: str, order: str) -> YMD | None:
+    """(year, month, day) of a date written as three digit fields in ``order``, or None
+    when no such day exists (month 13, 30 February, a four-digit day...)."""
+    if order == "ymd":
+        year, month, day = _year(a), int(b), int(c)
+        if len(c) > 2:
+            return None
+    else:
+        if len(a) > 2 or len(b) > 2:
+            return None
+        year = _year(c)
+        day, month = (int(a), int(b)) if order == "dmy" else (int(b), int(a))
+    if not 1 <= month <= 12 or not 1 <= day <= _MONTH_DAYS[month - 1]:
+        return None
+    if month == 2 and day == 29 and not (year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)):
+        return None
+    return (year, month, day)
+
+
+@dataclass
+class _OrderTrack:
+    """What the file says about one candidate order."""
+
+    violations: int = 0
+    """Distinct dates that do not exist, or fall out of range, when read in this order."""
+    first_violation: str | None = None
+    regressions: int = 0
+    """Times the dates, read in this order, run backwards from one date to the next."""
+    first_regression: int | None = None
+    prev: YMD | None = None
+
+    def violate(self, why: str) -> None:
+        self.violations += 1
+        if self.first_violation is None:
+            self.first_violation = why
+
+
+@dataclass(frozen=True, slots=True)
+class DateOrderDecision:
+    """The order a file's dates are read in, and on what basis."""
+
+    order: str
+    """``dmy``, ``mdy`` or ``ymd``."""
+    basis: str
+    """``file`` (the dates allow only this order) or ``user`` (the file allows more than
+    one order and the user's ``--date-order`` chose among them)."""
+    why: str
+    """One sentence for the report: the evidence, or the user's choice."""
 
 
 @dataclass
 class DateOrderEvidence:
-    """Collects numeric dates ``(a, b, c)`` as written, in file order, and decides
-    whether they are day/month/year, month/day/year or year/month/day.
+    """Collects numeric dates ``(a, b, c)`` as written, in file order, and decides whether
+    they are day/month/year, month/day/year or year/month/day.
 
-    Evidence, strongest first: a 4-digit (or > 31) first field means ymd; a first field
-    above 12 means dmy, a second field above 12 means mdy; otherwise the order under which
-    the dates run forwards (dates in an export are chronological). Constant memory.
+    Every order is weighed against the whole file. A date *violates* an order when, read
+    that way, it does not exist (month 13, 31 April, a four-digit day) or falls outside
+    ``[earliest, latest]`` (before the platform existed, after the exhibit was received).
+    Only the orders with the fewest violations stay in (normally none; a damaged line can
+    give the true order one, and that line keeps no time). Dates in an export are
+    chronological, so among those, an order whose dates run backwards at least twice more
+    often than the best one's is ruled out too: one typed-in line cannot decide it. When
+    more than one order survives the file does not say, and :meth:`decide` refuses rather
+    than guess. Constant memory.
     """
 
+    earliest: date | None = None
+    """No date can be before this (e.g. the platform's launch)."""
+    earliest_why: str = ""
+    """What ``earliest`` is, for messages: ``"WhatsApp existed (2009)"``."""
+    latest: date | None = None
+    """No date can be after this (e.g. the day after the exhibit was received)."""
+    latest_why: str = ""
     count: int = 0
-    first_is_year: int = 0
-    a_over_12: int = 0
-    b_over_12: int = 0
-    first_a_over_12: str | None = None
-    first_b_over_12: str | None = None
-    regress_dmy: int = 0
-    regress_mdy: int = 0
-    _prev_dmy: tuple[int, int, int] | None = None
-    _prev_mdy: tuple[int, int, int] | None = None
+    _tracks: dict[str, _OrderTrack] = field(
+        default_factory=lambda: {order: _OrderTrack() for order in DATE_ORDERS}
+    )
+    _last: tuple[str, str, str] | None = None
 
-    def add(self, a: str, b: str, c: str, line: int) -> None:
-        """One date as written (three digit strings) found on ``line``."""
+    def add(self, a: str, b: str, c: str, line: int, raw: str | None = None) -> None:
+        """One date as written (three digit strings) found on ``line``; ``raw`` is the
+        text it was read from, quoted in messages."""
         self.count += 1
-        ia = int(a)
-        if len(a) == 4 or ia > 31:
-            self.first_is_year += 1
-            return
-        ib = int(b)
-        if ia > 12:
-            self.a_over_12 += 1
-            if self.first_a_over_12 is None:
-                self.first_a_over_12 = f"line {line}"
-        if ib > 12:
-            self.b_over_12 += 1
-            if self.first_b_over_12 is None:
-                self.first_b_over_12 = f"line {line}"
-        if self.a_over_12 or self.b_over_12:
-            return  # decided by field size; chronology is no longer needed
-        ic = int(c)
-        dmy = (ic, ib, ia)
-        mdy = (ic, ia, ib)
-        if self._prev_dmy is not None and dmy < self._prev_dmy:
-            self.regress_dmy += 1
-        if self._prev_mdy is not None and mdy < self._prev_mdy:
-            self.regress_mdy += 1
-        self._prev_dmy, self._prev_mdy = dmy, mdy
+        key = (a, b, c)
+        if key == self._last:
+            return  # most messages share the previous one's date
+        self._last = key
+        shown = repr(raw) if raw is not None else f"{a}/{b}/{c}"
+        low = _tuple(self.earliest) if self.earliest is not None else None
+        high = _tuple(self.latest) if self.latest is not None else None
+        for order, track in self._tracks.items():
+            ymd = read_date(a, b, c, order)
+            if ymd is None:
+                track.violate(f"line {line} ({shown}) is no date as {ORDER_NAMES[order]}")
+            elif low is not None and ymd < low:
+                track.violate(
+                    f"line {line} ({shown}) would be {_iso(ymd)}, before {self.earliest_why}"
+                )
+            elif high is not None and ymd > high:
+                track.violate(
+                    f"line {line} ({shown}) would be {_iso(ymd)}, after {self.latest_why}"
+                )
+            else:
+                if track.prev is not None and ymd < track.prev:
+                    track.regressions += 1
+                    if track.first_regression is None:
+                        track.first_regression = line
+                track.prev = ymd
 
-    def decide(self, name: str, user_order: str | None) -> tuple[str, str]:
-        """Return (order, how it was decided). Raise ParseError when undecidable or when
-        the user's order contradicts the file."""
-        if self.first_is_year and self.first_is_year != self.count:
-            raise ParseError(
-                "dates mix year-first and year-last forms",
-                path=name,
-                advice="check that the file is one unedited export",
+    def _survivors(self) -> list[str]:
+        fewest = min(t.violations for t in self._tracks.values())
+        live = [o for o in DATE_ORDERS if self._tracks[o].violations == fewest]
+        best = min(self._tracks[o].regressions for o in live)
+        return [o for o in live if self._tracks[o].regressions < best + 2]
+
+    def _backwards(self, order: str) -> str:
+        track = self._tracks[order]
+        return (
+            f"as {order} the dates run backwards {track.regressions} time"
+            f"{'' if track.regressions == 1 else 's'} (first at line {track.first_regression})"
+        )
+
+    def _against(self, order: str) -> str:
+        track = self._tracks[order]
+        if track.first_violation is not None:
+            more = track.violations - 1
+            return track.first_violation + (f" (and {more} more)" if more else "")
+        return self._backwards(order)
+
+    def _evidence(self, chosen: str) -> str:
+        parts = [f"{o} ruled out: {self._against(o)}" for o in DATE_ORDERS if o != chosen]
+        track = self._tracks[chosen]
+        if track.violations:
+            parts.append(
+                f"even as {chosen}, {self._against(chosen)}: such lines are kept without a time"
             )
-        if self.first_is_year:
-            if user_order not in (None, "ymd"):
-                raise ParseError(
-                    f"--date-order {user_order} contradicts the file: its dates start with a year",
-                    path=name,
-                    advice="use --date-order ymd or leave it out",
-                )
-            return "ymd", "year first"
-        if user_order == "ymd":
-            raise ParseError(
-                "--date-order ymd contradicts the file: its dates end with the year",
-                path=name,
-                advice="use --date-order dmy or mdy, or leave it out",
-            )
-        if self.a_over_12 and self.b_over_12:
-            raise ParseError(
-                "dates fit neither day/month nor month/day order: a first field above 12 at "
-                f"{self.first_a_over_12} and a second field above 12 at {self.first_b_over_12}",
-                path=name,
-                advice="check that the file is one unedited export from one phone",
-            )
-        if self.a_over_12:
-            if user_order == "mdy":
-                raise ParseError(
-                    f"--date-order mdy contradicts the file: {self.first_a_over_12} has a month "
-                    "above 12",
-                    path=name,
-                    advice="use --date-order dmy or leave it out",
-                )
-            return "dmy", f"a day above 12 ({self.first_a_over_12})"
-        if self.b_over_12:
-            if user_order == "dmy":
-                raise ParseError(
-                    f"--date-order dmy contradicts the file: {self.first_b_over_12} has a month "
-                    "above 12",
-                    path=name,
-                    advice="use --date-order mdy or leave it out",
-                )
-            return "mdy", f"a day above 12 ({self.first_b_over_12})"
+        if track.regressions:
+            parts.append(f"{self._backwards(chosen)}: flagged order_regression")
+        return "; ".join(parts)
+
+    def decide(self, name: str, user_order: str | None) -> DateOrderDecision:
+        """The order to read the file in. Raise ParseError when the user's order
+        contradicts the file or no single order fits; DateOrderError when more than one
+        does and the user has not chosen."""
+        if self.count == 0:
+            raise ParseError("no dates to read", path=name)
+        survivors = self._survivors()
+        fewest = self._tracks[survivors[0]].violations
         if user_order is not None:
-            return user_order, "--date-order"
-        # No field above 12: chronology is the only evidence. Dates in an export run
-        # forwards; demand that one order never runs backwards while the other does at
-        # least twice, so that a single inserted line cannot decide it.
-        if self.regress_dmy == 0 and self.regress_mdy >= 2:
-            return "dmy", f"dates run forwards only as day/month ({self.regress_mdy} reversals)"
-        if self.regress_mdy == 0 and self.regress_dmy >= 2:
-            return "mdy", f"dates run forwards only as month/day ({self.regress_dmy} reversals)"
-        raise ParseError(
-            "cannot tell day/month from month/day order: no date has a field above 12 and the "
-            f"order of the {self.count} dates does not settle it",
+            track = self._tracks[user_order]
+            if track.violations > fewest:
+                others = [o for o in survivors if o != user_order]
+                raise ParseError(
+                    f"--date-order {user_order} contradicts the file: {track.first_violation}",
+                    path=name,
+                    advice=(
+                        f"use --date-order {'|'.join(others)} or leave it out"
+                        if others
+                        else "check that the file is one unedited export from one phone"
+                    ),
+                )
+            if survivors == [user_order]:
+                return DateOrderDecision(user_order, "file", self._evidence(user_order))
+            why = f"--date-order {user_order}, where the file allows {'|'.join(survivors)}"
+            if track.violations:
+                why += f"; {self._against(user_order)}: such lines are kept without a time"
+            if track.regressions:
+                why += f"; {self._backwards(user_order)}"
+            return DateOrderDecision(user_order, "user", why)
+        if len(survivors) == 1:
+            return DateOrderDecision(survivors[0], "file", self._evidence(survivors[0]))
+        if fewest:
+            reasons = "; ".join(f"as {o}, {self._against(o)}" for o in survivors)
+            raise DateOrderError(
+                f"the dates fit no single day/month/year order ({reasons})",
+                orders=survivors,
+                path=name,
+                advice=(
+                    "check that the file is one unedited export from one phone; if it is, "
+                    f"choose with --date-order {'|'.join(survivors)}"
+                ),
+            )
+        names = " and ".join(ORDER_NAMES[o] for o in survivors)
+        raise DateOrderError(
+            f"cannot tell the date order: all {self.count} dates exist as {names}, and they "
+            "run forwards under each",
+            orders=survivors,
             path=name,
             advice=(
                 "look at the phone's date settings (or a date you know) and re-run with "
-                "--date-order dmy|mdy|ymd"
+                f"--date-order {'|'.join(survivors)}"
             ),
         )
+
+
+def _tuple(day: date) -> YMD:
+    return (day.year, day.month, day.day)
+
+
+def _iso(ymd: YMD) -> str:
+    return f"{ymd[0]:04d}-{ymd[1]:02d}-{ymd[2]:02d}"

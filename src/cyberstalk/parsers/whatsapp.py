@@ -23,7 +23,7 @@ import zipfile
 import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from types import MappingProxyType
 from typing import IO, Any, ClassVar
 
@@ -36,6 +36,7 @@ from cyberstalk.parsers.textutil import (
     MAX_LINE_BYTES,
     DateOrderEvidence,
     clean_header,
+    read_date,
     strip_invisible,
 )
 from cyberstalk.timeutil import localise
@@ -111,8 +112,12 @@ _MIME = {
     "vcf": "text/vcard",
 }
 
+WHATSAPP_LAUNCH = date(2009, 1, 1)
+"""No WhatsApp message is older than the app (first released in 2009)."""
+
 _EMPTY_EXTRA: Mapping[str, JSON] = MappingProxyType({})
 _NO_FLAGS: frozenset[str] = frozenset()
+_CHOSEN = Flag.DATE_ORDER_CHOSEN.value
 _CACHE_MAX = 4096
 
 
@@ -180,9 +185,7 @@ class _Scan:
     """What pass 1 learned about the whole file."""
 
     headers: dict[str, int] = field(default_factory=lambda: {"ios": 0, "android": 0})
-    evidence: dict[str, DateOrderEvidence] = field(
-        default_factory=lambda: {"ios": DateOrderEvidence(), "android": DateOrderEvidence()}
-    )
+    evidence: dict[str, DateOrderEvidence] = field(default_factory=dict)
     crlf_before: dict[str, int] = field(default_factory=lambda: {"ios": 0, "android": 0})
     lf_before: dict[str, int] = field(default_factory=lambda: {"ios": 0, "android": 0})
     fault: ParseError | None = None
@@ -213,7 +216,7 @@ class WhatsAppParser:
     """WhatsApp chat export: the ``.txt`` (Android or iOS) or the export ``.zip``."""
 
     name: ClassVar[str] = "whatsapp"
-    version: ClassVar[str] = "1.0"
+    version: ClassVar[str] = "1.1"
     platform: ClassVar[str] = "whatsapp"
     description: ClassVar[str] = (
         "WhatsApp 'Export chat' text or zip (Android and iOS, any date/time locale)"
@@ -289,9 +292,21 @@ class WhatsAppParser:
             with member_fh:
                 yield member_fh, member, zf
 
-    def _scan(self, source: Source) -> _Scan:
+    def _scan(self, source: Source, ctx: ParseContext) -> _Scan:
         """Pass 1: header style, date evidence, line-ending convention; stop at a fault."""
         scan = _Scan()
+        latest = latest_why = None
+        if ctx.latest is not None:
+            # a day's slack: the phone's zone may be up to 14 hours ahead of UTC
+            latest = (ctx.latest.astimezone(UTC) + timedelta(days=1)).date()
+            latest_why = f"{ctx.latest.astimezone(UTC).date().isoformat()} (the exhibit's receipt)"
+        for style in STYLES:
+            scan.evidence[style] = DateOrderEvidence(
+                earliest=WHATSAPP_LAUNCH,
+                earliest_why="WhatsApp existed (2009)",
+                latest=latest,
+                latest_why=latest_why or "",
+            )
         headers, crlf_before, lf_before = scan.headers, scan.crlf_before, scan.lf_before
         evidence = scan.evidence
         ios_match, android_match = IOS_HEADER.match, ANDROID_HEADER.match
@@ -316,7 +331,7 @@ class WhatsAppParser:
                         m = (ios_match if style == "ios" else android_match)(text)
                         if m is not None:
                             headers[style] += 1
-                            evidence[style].add(m["d1"], m["d2"], m["d3"], number)
+                            evidence[style].add(m["d1"], m["d2"], m["d3"], number, m["dt"])
                             if prev_term == b"\r\n":
                                 crlf_before[style] += 1
                             elif prev_term == b"\n":
@@ -331,7 +346,7 @@ class WhatsAppParser:
         return scan
 
     def parse(self, source: Source, ctx: ParseContext, report: ParseReport) -> Iterator[Record]:
-        scan = self._scan(source)
+        scan = self._scan(source, ctx)
         style = "ios" if scan.headers["ios"] > scan.headers["android"] else "android"
         if scan.headers[style] == 0:
             if scan.fault is not None:
@@ -343,8 +358,13 @@ class WhatsAppParser:
                 path=source.name,
                 advice="check the file is a WhatsApp chat export (see `cyberstalk parse --list`)",
             )
-        order, why = scan.evidence[style].decide(source.name, ctx.date_order)
-        report.warnings.append(f"date order {order} ({why}); header style {style}")
+        decision = scan.evidence[style].decide(source.name, ctx.date_order)
+        order = decision.order
+        report.date_order = decision
+        report.warnings.append(
+            f"date order {order} ({'settled by ' if decision.basis == 'user' else ''}"
+            f"{decision.why}); header style {style}"
+        )
         crlf, lf = scan.crlf_before[style], scan.lf_before[style]
         convention = crlf > lf and crlf >= 1
         if style == "ios" and not convention and scan.headers[style] > 1:
@@ -382,6 +402,7 @@ class WhatsAppParser:
         with self._open(source) as (fh, member, zf):
             name = _where(source, member)
             build = _Builder(self, source, member, zf, report, ctx, order).build
+            chosen = report.date_order is not None and report.date_order.basis == "user"
             readline = fh.readline
             number = 0
             offset = 0
@@ -419,10 +440,11 @@ class WhatsAppParser:
                             "text before the first message header",
                         )
                         orphan = None
-                    flags: set[str] | None = None
+                    flags: set[str] | None = {_CHOSEN} if chosen else None
                     wall = _wall(m, order)
                     if wall is not None and prev_wall is not None and wall < prev_wall:
-                        flags = {Flag.ORDER_REGRESSION.value, Flag.POSSIBLE_INSERTED_LINE.value}
+                        flags = flags or set()
+                        flags |= {Flag.ORDER_REGRESSION.value, Flag.POSSIBLE_INSERTED_LINE.value}
                     if convention and prev_term == "\n":
                         flags = flags or set()
                         flags.add(Flag.POSSIBLE_INSERTED_LINE.value)
@@ -483,24 +505,7 @@ def _date(d1: str, d2: str, d3: str, order: str) -> tuple[int, int, int] | None:
     hit = _DATES.get(key, _MISSING)
     if hit is not _MISSING:
         return hit  # type: ignore[return-value]
-    if order == "ymd":
-        year, month, day = int(d1), int(d2), int(d3)
-        if len(d1) <= 2:
-            year += 2000
-    else:
-        if order == "dmy":
-            day, month = int(d1), int(d2)
-        else:
-            month, day = int(d1), int(d2)
-        year = int(d3)
-        if len(d3) <= 2:
-            year += 2000
-    result: tuple[int, int, int] | None
-    try:
-        datetime(year, month, day)  # noqa: DTZ001 - only checks that the day exists
-        result = (year, month, day)
-    except ValueError:
-        result = None
+    result = read_date(d1, d2, d3, order)
     if len(_DATES) >= 20_000:
         _DATES.clear()
     _DATES[key] = result
