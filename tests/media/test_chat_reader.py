@@ -134,3 +134,92 @@ def test_date_headers_round_trip(day: date, style: str, clock: tuple[int, int] |
     assert parsed is not None, label
     assert parsed.day == day
     assert parsed.clock == clock
+
+
+def _ctx_named(name: str, height: int = H) -> ImageContext:
+    return ImageContext(ref="RE/6", name=name, width=W, height=height, sha256="ab", capture=None)
+
+
+def test_first_message_under_the_title_is_kept_even_inside_the_top_eighth() -> None:
+    # A cropped screenshot 600 px high: its top eighth (75 px) ends below the first line.
+    lines = [
+        line(1, "Jordan", 156, 10, 116),
+        line(2, "online", 157, 36, 59),
+        line(3, "Jordan: I know where you live now", 46, 60),
+        line(4, "21:43", 300, 90, 60),
+    ]
+    records, report = read_chat({"lines": lines}, _ctx_named("crop.png", 600), ZONE)
+    assert report["conversation"] == "Jordan"
+    assert [(r.sender, r.text, r.time_raw) for r in records] == [
+        ("Jordan", "I know where you live now", "21:43")
+    ]
+    assert report["skipped"] == []
+
+
+def test_one_message_screenshot_gives_one_record_with_the_time_on_its_own_line() -> None:
+    lines = [
+        line(1, "09:41 100%", 28, 10),
+        line(2, "Jordan", 156, 66),
+        line(3, "last seen today at 21:40", 157, 100, 200),
+        line(4, "Jordan: I know where you live", 46, 187),
+        line(5, "now", 46, 225, 60),
+        line(6, "21:43", 300, 255, 60),
+    ]
+    records, _ = read_chat({"lines": lines}, _ctx_named("IMG_0042.PNG"), ZONE)
+    (only,) = records
+    assert (only.sender, only.text, only.time_raw) == (
+        "Jordan",
+        "I know where you live\nnow",
+        "21:43",
+    )
+    # no capture time, a name with no date, no date on screen: kept undated, and says so
+    assert only.time_utc is None and only.extra["date_source"] is None
+    assert only.extra["time_basis"] == "on_screen_time_without_date"
+
+
+def test_date_from_the_screenshot_file_name() -> None:
+    lines = [
+        line(1, "Jordan", 156, 66),
+        line(2, "I know where you live now 21:43", 46, 187),
+        line(3, "Open the door 21:49", 46, 240),
+    ]
+    records, _ = read_chat({"lines": lines}, _ctx_named("Screenshot_20240514-214700.png"), ZONE)
+    first, second = records
+    assert first.time_utc is not None and first.time_utc.isoformat() == "2024-05-14T20:43:00+00:00"
+    assert first.extra["date_source"] == "the screenshot's file name (its capture time)"
+    assert first.extra["date_raw"] == "Screenshot_20240514-214700"
+    # 21:49 is after the 21:47 capture: from an earlier day, which one is not shown
+    assert second.time_utc is None and "later than the capture time" in second.extra["date_note"]
+
+
+def test_screenshot_file_name_forms() -> None:
+    from cyberstalk.media.screenshots import capture_from_name
+
+    def day_time(name: str) -> str | None:
+        got = capture_from_name(name)
+        return got["raw"] if got else None
+
+    assert day_time("Screenshot_20240514-214700.png") == "2024-05-14 21:47:00"
+    assert day_time("Screenshot_2024-05-14-21-47-00-123_com.whatsapp.jpg") == "2024-05-14 21:47:00"
+    assert day_time("Screenshot 2024-05-14 at 21.47.00.png") == "2024-05-14 21:47:00"
+    assert day_time("Screen Shot 2024-05-14 at 9.47.00 PM.png") == "2024-05-14 21:47:00"
+    assert day_time("sub/Screenshot_20240514_214700.png") == "2024-05-14 21:47:00"
+    assert day_time("Screenshot_20241314-214700.png") is None  # month 13
+    assert day_time("IMG_20240514_214700.jpg") is None  # a camera photo, not a screenshot
+    assert day_time("IMG_0042.PNG") is None
+
+
+def test_metadata_capture_time_wins_over_the_file_name() -> None:
+    lines = [line(1, "Jordan", 156, 66), line(2, "Hi 21:43", 46, 187)]
+    capture = {"local_date": "2024-05-20", "raw": "2024:05:20 22:00:00", "tag": "EXIF"}
+    ictx = ImageContext(
+        ref="RE/7",
+        name="Screenshot_20240514-214700.png",
+        width=W,
+        height=H,
+        sha256="ab",
+        capture=capture,
+    )
+    (rec,) = read_chat({"lines": lines}, ictx, ZONE)[0]
+    assert rec.time_utc is not None and rec.time_utc.date() == date(2024, 5, 20)
+    assert rec.extra["date_source"] == "image metadata (EXIF)"

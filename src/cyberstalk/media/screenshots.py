@@ -32,7 +32,7 @@ from cyberstalk.models import Flag, Locator, Record, RecordKind, TzBasis
 from cyberstalk.timeutil import ZoneChoice, localise
 
 PARSER = "media.screenshot"
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
 PLATFORM = "screenshot"
 
 TOP_ZONE = 0.125
@@ -84,6 +84,41 @@ DATE_PATTERNS = (
     re.compile(r"^" + _WD + r"(?P<d>\d{1,2})/(?P<mo>\d{1,2})/(?P<y>\d{4})" + _TAIL + r"$"),
     re.compile(r"^(?P<rel>[^\W\d_]+)" + _TAIL + r"$"),
 )
+
+
+SCREENSHOT_NAME_RE = re.compile(
+    r"^screen\s?shot[_ -]*(?P<y>20\d{2})-?(?P<mo>\d{2})-?(?P<d>\d{2})(?:[-_ ]|\s+at\s+)"
+    r"(?P<h>\d{1,2})[-.:]?(?P<mi>\d{2})[-.:]?(?P<s>\d{2})(?:\s?(?P<ap>[AaPp][Mm]))?",
+    re.IGNORECASE,
+)
+"""The capture time phones and computers put in a screenshot's file name:
+``Screenshot_20240514-214700.png`` (Android), ``Screenshot_2024-05-14-21-47-00-123_com.
+whatsapp.jpg`` (Samsung), ``Screenshot 2024-05-14 at 21.47.00.png`` (macOS)."""
+
+
+def capture_from_name(name: str) -> dict[str, Any] | None:
+    """A capture-time record (as :func:`media.metadata.capture_time` gives) from a
+    screenshot's file name, or None when the name holds no valid date and time."""
+    m = SCREENSHOT_NAME_RE.match(name.rsplit("/", 1)[-1])
+    if m is None:
+        return None
+    hour = int(m["h"])
+    if m["ap"]:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if m["ap"].lower() == "pm" else 0)
+    try:
+        when = datetime(  # noqa: DTZ001 - the phone's wall clock, localised by the reader
+            int(m["y"]), int(m["mo"]), int(m["d"]), hour, int(m["mi"]), int(m["s"])
+        )
+    except ValueError:
+        return None
+    return {
+        "tag": "screenshot file name",
+        "raw": when.strftime("%Y-%m-%d %H:%M:%S"),
+        "name": m.group(0),
+        "local_date": when.date().isoformat(),
+    }
 
 
 def month_number(token: str) -> int | None:
@@ -217,16 +252,33 @@ def read_chat(
     def centre_y(ln: dict[str, Any]) -> float:
         return float(ln["box"][1] + ln["box"][3] / 2)
 
-    top = [ln for ln in lines if centre_y(ln) < top_limit]
-    body = [ln for ln in lines if centre_y(ln) >= top_limit]
+    # The top of the screen holds the status bar (clock, battery), then the app bar: the
+    # conversation title and maybe a subtitle under it ("online", "last seen ..."). Only
+    # those are taken out; any other line, even high up on a short or cropped screenshot,
+    # is chat text (the first message can sit inside the top eighth).
     title = None
-    for ln in top:
-        if STATUS_RE.search(ln["text"]) or sum(c.isalpha() for c in ln["text"]) < 2:
+    chrome: set[int] = set()
+    title_box: list[int] | None = None
+    for ln in sorted(lines, key=lambda ln: (ln["box"][1], ln["box"][0])):
+        if centre_y(ln) >= top_limit:
+            break
+        if title_box is None:
+            chrome.add(id(ln))
+            if STATUS_RE.search(ln["text"]) or sum(c.isalpha() for c in ln["text"]) < 2:
+                continue
+            title = ln["text"].strip()
+            title_box = ln["box"]
             continue
-        title = ln["text"].strip()
+        if title_box[1] <= centre_y(ln) <= title_box[1] + title_box[3]:
+            chrome.add(id(ln))  # on the title's row: app-bar icons read as text
+            continue
+        below = ln["box"][1] - (title_box[1] + title_box[3])
+        if below <= title_box[3] and abs(ln["box"][0] - title_box[0]) <= ctx.width * 0.03:
+            chrome.add(id(ln))  # the subtitle, set under the title and aligned with it
         break
+    body = [ln for ln in lines if id(ln) not in chrome]
 
-    capture = ctx.capture or {}
+    capture = ctx.capture or capture_from_name(ctx.name) or {}
     capture_date = date.fromisoformat(capture["local_date"]) if capture.get("local_date") else None
     capture_clock = None
     if capture.get("raw"):
@@ -247,7 +299,7 @@ def read_chat(
         sender_basis = None
         left = min(ln["box"][0] for ln in b.lines)
         direction = "outgoing" if left > ctx.width * OUTGOING_LEFT else "incoming"
-        named = re.match(r"^([A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,2}):\s+(\S.*)$", text)
+        named = re.match(r"^([A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,2}):\s+(\S.*)$", text, re.S)
         if named:
             sender, text = named.group(1), text[named.end(1) + 1 :].lstrip()
             sender_basis = "name shown in the bubble"
@@ -285,8 +337,12 @@ def read_chat(
             extra["date_raw"] = header.raw
         elif capture_date is not None:
             day = capture_date
-            extra["date_source"] = f"image metadata ({capture.get('tag')})"
-            extra["date_raw"] = capture.get("raw")
+            if capture.get("tag") == "screenshot file name":
+                extra["date_source"] = "the screenshot's file name (its capture time)"
+                extra["date_raw"] = capture.get("name")
+            else:
+                extra["date_source"] = f"image metadata ({capture.get('tag')})"
+                extra["date_raw"] = capture.get("raw")
             if capture_clock is not None and clock > capture_clock:
                 day = None
                 extra["date_note"] = (
