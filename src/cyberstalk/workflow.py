@@ -7,33 +7,80 @@ This module sits right of intake, parsers and media in the flow, so it may impor
 from __future__ import annotations
 
 import dataclasses
+import shlex
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from cyberstalk.case import Case
 from cyberstalk.derived import write_records
-from cyberstalk.errors import ParseError
+from cyberstalk.errors import DateOrderError, ParseError, UsageError
+from cyberstalk.hashing.custody import events
 from cyberstalk.hashing.manifest import load_manifest
 from cyberstalk.models import Flag, Record
 from cyberstalk.parsers.base import ParseContext, ParseReport
 from cyberstalk.parsers.registry import detect
 from cyberstalk.parsers.runner import exhibit_source
+from cyberstalk.parsers.textutil import DATE_ORDERS
 from cyberstalk.timeutil import choose_zone
+
+DATE_ORDER_EVENT = "date_order_decided"
+"""Custody event: an officer settled the day/month/year order of an exhibit's dates."""
+
+
+def date_order_decisions(case: Case) -> dict[str, dict[str, Any]]:
+    """exhibit ref -> the latest recorded date-order decision (order, reason, seq...)."""
+    out: dict[str, dict[str, Any]] = {}
+    for event in events(case.log().lines()):
+        if event.get("event") == DATE_ORDER_EVENT:
+            details = dict(event.get("details") or {})
+            ref = details.get("exhibit")
+            if isinstance(ref, str) and details.get("order") in DATE_ORDERS:
+                out[ref] = {**details, "seq": event.get("seq"), "actor": event.get("actor")}
+    return out
+
+
+def _received(entry: dict[str, Any]) -> datetime | None:
+    value = entry.get("received_at")
+    if not isinstance(value, str):
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return when if when.tzinfo is not None else None
+
+
+def _context(case: Case, entry: dict[str, Any], order: str | None) -> ParseContext:
+    return ParseContext(
+        zone=choose_zone(None, case.config.timezone), date_order=order, latest=_received(entry)
+    )
+
+
+def _hint(case: Case, ref: str, exc: DateOrderError) -> str:
+    return (
+        f"{exc.message}\n  hint: look at the phone's date settings (or a date you know), then "
+        f"record the decision: cyberstalk process {shlex.quote(str(case.root))} --exhibit "
+        f"{shlex.quote(ref)} --date-order {'|'.join(exc.orders)} --reason '...'"
+    )
 
 
 def parse_exhibits(case: Case, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Parse every exhibit a parser recognises into ``derived/records/``.
 
     An archive whose members were taken as sub-exhibits is not parsed itself: its members
-    are (a WhatsApp zip's ``_chat.txt``), so no record is made twice.
+    are (a WhatsApp zip's ``_chat.txt``), so no record is made twice. Date orders that an
+    officer settled (``cyberstalk process --date-order``, recorded in the custody log) are
+    applied; no message is dated after its exhibit was received.
     """
     say = progress or (lambda message: None)
     manifest = load_manifest(case.manifest_path)
     exhibits = [e for e in manifest.get("exhibits") or [] if isinstance(e, dict)]
     parents = {str(e["parent"]) for e in exhibits if e.get("parent")}
-    ctx = ParseContext(zone=choose_zone(None, case.config.timezone))
+    decisions = date_order_decisions(case)
     parsed: dict[str, Any] = {}
     errors: list[str] = []
+    undecided: list[dict[str, Any]] = []
     first_seen: dict[str, str] = {}  # dedupe_key -> locator of its first occurrence
     for ex in exhibits:
         ref = str(ex["ref"])
@@ -43,21 +90,97 @@ def parse_exhibits(case: Case, progress: Callable[[str], None] | None = None) ->
         parser = detect(source).parser
         if parser is None:
             continue
+        decision = decisions.get(ref)
+        ctx = _context(case, ex, decision["order"] if decision else None)
         report = ParseReport(parser=parser.name)
         records: list[Record] = []
         try:
             for record in parser.parse(source, ctx, report):
                 records.append(report.count(record))
+        except DateOrderError as exc:
+            message = _hint(case, ref, exc)
+            report.warnings.append(f"parse stopped: {message}")
+            errors.append(f"{ref}: {message}")
+            undecided.append({"exhibit": ref, "orders": list(exc.orders)})
+            say(f"parse error: {ref}: {message}")
         except ParseError as exc:
             # keep what was parsed before the fault, reported as such
             report.warnings.append(f"parse stopped: {exc}")
             errors.append(f"{ref}: {exc}")
             say(f"parse error: {ref}: {exc}")
         records = mark_repeats(records, first_seen, report)
-        write_records(case.derived_dir, ref, records, report.as_dict())
+        index = report.as_dict()
+        if decision is not None and report.date_order is not None:
+            index["date_order"] = {
+                **index.get("date_order", {}),  # type: ignore[dict-item]
+                "exhibit": ref,
+                "decided_by": decision.get("actor"),
+                "reason": decision.get("reason"),
+                "custody_seq": decision.get("seq"),
+            }
+        write_records(case.derived_dir, ref, records, index)
         parsed[ref] = {"parser": parser.name, "records": report.total}
+        if report.date_order is not None:
+            parsed[ref]["date_order"] = {
+                "order": report.date_order.order,
+                "basis": report.date_order.basis,
+            }
         say(f"parsed {ref} ({parser.name}): {report.total} records")
-    return {"parsed": parsed, "errors": errors}
+    return {"parsed": parsed, "errors": errors, "undecided_date_order": undecided}
+
+
+def decide_date_order(
+    case: Case,
+    ref: str,
+    order: str,
+    reason: str,
+    *,
+    operator: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Record an officer's decision on the day/month/year order of exhibit ``ref``'s
+    dates, then re-parse the case's exports with it. Holds the case lock.
+
+    The exhibit is parsed with the order first: an order the file rules out (a date that
+    cannot exist that way) is refused and nothing is recorded.
+    """
+    if order not in DATE_ORDERS:
+        raise UsageError(f"--date-order must be one of {', '.join(DATE_ORDERS)}")
+    if not reason.strip():
+        raise UsageError(
+            "--reason is required with --date-order",
+            advice="say how the order was established, e.g. 'phone settings seen: dd/mm/yy'",
+        )
+    with case.lock("process"):
+        manifest = load_manifest(case.manifest_path)
+        source = exhibit_source(case.root, manifest, ref)
+        parser = detect(source).parser
+        if parser is None:
+            raise UsageError(f"exhibit {ref} is not an export any parser reads")
+        entry = next(e for e in manifest["exhibits"] if e.get("ref") == ref)
+        report = ParseReport(parser=parser.name)
+        count = sum(1 for _ in parser.parse(source, _context(case, entry, order), report))
+        if report.date_order is None:
+            raise UsageError(
+                f"exhibit {ref} ({parser.name}) has no written dates whose order is in doubt",
+                advice="--date-order is for chats whose dates are day/month/year-like text",
+            )
+        event = case.log(operator).append(
+            DATE_ORDER_EVENT,
+            {
+                "exhibit": ref,
+                "order": order,
+                "reason": reason.strip(),
+                "parser": parser.name,
+                "parser_version": parser.version,
+                "file_allows": report.date_order.why,
+                "basis": report.date_order.basis,
+                "records": count,
+            },
+        )
+        result = parse_exhibits(case, progress)
+    result["decision"] = event
+    return result
 
 
 def mark_repeats(
@@ -113,7 +236,7 @@ def process_case(case: Case, progress: Callable[[str], None] | None = None) -> d
     m = result["media"]
     messages.append(
         f"images: {m['images']} read, {m['screenshots']} screenshots, {m['records']} chat lines "
-        f"by OCR ({m['corroborated']} corroborate an export), {m['gps']} with GPS positions"
+        f"by OCR ({m['corroborated']} corroborate an export), {len(m['gps'])} with GPS positions"
         + (f", {len(m['errors'])} could not be read" if m["errors"] else "")
     )
     for problem in m["errors"]:

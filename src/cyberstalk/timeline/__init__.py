@@ -6,6 +6,8 @@ analysis reads records only (``derived/``) and case.toml; it changes nothing.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
@@ -96,7 +98,7 @@ def analyse(
     with gc_paused():
         if records is None:
             records, ids = load_with_ids(case.derived_dir)
-        return analyse_records(
+        analysis = analyse_records(
             records,
             case.config,
             ids=ids,
@@ -105,6 +107,53 @@ def analyse(
             date_from=date_from,
             date_to=date_to,
         )
+    extra = date_basis_notes(case.derived_dir, analysis.entries)
+    return dataclasses.replace(analysis, notes=analysis.notes + extra) if extra else analysis
+
+
+_ORDER_WORDS = {"dmy": "day/month/year", "mdy": "month/day/year", "ymd": "year/month/day"}
+
+
+def date_basis_notes(derived: Path, entries: Sequence[Entry]) -> tuple[str, ...]:
+    """Where dates rest on a person's decision rather than the evidence alone: the
+    exhibits whose date order an officer settled (from the parse index, which names the
+    custody event), and the screenshot lines that show a clock time but no date."""
+    notes: list[str] = []
+    for path in sorted((derived / "records").glob("*.report.json")):
+        try:
+            index = json.loads(path.read_bytes())
+        except (OSError, ValueError):
+            continue
+        decided = index.get("date_order") if isinstance(index, dict) else None
+        if not isinstance(decided, dict) or decided.get("basis") != "user":
+            continue
+        ref = str(decided.get("exhibit") or path.name.removesuffix(".report.json"))
+        flagged = [e for e in entries if Flag.DATE_ORDER_CHOSEN.value in e.record.flags]
+        count = sum(1 for e in flagged if e.record.locator.exhibit == ref)
+        who = decided.get("decided_by") or "the user"
+        seq = decided.get("custody_seq")
+        notes.append(
+            f"Dates in exhibit {ref} fit more than one day/month/year order; they are read as "
+            f"{_ORDER_WORDS.get(str(decided.get('order')), decided.get('order'))} by decision "
+            f"of {who}"
+            + (f" (custody event {seq})" if seq else "")
+            + (f": \u201c{decided['reason']}\u201d" if decided.get("reason") else "")
+            + f". {count} entries rest on it (flag date_order_chosen)."
+        )
+    clock_only = sum(
+        1
+        for e in entries
+        if e.record.kind is RecordKind.SCREENSHOT_TEXT
+        and e.record.time_utc is None
+        and e.record.time_raw
+    )
+    if clock_only:
+        notes.append(
+            f"{clock_only} screenshot lines show a clock time but no date that can be known "
+            "(no capture time, dated file name or date in the image): they are listed undated, "
+            "at the end."
+        )
+    return tuple(notes)
 
 
 def _is_counted(record: Record) -> bool:
