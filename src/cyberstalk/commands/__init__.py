@@ -10,6 +10,7 @@ import typer
 MODULES = (
     "case",
     "ingest",
+    "process",
     "parse",
     "verify",
     "timestamp",
@@ -18,6 +19,7 @@ MODULES = (
     "media",
     "search",
     "advice",
+    "panel",
 )
 
 
