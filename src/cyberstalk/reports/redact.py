@@ -39,7 +39,7 @@ import phonenumbers
 
 from cyberstalk.case import ROLES, CaseConfig, Identifier
 from cyberstalk.errors import UsageError
-from cyberstalk.timeline.identities import display_key, identifier_key
+from cyberstalk.timeline.identities import display_key, identifier_key, normalise_phone
 
 KINDS = ("name", "phone", "email", "username", "display-name", "account-id", "address")
 """What can be revealed, by kind (``--reveal KIND`` or ``--reveal ROLE-KIND``)."""
@@ -152,10 +152,15 @@ def _letters(n: int) -> str:
     return out
 
 
-def _word(literal: str) -> str:
-    """A literal as a regex whose spaces match any run of spaces, as a whole word."""
+def _word(literal: str, between: str = r"\s+") -> str:
+    """A literal as a regex, whole word, its spaces matching any run of ``between``. An
+    underscore ends a word too: file names join words with it (``Carys_Hughes.jpg``)."""
     parts = [re.escape(p) for p in literal.split()]
-    return r"(?<!\w)" + r"\s+".join(parts) + r"(?!\w)"
+    return r"(?<![^\W_])" + between.join(parts) + r"(?![^\W_])"
+
+
+_NAME_GAP = r"[\s_.\-]+"
+"""Between the parts of a name: spaces, or the ``_``, ``.``, ``-`` of file names."""
 
 
 def phone_pattern(value: str) -> str | None:
@@ -172,7 +177,8 @@ def phone_pattern(value: str) -> str | None:
     digits = _SEP.join(nsn)
     # No separator before the country code: "a / 44..." must not swallow the " / ".
     prefix = rf"(?:(?:(?:\+|00){_SEP})?{cc}{_SEP}(?:\(0\){_SEP})?|0{_SEP})?"
-    return rf"(?<![\w+]){prefix}{digits}(?!\d)"
+    # An opening bracket before the prefix belongs to the number: "(07700) 900 123".
+    return rf"(?<![\w+])(?:\((?=0[\d\s]*\)))?{prefix}{digits}(?!\d)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,7 +237,7 @@ class Redactor:
             roles[person.name] = person.role
             where = f"people[{i}]"
             name_mask = Mask(label, "name", where, show_name)
-            literals.append((_word(person.name), _key(person.name), name_mask))
+            literals.append((_word(person.name, _NAME_GAP), _key(person.name), name_mask))
             # Name parts before identifiers: a bare "Carys" in a message is the person,
             # even when it is also her WhatsApp display name.
             for part in person.name.split():
@@ -368,7 +374,8 @@ class Redactor:
                 digits = re.sub(r"\D", "", found)
                 if not 10 <= len(digits) <= 15:
                     return found
-                key, word = "phone:" + digits.removeprefix("00"), "phone"
+                # One number, however written, is one mask: keyed by its E.164 form.
+                key, word = "phone:" + (normalise_phone(found) or digits), "phone"
             else:
                 key, word = "email:" + found.casefold(), "email"
             mask_text = self._others.get(key)
