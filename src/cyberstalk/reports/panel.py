@@ -134,7 +134,9 @@ def build_pack(
     cited: set[str] = set(options.include_text)
 
     def ids(records: tuple[str, ...] | list[str]) -> list[str]:
-        cited.update(records)
+        # The index holds the records the HTML links to (the first IDS_SHOWN of each
+        # list), so a 200,000-record case still gives a pack a panel can read.
+        cited.update(records[:IDS_SHOWN])
         return list(records)
 
     people = [
@@ -266,7 +268,7 @@ def build_pack(
 
     escalation = _escalation(a, all_contacts, options.period, r, zone)
     for bucket in escalation["buckets"]:
-        cited.update(bucket["records"])
+        cited.update(bucket["records"][:IDS_SHOWN])
     cited.update(m["record"] for m in escalation["marks"] if m["record"])
 
     occasions = [
