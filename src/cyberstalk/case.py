@@ -67,6 +67,9 @@ class Person:
     """victim, suspect, witness or other."""
     identifiers: tuple[Identifier, ...] = ()
     """Phone numbers, emails, usernames and display names."""
+    addresses: tuple[str, ...] = ()
+    """Postal addresses (optional ``address`` key: a string or a list of strings). Nothing
+    resolves records by address; reports that leave the force (the panel pack) mask them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +147,16 @@ def parse_config(data: Mapping[str, Any], source: str = "case.toml") -> CaseConf
             idents.append(
                 Identifier(str(ident["type"]), str(ident.get("value", "")), ident.get("platform"))
             )
-        people.append(Person(str(p["name"]), role, tuple(idents)))
+        address = p.get("address", [])
+        if isinstance(address, str):
+            address = [address]
+        if not isinstance(address, list) or not all(
+            isinstance(a, str) and a.strip() for a in address
+        ):
+            raise CaseError(
+                f"{source}: people[{i}].address must be a string or a list of strings"
+            )
+        people.append(Person(str(p["name"]), role, tuple(idents), tuple(address)))
     orders: list[Order] = []
     for i, o in enumerate(data.get("orders", [])):
         if not isinstance(o, dict) or not o.get("kind") or not o.get("subject"):
@@ -189,6 +201,7 @@ CASE_TOML_TEMPLATE = """\
 # name = "Sam Victim"
 # role = "victim"
 # identifiers = [{{ type = "phone", value = "07700 900123" }}]
+# address = "1 Example Street, Bangor LL57 1AA"   # optional; masked in panel packs
 
 # Orders (e.g. a Stalking Protection Order). Contact from the subject after `served`
 # is listed as a possible breach, for the officer to assess.
