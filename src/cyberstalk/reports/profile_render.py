@@ -188,7 +188,6 @@ figcaption { font-size: 8.5pt; color: #333; }
 svg { width: 100%; height: auto; }
 svg text { font-family: "DejaVu Sans", Arial, sans-serif; }
 dl { font-size: 9pt; } dt { font-weight: bold; } dd { margin: 0 0 4px 12px; }
-ul.refs { columns: 4; font-size: 8pt; padding-left: 16px; }
 td.reason { text-align: left; }
 """
 
@@ -462,11 +461,12 @@ def render_html(p: Profile, *, exact: bool = False) -> bytes:
         out.append(f"<dt>{escape(term)}</dt><dd>{escape(text)}</dd>")
     out.append("</dl>")
 
-    out.append(f"<h2>Cases</h2><p>Included: {len(p.included)} case(s).</p>")
-    if p.included:
-        out.append(
-            '<ul class="refs">' + "".join(f"<li>{escape(r)}</li>" for r in p.included) + "</ul>"
-        )
+    # the included references stay in the JSON (for analysts): a published profile needs
+    # only how many, and which cases were left out
+    out.append(
+        f"<h2>Cases</h2><p>Included: {len(p.included)} case(s) (their references are in "
+        "the JSON profile).</p>"
+    )
     out.append(f"<p>Excluded: {len(p.excluded)} case(s).</p>")
     if p.excluded:
         rows = "".join(
