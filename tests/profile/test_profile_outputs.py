@@ -22,6 +22,15 @@ def profile(*args: str) -> tuple[int, str, str]:
     return r.exit_code, r.stdout, r.stderr
 
 
+WITNESS = """
+[[people]]
+name = "Gwyn Witness-Example"
+role = "witness"
+address = ["1 Ffordd Ffug, Example Town LL00 0AA"]
+identifiers = [{ type = "email", value = "gwyn.witness@example.org" }]
+"""
+
+
 def identities(case_toml: Path) -> set[str]:
     """Every name and identifier string in a case.toml (people, officer, order subjects)."""
     data = tomllib.loads(case_toml.read_text("utf-8"))
@@ -29,6 +38,8 @@ def identities(case_toml: Path) -> set[str]:
     for person in data.get("people", []):
         out.add(person["name"])
         out.update(str(i["value"]) for i in person.get("identifiers", []))
+        address = person.get("address", [])
+        out.update([address] if isinstance(address, str) else address)
     out.update(o["subject"] for o in data.get("orders", []))
     return {s for s in out if s}
 
@@ -41,6 +52,8 @@ def test_no_identifier_of_any_case_in_any_output(cases: Path, tmp_path: Path) ->
     # an excluded case too: verify's own problems name the stored file, which carries the
     # suspect's WhatsApp name ("WhatsApp Chat with Osian S.txt")
     flip_byte(cases / "case-a")
+    with (cases / "case-d" / "case.toml").open("a", encoding="utf-8") as fh:
+        fh.write(WITNESS)  # edited by hand, as officers do: an address and an email
     for basis in ("report", "first-contact"):
         for exact in ([], ["--exact"]):
             out = tmp_path / f"out-{basis}-{len(exact)}"
