@@ -21,6 +21,7 @@ ORDER = [
     "bench_media.py",  # issue 5: OCR and perceptual hashing
     "bench_timeline.py",  # issue 6: 200,000 records
     "bench_advice.py",  # issue 7
+    "bench_profile.py",  # force-level profile: 1,000 cases
 ]
 
 

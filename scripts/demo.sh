@@ -62,6 +62,18 @@ for lang in en cy both; do
   cyberstalk advice "$DEMO" --lang "$lang" --format pdf -o "$DEMO/reports/advice-$lang.pdf"
 done
 
+step "multi-agency stalking panel pack (everyone masked)"
+cyberstalk panel "$DEMO" --format html -o "$DEMO/reports/panel-pack.html"
+cyberstalk panel "$DEMO" --format pdf -o "$DEMO/reports/panel-pack.pdf"
+
+step "force-level stalking profile (8 synthetic cases and the demo case)"
+rm -rf fixtures/out/profile-cases
+python fixtures/many_cases.py 8 fixtures/out/profile-cases
+# exit 1 means a case was excluded (named above): the profile of the rest is still written
+rc=0
+cyberstalk profile fixtures/out/profile-cases/case-* "$DEMO" -o "$DEMO/reports/profile" || rc=$?
+[ "$rc" -le 1 ] || exit "$rc"
+
 step "verify again"
 cyberstalk verify "$DEMO"
 

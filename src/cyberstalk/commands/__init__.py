@@ -20,6 +20,7 @@ MODULES = (
     "search",
     "advice",
     "panel",
+    "profile",
 )
 
 
