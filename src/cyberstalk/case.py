@@ -153,9 +153,7 @@ def parse_config(data: Mapping[str, Any], source: str = "case.toml") -> CaseConf
         if not isinstance(address, list) or not all(
             isinstance(a, str) and a.strip() for a in address
         ):
-            raise CaseError(
-                f"{source}: people[{i}].address must be a string or a list of strings"
-            )
+            raise CaseError(f"{source}: people[{i}].address must be a string or a list of strings")
         people.append(Person(str(p["name"]), role, tuple(idents), tuple(address)))
     orders: list[Order] = []
     for i, o in enumerate(data.get("orders", [])):
