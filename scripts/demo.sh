@@ -74,6 +74,15 @@ rc=0
 cyberstalk profile fixtures/out/profile-cases/case-* "$DEMO" -o "$DEMO/reports/profile" || rc=$?
 [ "$rc" -le 1 ] || exit "$rc"
 
+step "screening other crimes for stalking behaviours (synthetic crime records)"
+python fixtures/crime_records.py fixtures/out/crime-records >/dev/null
+# exit 1 means records were flagged for review, which is what this set is for
+rc=0
+cyberstalk screen fixtures/out/crime-records/crime_records.csv --map id=CrimeRef \
+  --map text=Summary --map date=Recorded --map offence=Offence \
+  -o "$DEMO/reports/screening.html" || rc=$?
+[ "$rc" -le 1 ] || exit "$rc"
+
 step "verify again"
 cyberstalk verify "$DEMO"
 

@@ -21,6 +21,7 @@ MODULES = (
     "advice",
     "panel",
     "profile",
+    "screen",
 )
 
 
