@@ -27,5 +27,10 @@ MODULES = (
 
 def register_all(app: typer.Typer) -> None:
     for name in MODULES:
-        module = importlib.import_module(f"cyberstalk.commands.{name}")
-        module.register(app)
+        register_one(app, name)
+
+
+def register_one(app: typer.Typer, name: str) -> None:
+    """Add the commands of one module (``name`` from :data:`MODULES`) to ``app``."""
+    module = importlib.import_module(f"cyberstalk.commands.{name}")
+    module.register(app)

@@ -1,0 +1,84 @@
+"""Start-up of the console script: a command line that names its command loads that
+command's module only (the others, rich and their libraries stay unimported), while
+help, --version and typos still see every command."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from cyberstalk.cli import _invoked, build_app
+from cyberstalk.commands import MODULES
+
+PROBE = """
+import json, sys
+sys.argv = ["cyberstalk", *json.loads(sys.argv[1])]
+from cyberstalk.cli import main
+try:
+    main()
+except SystemExit:
+    pass
+loaded = sorted(m for m in sys.modules if m.startswith(("cyberstalk.commands.", "rich", "jinja2",
+                                                          "weasyprint", "cyberstalk.screening")))
+print(json.dumps(loaded), file=sys.stderr)
+"""
+
+
+def loaded_after(*argv: str) -> tuple[list[str], str]:
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, json.dumps(argv)], capture_output=True, text=True, check=True
+    )
+    return json.loads(result.stderr.strip().splitlines()[-1]), result.stdout
+
+
+def test_a_named_command_loads_only_its_module() -> None:
+    loaded, out = loaded_after("ingest", "--help")
+    assert "Usage: cyberstalk ingest" in out
+    assert [m for m in loaded if m.startswith("cyberstalk.commands.")] == [
+        "cyberstalk.commands._output",
+        "cyberstalk.commands.ingest",
+    ]
+    assert not any(m.startswith(("rich", "jinja2", "weasyprint", "cyberstalk.screening"))
+                   for m in loaded)  # fmt: skip
+
+
+def test_top_level_help_lists_every_command() -> None:
+    _, out = loaded_after("--help")
+    for name in MODULES:
+        assert f"  {name}" in out
+
+
+def test_version_and_typos() -> None:
+    _, out = loaded_after("--version")
+    assert out.startswith("cyberstalk ")
+    result = subprocess.run(
+        [sys.executable, "-m", "cyberstalk", "ingets"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 2 and "No such command 'ingets'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "module"),
+    [
+        (["ingest", "case", "x"], "ingest"),
+        (["case", "init", "c"], "case"),
+        (["--help"], None),
+        (["--version"], None),
+        (["ingets"], None),
+        ([], None),
+    ],
+)
+def test_invoked(argv: list[str], module: str | None) -> None:
+    assert _invoked(argv) == module
+
+
+def test_build_app_only_one_module() -> None:
+    import typer.main
+
+    group = typer.main.get_command(build_app("verify"))
+    assert sorted(group.commands) == ["verify"]  # type: ignore[attr-defined]
+    full = typer.main.get_command(build_app())
+    assert sorted(full.commands) == sorted(MODULES)  # type: ignore[attr-defined]
