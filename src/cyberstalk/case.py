@@ -212,8 +212,9 @@ CASE_TOML_TEMPLATE = """\
 # conditions = ["Must not contact Sam Victim directly or indirectly"]
 
 [settings]
-# Also compute SHA-1 and MD5 at ingest (legacy values some tools still ask for).
-legacy_digests = true
+# SHA-256 is the exhibits' digest. Set true to also record SHA-1 and MD5 at ingest, for
+# tools or agencies that still ask for them (they cost CPU time: ingest is then slower).
+legacy_digests = false
 """
 
 

@@ -48,6 +48,7 @@ def test_files_folders_and_zip_become_exhibits_and_sub_exhibits(case, tmp_path: 
         "--received-from",
         "Carys Hughes",
         "--no-process",
+        "--legacy-digests",
     )
     assert result.exit_code == 0, result.output
     ex = exhibits_by_ref(case.root)
@@ -77,21 +78,24 @@ def test_files_folders_and_zip_become_exhibits_and_sub_exhibits(case, tmp_path: 
     assert cli("verify", case.root).exit_code == 0
 
 
-def test_legacy_digests_can_be_switched_off(case, tmp_path: Path) -> None:
+def test_sha256_only_by_default_legacy_digests_by_case_setting(case, tmp_path: Path) -> None:
     write(tmp_path / "s" / "a.txt", b"a")
-    assert (
-        cli(
-            "ingest",
-            case.root,
-            tmp_path / "s",
-            "--source",
-            "t",
-            "--no-legacy-digests",
-            "--no-process",
-        ).exit_code
-        == 0
-    )
+    assert cli("ingest", case.root, tmp_path / "s", "--source", "t", "--no-process").exit_code == 0
     assert list(exhibits_by_ref(case.root)["RE/1"]["digests"]) == ["sha256"]
+    toml = case.root / "case.toml"
+    text = toml.read_text(encoding="utf-8")
+    assert "legacy_digests = false" in text
+    toml.write_text(text.replace("legacy_digests = false", "legacy_digests = true"), "utf-8")
+    write(tmp_path / "t" / "b.txt", b"b")
+    assert cli("ingest", case.root, tmp_path / "t", "--source", "t", "--no-process").exit_code == 0
+    assert sorted(exhibits_by_ref(case.root)["RE/2"]["digests"]) == ["md5", "sha1", "sha256"]
+    write(tmp_path / "u" / "c.txt", b"c")
+    assert (
+        cli("ingest", case.root, tmp_path / "u", "--source", "t", "--no-process",
+            "--no-legacy-digests").exit_code
+        == 0
+    )  # fmt: skip
+    assert list(exhibits_by_ref(case.root)["RE/3"]["digests"]) == ["sha256"]
 
 
 def test_exact_names_are_recorded(case, tmp_path: Path) -> None:

@@ -264,7 +264,7 @@ def test_bad_case_settings_are_reported(story_case: Path) -> None:
     toml = story_case / "case.toml"
     toml.write_text(
         toml.read_text("utf-8").replace(
-            "legacy_digests = true", 'legacy_digests = true\noccasion_gap_hours = "often"'
+            "legacy_digests = false", 'legacy_digests = false\noccasion_gap_hours = "often"'
         ),
         "utf-8",
     )

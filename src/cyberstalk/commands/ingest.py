@@ -61,7 +61,7 @@ def ingest_cmd(
         source=source,
         operator=operator or case.config.officer,
         received_from=received_from,
-        legacy_digests=bool(settings.get("legacy_digests", True)) if legacy is None else legacy,
+        legacy_digests=bool(settings.get("legacy_digests", False)) if legacy is None else legacy,
         key_path=key,
     )
     with byte_progress("ingest") as bar:

@@ -74,7 +74,7 @@ class IngestOptions:
     """Who is doing the ingest (recorded on every event)."""
     received_from: str | None = None
     """Who handed the material over."""
-    legacy_digests: bool = True
+    legacy_digests: bool = False
     """Also compute SHA-1 and MD5."""
     key_path: Path | None = None
     """Operator's Ed25519 signing key (default: outside the case, created on first use)."""
