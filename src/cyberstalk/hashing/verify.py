@@ -23,6 +23,7 @@ from typing import Any
 
 from cyberstalk.errors import VerificationError
 from cyberstalk.hashing import signing
+from cyberstalk.hashing.copier import default_workers
 from cyberstalk.hashing.custody import check_chain, events, read_lines
 from cyberstalk.hashing.digest import hash_path
 from cyberstalk.hashing.manifest import (
@@ -72,11 +73,17 @@ def check_case(
     root: Path,
     *,
     all_digests: bool = False,
-    workers: int = 2,
+    workers: int | None = None,
     timestamp_check: TimestampCheck | None = None,
     on_bytes: Callable[[int], None] | None = None,
 ) -> VerifyReport:
-    """Run every check and return the report (problems listed, nothing raised)."""
+    """Run every check and return the report (problems listed, nothing raised).
+
+    Stored copies are re-hashed by ``workers`` threads (default: one per core, at most
+    four); hashlib releases the GIL, so several files are hashed at once.
+    """
+    if workers is None:
+        workers = default_workers()
     started = time.perf_counter()
     report = VerifyReport()
     problems = report.problems
@@ -291,11 +298,22 @@ def _check_evidence(
                     found.append(f"{ref}: {rel} {name.upper()} differs from the manifest")
         return found, size
 
-    total = 0
+    # Largest first, so that a big file is not left to run alone on one core at the end;
+    # problems are still reported in manifest order.
+    def size_of(ex: dict[str, Any]) -> int:
+        size = ex.get("size")
+        return size if isinstance(size, int) else 0
+
+    order = sorted(range(len(exhibits)), key=lambda i: -size_of(exhibits[i]))
+    results: list[tuple[list[str], int]] = [([], 0)] * len(exhibits)
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for found, size in pool.map(check, exhibits):
-            problems.extend(found)
-            total += size
+        futures = {i: pool.submit(check, exhibits[i]) for i in order}
+        for i, future in futures.items():
+            results[i] = future.result()
+    total = 0
+    for found, size in results:
+        problems.extend(found)
+        total += size
     return len(exhibits), total
 
 
