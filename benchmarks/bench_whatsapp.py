@@ -116,22 +116,26 @@ print(len(df))
 
 
 def ensure_peers() -> bool:
-    if PEER_PY.exists():
-        probe = subprocess.run(
-            [str(PEER_PY), "-c", "import whatstk, chatminer"], capture_output=True
-        )
-        if probe.returncode == 0:
-            return True
-    uv = shutil.which("uv")
-    if uv is None:
+    """The peers, at the versions pinned in ``benchmarks/peers.txt``, in their own venv
+    (pandas and polars stay out of the project's), byte-compiled at install as ours is by
+    ``make setup``: neither side then compiles its imports on every run."""
+    pins = (HERE / "peers.txt").read_text(encoding="utf-8")
+    stamp = PEERS / ".installed"
+    if PEER_PY.exists() and stamp.exists() and stamp.read_text(encoding="utf-8") == pins:
+        return True
+    uv = shutil.which("uv") or str(OUR_PY.parent / "uv")
+    if not Path(uv).exists():
         print("uv not found: cannot install the peers; only our figures are printed")
         return False
     print(f"installing whatstk and chat-miner into {PEERS} ...", file=sys.stderr)
-    subprocess.run([uv, "venv", "--quiet", "--python", "3.11", str(PEERS)], check=True)
+    subprocess.run([uv, "venv", "--quiet", "--allow-existing", "--python", "3.11", str(PEERS)],
+                   check=True)  # fmt: skip
     subprocess.run(
-        [uv, "pip", "install", "--quiet", "--python", str(PEER_PY), "whatstk", "chat-miner"],
+        [uv, "pip", "install", "--quiet", "--compile-bytecode", "--python", str(PEER_PY),
+         "-r", str(HERE / "peers.txt")],
         check=True,
-    )
+    )  # fmt: skip
+    stamp.write_text(pins, encoding="utf-8")
     return True
 
 
