@@ -6,11 +6,11 @@ derived identifiers, so that any package may import it.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+from hashlib import sha256 as _sha256
 from typing import Any
 
 JSON = Any
@@ -174,6 +174,26 @@ class Locator:
         return cls(**{k: data.get(k) for k in _LOCATOR_FIELDS})  # type: ignore[arg-type]
 
 
+_RECORD_FIELDS = (
+    "kind",
+    "platform",
+    "time_utc",
+    "time_raw",
+    "tz_basis",
+    "locator",
+    "parser",
+    "parser_version",
+    "sender",
+    "recipients",
+    "text",
+    "attachments",
+    "flags",
+    "subtype",
+    "conversation",
+    "extra",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Attachment:
     """A file attached to a record (photo, voice note, document)."""
@@ -214,6 +234,39 @@ class Attachment:
             omitted=bool(data.get("omitted", False)),
             caption=data.get("caption"),
         )
+
+
+def _id_parts(record: Record) -> tuple[object, ...]:
+    loc = record.locator
+    return (
+        loc.exhibit,
+        loc.path,
+        loc.member,
+        loc.line_start,
+        loc.line_end,
+        loc.byte_start,
+        loc.byte_end,
+        loc.json_path,
+        loc.xml_index,
+        record.parser,
+        record.kind.value,
+        record.time_raw,
+        record.text,
+        record.subtype,
+    )
+
+
+def _id_of(parts: tuple[object, ...]) -> str:
+    """The id algorithm as first written: every part length-prefixed, None as ``-;``."""
+    out = []
+    for part in parts:
+        if part is None:
+            out.append("-;")
+        else:
+            text = str(part)
+            out.append(f"{len(text)}:{text};")
+    digest = _sha256("".join(out).encode("utf-8", "surrogatepass")).hexdigest()
+    return "r-" + digest[:16]
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,31 +326,49 @@ class Record:
         length-prefixed so that no two different records can share an input.
         """
         loc = self.locator
-        parts = (
-            loc.exhibit,
-            loc.path,
-            loc.member,
-            loc.line_start,
-            loc.line_end,
-            loc.byte_start,
-            loc.byte_end,
-            loc.json_path,
-            loc.xml_index,
+        exhibit, path, member, json_path = loc.exhibit, loc.path, loc.member, loc.json_path
+        parser, kind, time_raw, text, subtype = (
             self.parser,
-            self.kind.value,
+            self.kind._value_,
             self.time_raw,
             self.text,
             self.subtype,
         )
-        out = []
-        for part in parts:
-            if part is None:
-                out.append("-;")
-            else:
-                text = str(part)
-                out.append(f"{len(text)}:{text};")
-        digest = hashlib.sha256("".join(out).encode("utf-8", "surrogatepass")).hexdigest()
-        return "r-" + digest[:16]
+        if not (
+            type(path) is str
+            and type(parser) is str
+            and type(kind) is str
+            and type(time_raw) is str
+            and type(text) is str
+            and (exhibit is None or type(exhibit) is str)
+            and (member is None or type(member) is str)
+            and (json_path is None or type(json_path) is str)
+            and (subtype is None or type(subtype) is str)
+        ):
+            return _id_of(_id_parts(self))
+        # The common shapes in one f-string: the same input bytes as _id_of's loop in
+        # fewer Python steps (an id is hashed for every record written).
+        v = loc.line_start
+        ls = "-;" if v is None else f"{len(t := str(v))}:{t};"
+        v = loc.line_end
+        le = "-;" if v is None else f"{len(t := str(v))}:{t};"
+        v = loc.byte_start
+        bs = "-;" if v is None else f"{len(t := str(v))}:{t};"
+        v = loc.byte_end
+        be = "-;" if v is None else f"{len(t := str(v))}:{t};"
+        v = loc.xml_index
+        xi = "-;" if v is None else f"{len(t := str(v))}:{t};"
+        key = (
+            f"{'-;' if exhibit is None else f'{len(exhibit)}:{exhibit};'}"
+            f"{len(path)}:{path};"
+            f"{'-;' if member is None else f'{len(member)}:{member};'}"
+            f"{ls}{le}{bs}{be}"
+            f"{'-;' if json_path is None else f'{len(json_path)}:{json_path};'}{xi}"
+            f"{len(parser)}:{parser};{len(kind)}:{kind};{len(time_raw)}:{time_raw};"
+            f"{len(text)}:{text};"
+            f"{'-;' if subtype is None else f'{len(subtype)}:{subtype};'}"
+        )
+        return "r-" + _sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
     def as_dict(self) -> dict[str, JSON]:
         """JSON form with a fixed key order (deterministic output)."""
@@ -342,3 +413,120 @@ class Record:
             conversation=data.get("conversation"),
             extra=dict(data.get("extra") or {}),
         )
+
+
+# ------------------------------------------------------------------ fast construction
+#
+# A frozen dataclass's __init__ stores each field with object.__setattr__ (a global and
+# an attribute lookup, then a generic call): a third of the time a WhatsApp parse spends
+# per message went there. The functions below store through the slots' own descriptors
+# instead. They make ordinary, immutable instances (same type, equality, hash,
+# dataclasses.replace and fields) and check what __init__ and __post_init__ check.
+
+_new = object.__new__
+
+
+def _setters(cls: type, names: tuple[str, ...]) -> tuple[Any, ...]:
+    return tuple(cls.__dict__[name].__set__ for name in names)
+
+
+(
+    _l_exhibit,
+    _l_path,
+    _l_line_start,
+    _l_line_end,
+    _l_byte_start,
+    _l_byte_end,
+    _l_json_path,
+    _l_xml_index,
+    _l_member,
+) = _setters(Locator, _LOCATOR_FIELDS)
+(
+    _r_kind,
+    _r_platform,
+    _r_time_utc,
+    _r_time_raw,
+    _r_tz_basis,
+    _r_locator,
+    _r_parser,
+    _r_parser_version,
+    _r_sender,
+    _r_recipients,
+    _r_text,
+    _r_attachments,
+    _r_flags,
+    _r_subtype,
+    _r_conversation,
+    _r_extra,
+) = _setters(Record, _RECORD_FIELDS)
+
+
+def make_locator(
+    exhibit: str | None,
+    path: str,
+    line_start: int | None,
+    line_end: int | None,
+    byte_start: int | None,
+    byte_end: int | None,
+    json_path: str | None,
+    xml_index: int | None,
+    member: str | None,
+) -> Locator:
+    """``Locator(...)`` with every field given, in field order."""
+    loc: Locator = _new(Locator)
+    _l_exhibit(loc, exhibit)
+    _l_path(loc, path)
+    _l_line_start(loc, line_start)
+    _l_line_end(loc, line_end)
+    _l_byte_start(loc, byte_start)
+    _l_byte_end(loc, byte_end)
+    _l_json_path(loc, json_path)
+    _l_xml_index(loc, xml_index)
+    _l_member(loc, member)
+    return loc
+
+
+def make_record(
+    kind: RecordKind,
+    platform: str,
+    time_utc: datetime | None,
+    time_raw: str,
+    tz_basis: TzBasis,
+    locator: Locator,
+    parser: str,
+    parser_version: str,
+    sender: str | None,
+    recipients: tuple[str, ...],
+    text: str,
+    attachments: tuple[Attachment, ...],
+    flags: frozenset[str],
+    subtype: str | None,
+    conversation: str | None,
+    extra: Mapping[str, JSON],
+) -> Record:
+    """``Record(...)`` with every field given, in field order (``time_utc`` must be aware,
+    as ``Record.__post_init__`` requires)."""
+    if (
+        time_utc is not None
+        and time_utc.tzinfo is not UTC
+        and (time_utc.tzinfo is None or time_utc.utcoffset() is None)
+    ):
+        raise ValueError("Record.time_utc must be timezone-aware")
+    record: Record = _new(Record)
+    _r_kind(record, kind)
+    _r_platform(record, platform)
+    _r_time_utc(record, time_utc)
+    _r_time_raw(record, time_raw)
+    _r_tz_basis(record, tz_basis)
+    _r_locator(record, locator)
+    _r_parser(record, parser)
+    _r_parser_version(record, parser_version)
+    _r_sender(record, sender)
+    _r_recipients(record, recipients)
+    _r_text(record, text)
+    _r_attachments(record, attachments)
+    _r_flags(record, flags)
+    _r_subtype(record, subtype)
+    _r_conversation(record, conversation)
+    _r_extra(record, extra)
+    return record

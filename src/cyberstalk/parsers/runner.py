@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from zoneinfo import ZoneInfoNotFoundError
 
-from cyberstalk.derived import record_line
+from cyberstalk.derived import record_bytes
+from cyberstalk.derived import record_line as record_line  # re-exported (tests, callers)
 from cyberstalk.errors import CaseError, UsageError
 from cyberstalk.models import Record
 from cyberstalk.parsers.base import ParseContext, Parser, ParseReport, Source
@@ -123,7 +124,8 @@ def parse_options(pairs: list[str]) -> dict[str, str]:
 def write_jsonl(records: Iterable[Record], out: BinaryIO) -> int:
     """Write each record to ``out`` as it is produced (constant memory); return the count.
 
-    Lines are :func:`record_line` over ``record.as_dict()``, written a batch at a time. On a
+    Lines are :func:`record_line` over ``record.as_dict()`` (written directly by
+    :func:`record_bytes`), a batch at a time. On a
     fault the records before it are already written and flushed, so that the officer sees
     exactly what was parsed before the ParseError.
     """
@@ -132,7 +134,7 @@ def write_jsonl(records: Iterable[Record], out: BinaryIO) -> int:
     add = batch.append
     try:
         for record in records:
-            add(record_line(record.as_dict()))
+            add(record_bytes(record))
             count += 1
             if len(batch) >= _BATCH:
                 out.write(b"".join(batch))
