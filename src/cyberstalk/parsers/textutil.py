@@ -236,6 +236,11 @@ class DateOrderEvidence:
                         track.first_regression = line
                 track.prev = ymd
 
+    def add_repeat(self, times: int = 1) -> None:
+        """The date last added, found ``times`` more times (on later lines): counted, as
+        :meth:`add` would, and nothing else."""
+        self.count += times
+
     def _survivors(self) -> list[str]:
         fewest = min(t.violations for t in self._tracks.values())
         live = [o for o in DATE_ORDERS if self._tracks[o].violations == fewest]

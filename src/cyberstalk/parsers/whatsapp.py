@@ -25,10 +25,19 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from types import MappingProxyType
-from typing import IO, Any, ClassVar
+from typing import IO, ClassVar
 
 from cyberstalk.errors import ParseError
-from cyberstalk.models import JSON, Attachment, Flag, Locator, Record, RecordKind, TzBasis
+from cyberstalk.models import (
+    JSON,
+    Attachment,
+    Flag,
+    Record,
+    RecordKind,
+    TzBasis,
+    make_locator,
+    make_record,
+)
 from cyberstalk.parsers.base import SNIFF_BYTES, ParseContext, ParseReport, Source
 from cyberstalk.parsers.registry import register
 from cyberstalk.parsers.textutil import (
@@ -42,7 +51,8 @@ from cyberstalk.parsers.textutil import (
 from cyberstalk.timeutil import localise
 
 _WS = "[ \u00a0\u202f\u2009]"
-_INV = "[\u200e\u200f\u202a-\u202e\ufeff\u2060]*"
+_MARK = "[\u200e\u200f\u202a-\u202e\ufeff\u2060]"
+_INV = _MARK + "*"
 _DATE = (
     r"(?P<d1>\d{1,4})(?P<sep>[./-])"
     + _WS
@@ -61,13 +71,30 @@ _TIME = (
 )
 _DT_SEP = "(?:," + _WS + "?|" + _WS + "(?:klo" + _WS + ")?|" + _WS + "?)"
 
-IOS_HEADER = re.compile(
-    "^" + _INV + r"\[" + _INV + "(?P<dt>" + _DATE + _DT_SEP + _TIME + ")" + _INV + r"\]" + _WS + "?"
+_IOS_AFTER_MARKS = (
+    r"\[" + _INV + "(?P<dt>" + _DATE + _DT_SEP + _TIME + ")" + _INV + r"\]" + _WS + "?"
 )
-ANDROID_HEADER = re.compile(
-    "^" + _INV + "(?P<dt>" + _DATE + _DT_SEP + _TIME + ")" + _WS + "[-\u2013]" + _WS
-)
+_ANDROID_AFTER_MARKS = "(?P<dt>" + _DATE + _DT_SEP + _TIME + ")" + _WS + "[-\u2013]" + _WS
+IOS_HEADER = re.compile("^" + _INV + _IOS_AFTER_MARKS)
+ANDROID_HEADER = re.compile("^" + _INV + _ANDROID_AFTER_MARKS)
 STYLES = {"ios": IOS_HEADER, "android": ANDROID_HEADER}
+
+# The block passes find header lines in a decoded block by the "\n" that ends the line
+# before (a literal the regex engine skips to fast; each block is searched with a "\n"
+# put in front). A line is tried only when it starts with a digit, "[" or a mark (as
+# _HEADER_START), then matched exactly as by the patterns above.
+_LINE_START = "\n(?=[0-9\\[\u200e\u200f\u202a-\u202e\ufeff\u2060])"
+_FIND = {
+    "ios": re.compile(_LINE_START + _INV + _IOS_AFTER_MARKS),
+    "android": re.compile(_LINE_START + _INV + _ANDROID_AFTER_MARKS),
+}
+# Pass 1 tries the iOS form only on a line with "[" among its first four characters,
+# the Android form on the others; an iOS header has "[" right after its marks, and an
+# Android header has no "[" at all, so these count the same lines.
+_SCAN_FIND = {
+    "ios": re.compile("\n" + _MARK + "{0,3}" + _IOS_AFTER_MARKS),
+    "android": _FIND["android"],
+}
 
 _AM = {"am", "\uc624\uc804", "\u4e0a\u5348", "\u5348\u524d"}
 _PM = {"pm", "\uc624\ud6c4", "\u4e0b\u5348", "\u5348\u5f8c"}
@@ -119,6 +146,8 @@ _EMPTY_EXTRA: Mapping[str, JSON] = MappingProxyType({})
 _NO_FLAGS: frozenset[str] = frozenset()
 _CHOSEN = Flag.DATE_ORDER_CHOSEN.value
 _CACHE_MAX = 4096
+_SECONDS = tuple(timedelta(seconds=n) for n in range(3600))
+"""The minutes and seconds into an hour, as timedeltas (one per second of the hour)."""
 
 
 def _system_subtype(probe: str) -> str | None:
@@ -177,6 +206,8 @@ Wall = tuple[int, int, int, int, int, int]
 _INVISIBLE_RE = re.compile("[\u200e\u200f\u202a-\u202e\ufeff\u2060]")
 
 _FAULTS = (zipfile.BadZipFile, zlib.error, EOFError, OSError)
+_BLOCK = 1 << 20
+"""Bytes a block pass reads at a time."""
 _MISSING = object()
 
 
@@ -191,6 +222,8 @@ class _Scan:
     fault: ParseError | None = None
     fault_line: int | None = None
     lines: int = 0
+    good_bytes: int = 0
+    """Bytes of the lines before the fault (of every line read, without one)."""
 
 
 def _too_long(name: str, number: int, offset: int) -> ParseError:
@@ -307,42 +340,12 @@ class WhatsAppParser:
                 latest=latest,
                 latest_why=latest_why or "",
             )
-        headers, crlf_before, lf_before = scan.headers, scan.crlf_before, scan.lf_before
-        evidence = scan.evidence
-        ios_match, android_match = IOS_HEADER.match, ANDROID_HEADER.match
-        limit = MAX_LINE_BYTES + 1
-        with self._open(source) as (fh, member, _zf):
+        with self._open(source) as (fh, member, zf):
             name = _where(source, member)
-            readline = fh.readline
-            number = 0
-            offset = 0
-            prev_term = b""
-            try:
-                while data := readline(limit):
-                    number += 1
-                    if len(data) >= limit:
-                        raise _too_long(name, number, offset)
-                    try:
-                        text = data.decode("utf-8")
-                    except UnicodeDecodeError as exc:
-                        raise decode_error(name, number, offset, data, exc) from None
-                    if text[:1] in _HEADER_START:
-                        style = "ios" if "[" in text[:4] else "android"
-                        m = (ios_match if style == "ios" else android_match)(text)
-                        if m is not None:
-                            headers[style] += 1
-                            evidence[style].add(m["d1"], m["d2"], m["d3"], number, m["dt"])
-                            if prev_term == b"\r\n":
-                                crlf_before[style] += 1
-                            elif prev_term == b"\n":
-                                lf_before[style] += 1
-                    prev_term = data[-2:] if data.endswith(b"\r\n") else data[-1:]
-                    offset += len(data)
-                    scan.lines = number
-            except ParseError as exc:
-                scan.fault, scan.fault_line = exc, number
-            except _FAULTS as exc:
-                scan.fault, scan.fault_line = _zip_fault(name, scan.lines, exc), scan.lines + 1
+            if zf is None:
+                _scan_blocks(fh, name, scan)
+            else:
+                _scan_lines(fh, name, scan)
         return scan
 
     def parse(self, source: Source, ctx: ParseContext, report: ParseReport) -> Iterator[Record]:
@@ -385,88 +388,144 @@ class WhatsAppParser:
         order: str,
         convention: bool,
     ) -> Iterator[Record]:
-        """Pass 2: one line in memory at a time; a message is built when the next header
-        (or the end, or the fault found by pass 1) arrives."""
-        match = STYLES[style].match
-        header_start = _HEADER_START
-        stop = scan.fault_line if scan.fault_line is not None else -1
-        limit = MAX_LINE_BYTES + 1
+        """Pass 2: a block of whole lines in memory at a time (a message may span blocks);
+        a message is built when the next header (or the end, or the fault found by pass 1)
+        arrives. Header lines are found in the block by regex, and line numbers and byte
+        offsets are counted between them."""
+        finditer = _FIND[style].finditer
         emitted = 0
-        pending: list[Any] | None = None  # [line_start, byte_start, time_raw, wall, parts, flags]
-        last_line = 0
-        last_end = 0
-        last_term = ""
-        prev_term = ""
+        # the message being collected: header line, its byte offset, reported byte start,
+        # time as written, wall clock, flags, and its text so far (after the header)
+        p_line = p_start = 0
+        p_raw = ""
+        p_wall: Wall | None = None
+        p_flags: set[str] | None = None
+        parts: list[str] = []
+        pending = False
         prev_wall: Wall | None = None
         orphan: list[int] | None = None
         with self._open(source) as (fh, member, zf):
             name = _where(source, member)
             build = _Builder(self, source, member, zf, report, ctx, order).build
             chosen = report.date_order is not None and report.date_order.basis == "user"
-            readline = fh.readline
-            number = 0
-            offset = 0
-            try:
-                while number + 1 != stop and (data := readline(limit)):
-                    number += 1
-                    text = data.decode("utf-8")  # pass 1 stopped at any bad line
-                    if text[-1:] == "\n":
-                        if text[-2:] == "\r\n":
-                            content, term = text[:-2], "\r\n"
-                        else:
-                            content, term = text[:-1], "\n"
+            failed: list[BaseException] = []
+            if zf is None:
+                blocks = _file_blocks(fh, scan.good_bytes if scan.fault is not None else None)
+            else:
+                blocks = _member_blocks(fh, scan.fault_line, failed)
+            line = 1  # number of the block's first line
+            offset = 0  # byte offset of the block
+            prev_term = ""  # terminator of the line before the block
+            dates: dict[tuple[str, ...], tuple[int, int, int] | None] = {}
+            regressed = {Flag.ORDER_REGRESSION.value, Flag.POSSIBLE_INSERTED_LINE.value}
+            inserted = Flag.POSSIBLE_INSERTED_LINE.value
+            for data in blocks:
+                text = data.decode("utf-8")  # pass 1 stopped at any bad line
+                buf = "\n" + text  # the sentinel "\n" stands for the line before
+                count = buf.count
+                find = data.find
+                plain = buf.isascii()  # then byte offsets are character offsets
+                seg = 1  # start of the text not yet given to a message
+                # `at`: a "\n" of buf; the line after it is line `at_line`, at byte `at_off`
+                # of the file and `at_raw` of the block
+                at, at_line, at_off, at_raw = 0, line, offset, 0
+                for m in finditer(buf):
+                    p = m.start()  # the "\n" before the header line
+                    lines = count("\n", at + 1, p + 1)
+                    h_line = at_line + lines
+                    if plain:
+                        h_off = at_off + p - at
+                    else:  # the same number of line ends further in the bytes
+                        while lines:  # (none for a header opening the block)
+                            at_raw = find(b"\n", at_raw) + 1
+                            lines -= 1
+                        h_off = offset + at_raw
+                    at, at_line, at_off = p, h_line, h_off
+                    # the terminator of the line before the header
+                    if p:
+                        term = 2 if buf[p - 1] == "\r" else 1
+                        after_lf = term == 1
                     else:
-                        content, term = text, ""
-                    m = match(content) if content[:1] in header_start else None
-                    line_start = offset
-                    offset += len(data)
-                    if m is None:
-                        if pending is not None:
-                            parts = pending[4]
-                            parts.append(last_term)
-                            parts.append(content)
-                            last_line, last_term = number, term
-                            last_end = offset - len(term)
-                        elif content.strip("\ufeff \t\u200e"):
-                            orphan = [orphan[0] if orphan else number, number]
-                        prev_term = term
-                        continue
-                    if pending is not None:
-                        yield build(pending, last_line, last_end)
-                        emitted += 1
-                    elif orphan is not None:
-                        report.skip(
-                            f"lines {orphan[0]}-{orphan[1]}",
-                            "text before the first message header",
+                        term = len(prev_term)
+                        after_lf = prev_term == "\n"
+                    if pending:
+                        if parts:
+                            parts.append(buf[seg : p + 1])
+                            body = "".join(parts)
+                            body = body[: len(body) - term]
+                            parts = []
+                        else:
+                            body = buf[seg : p + 1 - term]
+                        yield build(
+                            p_line, h_line - 1, p_start, h_off - term, p_raw, p_wall, body, p_flags
                         )
-                        orphan = None
+                        emitted += 1
+                    else:
+                        orphan = _orphans(buf[seg : p + 1], line, orphan)
+                        if orphan is not None:
+                            report.skip(
+                                f"lines {orphan[0]}-{orphan[1]}",
+                                "text before the first message header",
+                            )
+                            orphan = None
+                        pending = True
                     flags: set[str] | None = {_CHOSEN} if chosen else None
-                    wall = _wall(m, order)
-                    if wall is not None and prev_wall is not None and wall < prev_wall:
-                        flags = flags or set()
-                        flags |= {Flag.ORDER_REGRESSION.value, Flag.POSSIBLE_INSERTED_LINE.value}
-                    if convention and prev_term == "\n":
-                        flags = flags or set()
-                        flags.add(Flag.POSSIBLE_INSERTED_LINE.value)
-                    if wall is not None:
-                        prev_wall = wall
-                    if number == 1 and content[:1] == BOM:
-                        line_start += 3
-                    pending = [number, line_start, m["dt"], wall, [content[m.end() :]], flags]
-                    last_line, last_term = number, term
-                    last_end = offset - len(term)
-                    prev_term = term
-            except _FAULTS as exc:
+                    # the wall clock as written (None when no such day or time)
+                    key = m.group("d1", "d2", "d3")
+                    try:
+                        ymd = dates[key]
+                    except KeyError:  # a few thousand dates in an export at most
+                        if len(dates) >= 20_000:
+                            dates.clear()
+                        ymd = dates[key] = read_date(key[0], key[1], key[2], order)
+                    wall: Wall | None = None
+                    if ymd is not None:
+                        h, mi, sec, mer1, mer2 = m.group("h", "mi", "s", "mer1", "mer2")
+                        hour = int(h) if mer1 is None and mer2 is None else _hour(h, mer1 or mer2)
+                        minute = int(mi)
+                        second = int(sec) if sec else 0
+                        if hour <= 23 and minute <= 59 and second <= 59:
+                            wall = (ymd[0], ymd[1], ymd[2], hour, minute, second)
+                            if prev_wall is not None and wall < prev_wall:
+                                flags = flags | regressed if flags else set(regressed)
+                            prev_wall = wall
+                    if convention and after_lf:
+                        if flags is None:
+                            flags = set()
+                        flags.add(inserted)
+                    p_line, p_raw, p_wall, p_flags = h_line, m["dt"], wall, flags
+                    p_start = h_off + 3 if h_line == 1 and buf[p + 1] == BOM else h_off
+                    seg = m.end()
+                # the rest of the block belongs to the message being collected
+                if pending:
+                    parts.append(buf[seg:])
+                else:
+                    orphan = _orphans(buf[seg:], line, orphan)
+                line = at_line + count("\n", at + 1) + (text[-1] != "\n")
+                offset += len(data)
+                prev_term = "\r\n" if text.endswith("\r\n") else text[-1]
+            if failed and scan.fault is None:
                 # A damaged member fails at the same read-ahead as in pass 1 (the CRC is
                 # checked when the end is read), before the line pass 1 stopped at.
-                if scan.fault is None:
-                    scan.fault = _zip_fault(name, number, exc)
-            if pending is not None:
-                yield build(pending, last_line, last_end)
+                scan.fault = _zip_fault(name, line - 1, failed[0])
+            if pending:
+                body = "".join(parts)
+                end = 2 if body.endswith("\r\n") else 1 if body.endswith("\n") else 0
+                body = body[: len(body) - end]
+                yield build(
+                    p_line,
+                    p_line + body.count("\n"),
+                    p_start,
+                    offset - end,
+                    p_raw,
+                    p_wall,
+                    body,
+                    p_flags,
+                )
                 emitted += 1
                 if scan.fault is not None:
                     report.warnings.append(
-                        f"the message at line {pending[0]} may be incomplete: the fault that "
+                        f"the message at line {p_line} may be incomplete: the fault that "
                         "ended the parse follows it"
                     )
             if orphan is not None:
@@ -478,6 +537,237 @@ class WhatsAppParser:
             fault.records_before_fault = emitted
             fault.message += f" ({emitted} records before the fault were parsed)"
             raise fault
+
+
+def _scan_lines(fh: IO[bytes], name: str, scan: _Scan) -> None:
+    """Pass 1 over a zip member, a line at a time: a damaged member fails part-way
+    through a read, and the lines read before the failing one are the ones kept."""
+    headers, crlf_before, lf_before = scan.headers, scan.crlf_before, scan.lf_before
+    evidence = scan.evidence
+    ios_match, android_match = IOS_HEADER.match, ANDROID_HEADER.match
+    limit = MAX_LINE_BYTES + 1
+    readline = fh.readline
+    number = 0
+    offset = 0
+    prev_term = b""
+    try:
+        while data := readline(limit):
+            number += 1
+            if len(data) >= limit:
+                raise _too_long(name, number, offset)
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise decode_error(name, number, offset, data, exc) from None
+            if text[:1] in _HEADER_START:
+                style = "ios" if "[" in text[:4] else "android"
+                m = (ios_match if style == "ios" else android_match)(text)
+                if m is not None:
+                    headers[style] += 1
+                    evidence[style].add(m["d1"], m["d2"], m["d3"], number, m["dt"])
+                    if prev_term == b"\r\n":
+                        crlf_before[style] += 1
+                    elif prev_term == b"\n":
+                        lf_before[style] += 1
+            prev_term = data[-2:] if data.endswith(b"\r\n") else data[-1:]
+            offset += len(data)
+            scan.lines = number
+            scan.good_bytes = offset
+    except ParseError as exc:
+        scan.fault, scan.fault_line = exc, number
+    except _FAULTS as exc:
+        scan.fault, scan.fault_line = _zip_fault(name, scan.lines, exc), scan.lines + 1
+
+
+def _scan_blocks(fh: IO[bytes], name: str, scan: _Scan) -> None:
+    """Pass 1 over a plain file, a block of whole lines at a time, with the same results
+    as :func:`_scan_lines`: the fault (a line too long, invalid UTF-8) is the first one a
+    line-by-line reading meets, at the same line and byte, and only the lines before it
+    count."""
+    limit = MAX_LINE_BYTES + 1
+    last_dates: dict[str, tuple[str, ...] | None] = {"ios": None, "android": None}
+    prev_term = ""  # the terminator of the line before the block
+    number = 0  # lines before the block
+    offset = 0  # bytes before the block
+    carry = b""
+    read = fh.read
+    try:
+        while True:
+            more = read(_BLOCK)
+            data = carry + more if carry else more
+            if not data:
+                return
+            if more:
+                cut = data.rfind(b"\n") + 1
+                if cut == 0:  # a line longer than the block: read on, up to the limit
+                    if len(data) >= limit:
+                        raise _too_long(name, number + 1, offset)
+                    carry = data
+                    continue
+                data, carry = data[:cut], data[cut:]
+            else:
+                carry = b""
+            fault: ParseError | None = None
+            if len(data) >= limit:
+                long_at = _long_line(data, limit)
+                if long_at >= 0:
+                    fault = _too_long(
+                        name, number + data.count(b"\n", 0, long_at) + 1, offset + long_at
+                    )
+                    data = data[:long_at]
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                start = data.rfind(b"\n", 0, exc.start) + 1
+                fault = decode_error(
+                    name, number + data.count(b"\n", 0, start) + 1, offset, data, exc
+                )
+                data = data[:start]
+                text = data.decode("utf-8")
+            if text:
+                _scan_text(text, prev_term, number, scan, last_dates)
+                number += text.count("\n") + (text[-1] != "\n")
+                prev_term = "\r\n" if text.endswith("\r\n") else text[-1]
+                offset += len(data)
+                scan.lines, scan.good_bytes = number, offset
+            if fault is not None:
+                raise fault
+    except ParseError as exc:
+        scan.fault, scan.fault_line = exc, scan.lines + 1
+    except _FAULTS as exc:
+        # a read error of the file itself: the lines of the blocks before it are kept
+        scan.fault, scan.fault_line = _zip_fault(name, scan.lines, exc), scan.lines + 1
+
+
+def _long_line(data: bytes, limit: int) -> int:
+    """Offset of the first line of ``data`` (terminator included) of ``limit`` bytes or
+    more, or -1."""
+    start = 0
+    size = len(data)
+    while size - start >= limit:
+        end = data.find(b"\n", start) + 1 or size
+        if end - start >= limit:
+            return start
+        start = end
+    return -1
+
+
+def _scan_text(
+    text: str,
+    prev_term: str,
+    number: int,
+    scan: _Scan,
+    last_dates: dict[str, tuple[str, ...] | None],
+) -> None:
+    """Pass 1 over the whole lines ``text`` (line ``number + 1`` first): count each
+    style's headers and the terminators before them, and give every header's date to
+    that style's evidence (a date repeating the previous one is only counted)."""
+    buf = "\n" + text  # the sentinel "\n" stands for the line before: see prev_term
+    for style, finder in _SCAN_FIND.items():
+        evidence = scan.evidence[style]
+        last = last_dates[style]
+        count = crlf = lf = repeats = 0
+        seen, seen_line = 0, number + 1  # the line starting after buf[seen]
+        for m in finder.finditer(buf):
+            p = m.start()
+            count += 1
+            if p:
+                if buf[p - 1] == "\r":
+                    crlf += 1
+                else:
+                    lf += 1
+            elif prev_term == "\r\n":
+                crlf += 1
+            elif prev_term == "\n":
+                lf += 1
+            dates = m.group("d1", "d2", "d3")
+            if dates == last:
+                repeats += 1
+                continue
+            seen_line += buf.count("\n", seen + 1, p + 1)
+            seen = p
+            evidence.add(dates[0], dates[1], dates[2], seen_line, m["dt"])
+            last = dates
+        last_dates[style] = last
+        evidence.add_repeat(repeats)
+        scan.headers[style] += count
+        scan.crlf_before[style] += crlf
+        scan.lf_before[style] += lf
+
+
+def _file_blocks(fh: IO[bytes], size: int | None) -> Iterator[bytes]:
+    """The file as blocks of whole lines (the last may lack its terminator), up to
+    ``size`` bytes (a line end, from pass 1) or the end."""
+    read = fh.read
+    carry = b""
+    left = size
+    while True:
+        want = _BLOCK if left is None else min(_BLOCK, left)
+        more = read(want) if want else b""
+        if left is not None:
+            left -= len(more)
+        data = carry + more if carry else more
+        if not more:
+            if data:
+                yield data
+            return
+        cut = data.rfind(b"\n") + 1
+        if cut == 0:
+            carry = data
+        elif cut == len(data):
+            carry = b""
+            yield data
+        else:
+            carry = data[cut:]
+            yield data[:cut]
+
+
+def _member_blocks(fh: IO[bytes], stop: int | None, failed: list[BaseException]) -> Iterator[bytes]:
+    """A zip member as blocks of whole lines, read a line at a time as pass 1 read it
+    (a damaged member then fails at the same line), up to line ``stop`` (exclusive). A
+    read fault goes into ``failed`` once the lines before it are given."""
+    readline = fh.readline
+    limit = MAX_LINE_BYTES + 1
+    number = 0
+    lines: list[bytes] = []
+    size = 0
+    try:
+        while number + 1 != stop and (data := readline(limit)):
+            number += 1
+            lines.append(data)
+            size += len(data)
+            if size >= _BLOCK:
+                yield b"".join(lines)
+                lines.clear()
+                size = 0
+    except _FAULTS as exc:
+        failed.append(exc)
+    if lines:
+        yield b"".join(lines)
+
+
+def _utf8_len(text: str, start: int, end: int) -> int:
+    """Bytes of ``text[start:end]`` in UTF-8."""
+    part = text[start:end]
+    return len(part) if part.isascii() else len(part.encode("utf-8"))
+
+
+def _orphans(region: str, first: int, orphan: list[int] | None) -> list[int] | None:
+    """Lines before the first header (``region``, whole lines from line ``first``):
+    widen ``orphan``, the first and last of them that hold text, by these."""
+    if not region:
+        return orphan
+    lines = region.split("\n")
+    whole = lines[-1] == ""  # every line has its terminator
+    if whole:
+        lines.pop()
+    for i, content in enumerate(lines):
+        if content[-1:] == "\r" and (whole or i < len(lines) - 1):
+            content = content[:-1]
+        if content.strip("\ufeff \t\u200e"):
+            number = first + i
+            orphan = [orphan[0] if orphan else number, number]
+    return orphan
 
 
 def decode_error(
@@ -495,43 +785,18 @@ def _where(source: Source, member: str | None) -> str:
     return f"{source.name}:{member}" if member else source.name
 
 
-_DATES: dict[tuple[str, str, str, str], tuple[int, int, int] | None] = {}
-
-
-def _date(d1: str, d2: str, d3: str, order: str) -> tuple[int, int, int] | None:
-    """(year, month, day) for a date as written, or None if no such day. Memoised: an
-    export has a few thousand distinct dates at most."""
-    key = (d1, d2, d3, order)
-    hit = _DATES.get(key, _MISSING)
-    if hit is not _MISSING:
-        return hit  # type: ignore[return-value]
-    result = read_date(d1, d2, d3, order)
-    if len(_DATES) >= 20_000:
-        _DATES.clear()
-    _DATES[key] = result
-    return result
-
-
-def _wall(m: re.Match[str], order: str) -> Wall | None:
-    """(year, month, day, hour, minute, second) as written, or None if not a real time."""
-    date = _date(m["d1"], m["d2"], m["d3"], order)
-    if date is None:
-        return None
-    hour = int(m["h"])
-    mer = m["mer1"] or m["mer2"]
-    if mer is not None:
-        token = clean_header(mer).replace(" ", "").replace(".", "").lower()
-        if not 1 <= hour <= 12:
-            return None
-        if token in _AM:
-            hour = 0 if hour == 12 else hour
-        elif token in _PM:
-            hour = 12 if hour == 12 else hour + 12
-    minute = int(m["mi"])
-    second = int(m["s"]) if m["s"] else 0
-    if hour > 23 or minute > 59 or second > 59:
-        return None
-    return (date[0], date[1], date[2], hour, minute, second)
+def _hour(h: str, meridiem: str) -> int:
+    """The 24-hour hour of ``h`` (digits) with an AM/PM mark, or 99 when ``h`` is no
+    12-hour hour."""
+    hour = int(h)
+    if not 1 <= hour <= 12:
+        return 99
+    token = clean_header(meridiem).replace(" ", "").replace(".", "").lower()
+    if token in _AM:
+        return 0 if hour == 12 else hour
+    if token in _PM:
+        return 12 if hour == 12 else hour + 12
+    return hour
 
 
 class _Builder:
@@ -564,32 +829,26 @@ class _Builder:
         # Siblings are keyed by full member name (maybe in a folder); exports name the leaf.
         self.sibling_leaves = {k.rsplit("/", 1)[-1]: v for k, v in source.siblings.items()}
         self.senders: dict[str, str | None] = {}
-        self.hour_offsets: dict[tuple[int, int, int, int], Any] = {}
+        self.hour_starts: dict[tuple[int, ...], datetime | None] = {}
+        self.version = parser.version
+        self.exhibit = source.exhibit
+        self.path = source.name
 
-    def _time(self, wall: Wall) -> tuple[datetime, frozenset[str]]:
-        """UTC via :func:`timeutil.localise`. An hour whose first and last second have the
-        same offset and no DST flag has that offset throughout (clock changes are far
-        more than an hour apart), so localise runs once per wall-clock hour; hours that
+    def _hour_start(self, year: int, month: int, day: int, hour: int) -> datetime | None:
+        """The UTC instant of a wall-clock hour's start, via :func:`timeutil.localise`, or
+        None when the hour holds a clock change. An hour whose first and last second have
+        the same offset and no DST flag has that offset throughout (clock changes are far
+        more than an hour apart), so localise runs twice per wall-clock hour; hours that
         hold a change are localised second by second."""
-        year, month, day, hour, minute, second = wall
-        key = (year, month, day, hour)
-        offset = self.hour_offsets.get(key, _MISSING)
-        if offset is _MISSING:
-            if len(self.hour_offsets) >= _CACHE_MAX:
-                self.hour_offsets.clear()
-            start = datetime(year, month, day, hour)  # noqa: DTZ001 - wall clock, localised here
-            end = start.replace(minute=59, second=59)
-            utc_a, flags_a = localise(start, self.zone)
-            utc_b, flags_b = localise(end, self.zone)
-            off_a = start - utc_a.replace(tzinfo=None)
-            off_b = end - utc_b.replace(tzinfo=None)
-            offset = off_a if not flags_a and not flags_b and off_a == off_b else None
-            self.hour_offsets[key] = offset
-        if offset is None:
-            naive = datetime(year, month, day, hour, minute, second)  # noqa: DTZ001
-            return localise(naive, self.zone)
-        utc: datetime = datetime(year, month, day, hour, minute, second, tzinfo=UTC) - offset
-        return utc, _NO_FLAGS
+        start = datetime(year, month, day, hour)  # noqa: DTZ001 - wall clock, localised here
+        end = start.replace(minute=59, second=59)
+        utc_a, flags_a = localise(start, self.zone)
+        utc_b, flags_b = localise(end, self.zone)
+        off_a = start - utc_a.replace(tzinfo=None)
+        off_b = end - utc_b.replace(tzinfo=None)
+        if flags_a or flags_b or off_a != off_b:
+            return None
+        return datetime(year, month, day, hour, tzinfo=UTC) - off_a
 
     def _sender(self, raw: str) -> str | None:
         cleaned = self.senders.get(raw, _MISSING)
@@ -638,14 +897,37 @@ class _Builder:
             return None
         return digest.hexdigest(), size
 
-    def build(self, pending: list[Any], line_end: int, byte_end: int) -> Record:
-        line_start, byte_start, time_raw, wall, parts, pflags = pending
-        rest: str = parts[0] if len(parts) == 1 else "".join(parts)
-        flags: set[str] = set(pflags) if pflags else set()
+    def build(
+        self,
+        line_start: int,
+        line_end: int,
+        byte_start: int,
+        byte_end: int,
+        time_raw: str,
+        wall: Wall | None,
+        rest: str,
+        pflags: set[str] | None,
+    ) -> Record:
+        """The record of the message whose header is on ``line_start``: ``rest`` is its text
+        after the header, ``pflags`` its own set of flags so far (added to here)."""
+        flags = pflags
+        utc: datetime | None
         if wall is not None:
-            utc, tflags = self._time(wall)
-            if tflags:
-                flags.update(tflags)
+            key = wall[:4]
+            try:
+                base = self.hour_starts[key]
+            except KeyError:
+                if len(self.hour_starts) >= _CACHE_MAX:
+                    self.hour_starts.clear()
+                base = self.hour_starts[key] = self._hour_start(*key)
+            if base is not None:
+                utc = base + _SECONDS[wall[4] * 60 + wall[5]]
+            else:
+                naive = datetime(*wall)  # noqa: DTZ001 - wall clock, localised here
+                utc, tflags = localise(naive, self.zone)
+                if tflags:
+                    flags = flags or set()
+                    flags.update(tflags)
             basis = self.basis
         else:
             utc, basis = None, TzBasis.UNKNOWN
@@ -672,11 +954,13 @@ class _Builder:
         ios_notice = text[:1] == "\u200e"
 
         if core[-1:] == ">" and core.endswith(EDITED_MARK):
+            flags = flags or set()
             flags.add(Flag.EDITED.value)
             core = core[: -len(EDITED_MARK)].rstrip()
         lead = core[:1]
         if core in _DELETED:
             kind, subtype = RecordKind.SYSTEM, "deleted"
+            flags = flags or set()
             flags.add(Flag.DELETED.value)
         elif (not has_author or ios_notice) and (system := _system_subtype(core)) is not None:
             kind, subtype = RecordKind.SYSTEM, system
@@ -725,31 +1009,33 @@ class _Builder:
         elif lead == "P" and core.startswith("POLL:"):
             subtype = "poll"
 
-        source = self.source
-        return Record(
-            kind=kind,
-            platform="whatsapp",
-            time_utc=utc,
-            time_raw=time_raw,
-            tz_basis=basis,
-            locator=Locator(
-                exhibit=source.exhibit,
-                path=source.name,
-                line_start=line_start,
-                line_end=line_end,
-                byte_start=byte_start,
-                byte_end=byte_end,
-                member=self.member,
+        return make_record(
+            kind,
+            "whatsapp",
+            utc,
+            time_raw,
+            basis,
+            make_locator(
+                self.exhibit,
+                self.path,
+                line_start,
+                line_end,
+                byte_start,
+                byte_end,
+                None,
+                None,
+                self.member,
             ),
-            parser="whatsapp",
-            parser_version=self.parser.version,
-            sender=sender,
-            text=text,
-            attachments=attachments,
-            flags=frozenset(flags) if flags else _NO_FLAGS,
-            subtype=subtype,
-            conversation=self.title,
-            extra=extra if extra else _EMPTY_EXTRA,
+            "whatsapp",
+            self.version,
+            sender,
+            (),
+            text,
+            attachments,
+            frozenset(flags) if flags else _NO_FLAGS,
+            subtype,
+            self.title,
+            extra if extra else _EMPTY_EXTRA,
         )
 
 
