@@ -17,7 +17,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cyberstalk.derived import record_bytes, record_line
 from cyberstalk.models import (
     Attachment,
     Flag,
@@ -27,6 +26,8 @@ from cyberstalk.models import (
     TzBasis,
     make_locator,
     make_record,
+    record_bytes,
+    record_line,
 )
 
 _TRICKY = (
@@ -323,3 +324,10 @@ def test_make_record_refuses_a_naive_time_like_init() -> None:
         make_record(*args)
     with pytest.raises(ValueError, match="timezone-aware"):
         Record(*args)
+
+
+def test_derived_writes_with_the_same_functions() -> None:
+    from cyberstalk import derived, models
+
+    assert derived.record_bytes is models.record_bytes
+    assert derived.record_line is models.record_line

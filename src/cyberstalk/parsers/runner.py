@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from zoneinfo import ZoneInfoNotFoundError
 
-from cyberstalk.derived import record_bytes
-from cyberstalk.derived import record_line as record_line  # re-exported (tests, callers)
 from cyberstalk.errors import CaseError, UsageError
-from cyberstalk.models import Record
+from cyberstalk.models import Record, record_bytes
+from cyberstalk.models import record_line as record_line  # re-exported (tests, callers)
 from cyberstalk.parsers.base import ParseContext, Parser, ParseReport, Source
 from cyberstalk.parsers.textutil import DATE_ORDERS
 from cyberstalk.timeutil import choose_zone
