@@ -271,6 +271,60 @@ def _id_of(parts: tuple[object, ...]) -> str:
     return "r-" + digest[:16]
 
 
+def _plain_id_parts(
+    exhibit: object,
+    path: object,
+    member: object,
+    parser: object,
+    kind: object,
+    time_raw: object,
+    text: object,
+    subtype: object,
+) -> bool:
+    """Whether these id parts are the model's own types (``_line_id`` may take them)."""
+    return (
+        type(path) is str
+        and type(parser) is str
+        and type(kind) is str
+        and type(time_raw) is str
+        and type(text) is str
+        and (exhibit is None or type(exhibit) is str)
+        and (member is None or type(member) is str)
+        and (subtype is None or type(subtype) is str)
+    )
+
+
+def _line_id(
+    exhibit: str | None,
+    path: str,
+    member: str | None,
+    line_start: str | None,
+    line_end: str | None,
+    byte_start: str | None,
+    byte_end: str | None,
+    parser: str,
+    kind: str,
+    time_raw: str,
+    text: str,
+    subtype: str | None,
+) -> str:
+    """``_id_of`` for a record without json_path and xml_index, the numbers given as
+    text (``str(n)``, or None): the same input bytes in one f-string."""
+    key = (
+        f"{'-;' if exhibit is None else f'{len(exhibit)}:{exhibit};'}"
+        f"{len(path)}:{path};"
+        f"{'-;' if member is None else f'{len(member)}:{member};'}"
+        f"{'-;' if line_start is None else f'{len(line_start)}:{line_start};'}"
+        f"{'-;' if line_end is None else f'{len(line_end)}:{line_end};'}"
+        f"{'-;' if byte_start is None else f'{len(byte_start)}:{byte_start};'}"
+        f"{'-;' if byte_end is None else f'{len(byte_end)}:{byte_end};'}"
+        f"-;-;{len(parser)}:{parser};{len(kind)}:{kind};{len(time_raw)}:{time_raw};"
+        f"{len(text)}:{text};"
+        f"{'-;' if subtype is None else f'{len(subtype)}:{subtype};'}"
+    )
+    return "r-" + _sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
 @dataclass(frozen=True, slots=True)
 class Record:
     """One thing that happened, as one export recorded it.
@@ -328,7 +382,7 @@ class Record:
         length-prefixed so that no two different records can share an input.
         """
         loc = self.locator
-        exhibit, path, member, json_path = loc.exhibit, loc.path, loc.member, loc.json_path
+        exhibit, path, member = loc.exhibit, loc.path, loc.member
         parser, kind, time_raw, text, subtype = (
             self.parser,
             self.kind._value_,
@@ -336,41 +390,25 @@ class Record:
             self.text,
             self.subtype,
         )
-        if not (
-            type(path) is str
-            and type(parser) is str
-            and type(kind) is str
-            and type(time_raw) is str
-            and type(text) is str
-            and (exhibit is None or type(exhibit) is str)
-            and (member is None or type(member) is str)
-            and (json_path is None or type(json_path) is str)
-            and (subtype is None or type(subtype) is str)
+        if (
+            loc.json_path is None
+            and loc.xml_index is None
+            and _plain_id_parts(exhibit, path, member, parser, kind, time_raw, text, subtype)
         ):
-            return _id_of(_id_parts(self))
-        # The common shapes in one f-string: the same input bytes as _id_of's loop in
-        # fewer Python steps (an id is hashed for every record written).
-        v = loc.line_start
-        ls = "-;" if v is None else f"{len(t := str(v))}:{t};"
-        v = loc.line_end
-        le = "-;" if v is None else f"{len(t := str(v))}:{t};"
-        v = loc.byte_start
-        bs = "-;" if v is None else f"{len(t := str(v))}:{t};"
-        v = loc.byte_end
-        be = "-;" if v is None else f"{len(t := str(v))}:{t};"
-        v = loc.xml_index
-        xi = "-;" if v is None else f"{len(t := str(v))}:{t};"
-        key = (
-            f"{'-;' if exhibit is None else f'{len(exhibit)}:{exhibit};'}"
-            f"{len(path)}:{path};"
-            f"{'-;' if member is None else f'{len(member)}:{member};'}"
-            f"{ls}{le}{bs}{be}"
-            f"{'-;' if json_path is None else f'{len(json_path)}:{json_path};'}{xi}"
-            f"{len(parser)}:{parser};{len(kind)}:{kind};{len(time_raw)}:{time_raw};"
-            f"{len(text)}:{text};"
-            f"{'-;' if subtype is None else f'{len(subtype)}:{subtype};'}"
-        )
-        return "r-" + _sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+            # The common shapes through one f-string: the same input bytes as _id_of's
+            # loop in fewer Python steps (an id is hashed for every record written).
+            v = loc.line_start
+            ls = None if v is None else str(v)
+            v = loc.line_end
+            le = None if v is None else str(v)
+            v = loc.byte_start
+            bs = None if v is None else str(v)
+            v = loc.byte_end
+            be = None if v is None else str(v)
+            return _line_id(
+                exhibit, path, member, ls, le, bs, be, parser, kind, time_raw, text, subtype
+            )
+        return _id_of(_id_parts(self))
 
     def as_dict(self) -> dict[str, JSON]:
         """JSON form with a fixed key order (deterministic output)."""
@@ -625,8 +663,65 @@ def record_bytes(record: Record) -> bytes:
 
     A value the direct path does not know (a non-string where the model has a string)
     goes the generic way, as does a line with a lone surrogate (ASCII escapes)."""
+    loc = record.locator
+    ls, le, bs, be = loc.line_start, loc.line_end, loc.byte_start, loc.byte_end
+    exhibit, path, member = loc.exhibit, loc.path, loc.member
+    parser, kind, time_raw, text, subtype = (
+        record.parser,
+        record.kind._value_,
+        record.time_raw,
+        record.text,
+        record.subtype,
+    )
+    t = record.time_utc
+    if (
+        type(ls) is int
+        and type(le) is int
+        and type(bs) is int
+        and type(be) is int
+        and loc.json_path is None
+        and loc.xml_index is None
+        and t is not None
+        and t.tzinfo is UTC
+        and type(t) is datetime
+        and _plain_id_parts(exhibit, path, member, parser, kind, time_raw, text, subtype)
+    ):
+        # A line of a text export (the bulk of most cases): the id and the locator
+        # share the numbers' text, and nothing is looked up twice.
+        sls, sle, sbs, sbe = str(ls), str(le), str(bs), str(be)
+        rid = _line_id(
+            exhibit, path, member, sls, sle, sbs, sbe, parser, kind, time_raw, text, subtype
+        )
+        sender = record.sender
+        conversation = record.conversation
+        recipients = record.recipients
+        attachments = record.attachments
+        flags = record.flags
+        extra = record.extra
+        try:
+            line = (
+                f'{{"id":"{rid}","kind":{_string(kind)},"subtype":'
+                f'{"null" if subtype is None else _string(subtype)},"platform":'
+                f'{_string(record.platform)},"time_utc":"{t.isoformat()}","time_raw":'
+                f'{_string(time_raw)},"tz_basis":{_string(record.tz_basis._value_)},'
+                f'"sender":{"null" if sender is None else _string(sender)},"recipients":'
+                f'{_ENCODE(list(recipients)) if recipients else "[]"},"conversation":'
+                f'{"null" if conversation is None else _string(conversation)},"text":'
+                f'{_string(text)},"attachments":'
+                f"{_ENCODE([a.as_dict() for a in attachments]) if attachments else '[]'},"
+                f'"flags":{_flags(flags) if flags else "[]"},"locator":{{'
+                f'{"" if exhibit is None else f""""exhibit":{_string(exhibit)},"""}'
+                f'"path":{_string(path)},"line_start":{sls},"line_end":{sle},'
+                f'"byte_start":{sbs},"byte_end":{sbe}'
+                f'{"" if member is None else f""","member":{_string(member)}"""}}},'
+                f'"parser":{{"name":{_string(parser)},"version":'
+                f'{_string(record.parser_version)}}},"extra":'
+                f"{_ENCODE(dict(sorted(extra.items()))) if extra else '{}'}}}\n"
+            )
+            return line.encode("utf-8")
+        except (TypeError, UnicodeEncodeError):
+            return record_line(record.as_dict())
     try:
-        t = record.time_utc
         if t is None:
             when = "null"
         elif t.tzinfo is UTC and type(t) is datetime:

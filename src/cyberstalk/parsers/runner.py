@@ -19,6 +19,7 @@ from cyberstalk.errors import CaseError, UsageError
 from cyberstalk.models import Record, record_bytes
 from cyberstalk.models import record_line as record_line  # re-exported (tests, callers)
 from cyberstalk.parsers.base import ParseContext, Parser, ParseReport, Source
+from cyberstalk.parsers.registry import RecordStream
 from cyberstalk.parsers.textutil import DATE_ORDERS
 from cyberstalk.timeutil import choose_zone
 
@@ -124,10 +125,21 @@ def write_jsonl(records: Iterable[Record], out: BinaryIO) -> int:
     """Write each record to ``out`` as it is produced (constant memory); return the count.
 
     Lines are :func:`record_line` over ``record.as_dict()`` (written directly by
-    :func:`record_bytes`), a batch at a time. On a
-    fault the records before it are already written and flushed, so that the officer sees
-    exactly what was parsed before the ParseError.
+    :func:`record_bytes`), a batch at a time; from a :class:`RecordStream` whose parser
+    writes its own lines, those. On a fault the records before it are already written
+    and flushed, so that the officer sees exactly what was parsed before the ParseError.
     """
+    stream = records if isinstance(records, RecordStream) else None
+    chunks = stream.jsonl() if stream is not None else None
+    if stream is not None and chunks is not None:
+        report = stream.report
+        before = report.total
+        try:
+            for chunk in chunks:
+                out.write(chunk)
+        finally:
+            out.flush()
+        return report.total - before
     count = 0
     batch: list[bytes] = []
     add = batch.append

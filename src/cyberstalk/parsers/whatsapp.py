@@ -18,14 +18,19 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
+import os
 import re
+import signal
+import tempfile
 import zipfile
 import zlib
-from collections.abc import Iterator, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from types import MappingProxyType
-from typing import IO, ClassVar
+from typing import IO, ClassVar, NamedTuple
 
 from cyberstalk.errors import ParseError
 from cyberstalk.models import (
@@ -37,6 +42,7 @@ from cyberstalk.models import (
     TzBasis,
     make_locator,
     make_record,
+    record_bytes,
 )
 from cyberstalk.parsers.base import SNIFF_BYTES, ParseContext, ParseReport, Source
 from cyberstalk.parsers.registry import register
@@ -91,9 +97,14 @@ _FIND = {
 # Pass 1 tries the iOS form only on a line with "[" among its first four characters,
 # the Android form on the others; an iOS header has "[" right after its marks, and an
 # Android header has no "[" at all, so these count the same lines.
+# (``date``: the date as written, to tell a new date from a repeat of the last cheaply)
 _SCAN_FIND = {
-    "ios": re.compile("\n" + _MARK + "{0,3}" + _IOS_AFTER_MARKS),
-    "android": _FIND["android"],
+    "ios": re.compile(
+        "\n" + _MARK + "{0,3}" + _IOS_AFTER_MARKS.replace(_DATE, "(?P<date>" + _DATE + ")")
+    ),
+    "android": re.compile(
+        _LINE_START + _INV + _ANDROID_AFTER_MARKS.replace(_DATE, "(?P<date>" + _DATE + ")")
+    ),
 }
 
 _AM = {"am", "\uc624\uc804", "\u4e0a\u5348", "\u5348\u524d"}
@@ -224,6 +235,28 @@ class _Scan:
     lines: int = 0
     good_bytes: int = 0
     """Bytes of the lines before the fault (of every line read, without one)."""
+    marks: list[tuple[int, int]] = field(default_factory=list)
+    """(byte offset, line number) of line starts a block apart (plain files)."""
+
+
+class _Plan(NamedTuple):
+    """What pass 1 decided for pass 2."""
+
+    scan: _Scan
+    style: str
+    order: str
+    convention: bool
+
+
+class _Start(NamedTuple):
+    """A header line to start pass 2 at, and what pass 2 would know on reaching it."""
+
+    line: int
+    offset: int
+    term: str
+    """The terminator of the line before it."""
+    wall: Wall
+    """The wall clock of the last header before it that has one."""
 
 
 def _too_long(name: str, number: int, offset: int) -> ParseError:
@@ -349,6 +382,47 @@ class WhatsAppParser:
         return scan
 
     def parse(self, source: Source, ctx: ParseContext, report: ParseReport) -> Iterator[Record]:
+        return self._records(source, ctx, report, self._prepare(source, ctx, report))
+
+    def parse_jsonl(
+        self, source: Source, ctx: ParseContext, report: ParseReport
+    ) -> Iterator[bytes]:
+        """The JSON Lines of :meth:`parse`'s records (``models.record_bytes``), counted
+        into ``report.records``, a batch at a time. A large plain-text export is parsed in
+        two halves at once, the second by a forked worker into a temporary file: the
+        same bytes and the same report as one pass (the parent parses the second half
+        itself if the worker fails)."""
+        plan = self._prepare(source, ctx, report)
+        counts = report.records
+        split = _split_point(source, plan) if _parallel(source, plan) else None
+        if split is None:
+            yield from _jsonl(self._records(source, ctx, report, plan), counts)
+            return
+        try:
+            worker = _Worker(
+                report,
+                lambda counts: _jsonl(self._records(source, ctx, report, plan, split), counts),
+            )
+        except OSError:  # cannot fork now: one pass
+            yield from _jsonl(self._records(source, ctx, report, plan), counts)
+            return
+        try:
+            yield from _jsonl(self._records(source, ctx, report, plan, stop=split.offset), counts)
+            done = worker.result()
+            if done is None:  # the worker failed: do its half here
+                yield from _jsonl(self._records(source, ctx, report, plan, split), counts)
+                return
+            got, warnings, skipped, output = done
+            counts.update(got)
+            report.warnings.extend(warnings)
+            report.skipped.extend(skipped)
+            while chunk := output.read(_BLOCK):
+                yield chunk
+        finally:
+            worker.close()
+
+    def _prepare(self, source: Source, ctx: ParseContext, report: ParseReport) -> _Plan:
+        """Pass 1 and what it decides (style, date order, line-ending convention)."""
         scan = self._scan(source, ctx)
         style = "ios" if scan.headers["ios"] > scan.headers["android"] else "android"
         if scan.headers[style] == 0:
@@ -376,22 +450,23 @@ class WhatsAppParser:
                 "absent, so typed-in header lines cannot be told apart by line endings; the "
                 "file may have been re-saved"
             )
-        return self._records(source, ctx, report, scan, style, order, convention)
+        return _Plan(scan, style, order, convention)
 
     def _records(
         self,
         source: Source,
         ctx: ParseContext,
         report: ParseReport,
-        scan: _Scan,
-        style: str,
-        order: str,
-        convention: bool,
+        plan: _Plan,
+        start: _Start | None = None,
+        stop: int | None = None,
     ) -> Iterator[Record]:
         """Pass 2: a block of whole lines in memory at a time (a message may span blocks);
         a message is built when the next header (or the end, or the fault found by pass 1)
         arrives. Header lines are found in the block by regex, and line numbers and byte
-        offsets are counted between them."""
+        offsets are counted between them. ``start`` (a header line) and ``stop`` (a byte
+        offset at a header line) parse part of the file, as the whole parse would."""
+        scan, style, order, convention = plan.scan, plan.style, plan.order, plan.convention
         finditer = _FIND[style].finditer
         emitted = 0
         # the message being collected: header line, its byte offset, reported byte start,
@@ -410,12 +485,18 @@ class WhatsAppParser:
             chosen = report.date_order is not None and report.date_order.basis == "user"
             failed: list[BaseException] = []
             if zf is None:
-                blocks = _file_blocks(fh, scan.good_bytes if scan.fault is not None else None)
+                begin = start.offset if start is not None else 0
+                end = stop if stop is not None else scan.good_bytes if scan.fault else None
+                if begin:
+                    fh.seek(begin)
+                blocks = _file_blocks(fh, None if end is None else end - begin)
             else:
                 blocks = _member_blocks(fh, scan.fault_line, failed)
             line = 1  # number of the block's first line
             offset = 0  # byte offset of the block
             prev_term = ""  # terminator of the line before the block
+            if start is not None:
+                line, offset, prev_term, prev_wall = start
             dates: dict[tuple[str, ...], tuple[int, int, int] | None] = {}
             regressed = {Flag.ORDER_REGRESSION.value, Flag.POSSIBLE_INSERTED_LINE.value}
             inserted = Flag.POSSIBLE_INSERTED_LINE.value
@@ -585,7 +666,7 @@ def _scan_blocks(fh: IO[bytes], name: str, scan: _Scan) -> None:
     line-by-line reading meets, at the same line and byte, and only the lines before it
     count."""
     limit = MAX_LINE_BYTES + 1
-    last_dates: dict[str, tuple[str, ...] | None] = {"ios": None, "android": None}
+    last_dates: dict[str, str | None] = {"ios": None, "android": None}
     prev_term = ""  # the terminator of the line before the block
     number = 0  # lines before the block
     offset = 0  # bytes before the block
@@ -625,6 +706,7 @@ def _scan_blocks(fh: IO[bytes], name: str, scan: _Scan) -> None:
                 data = data[:start]
                 text = data.decode("utf-8")
             if text:
+                scan.marks.append((offset, number + 1))
                 _scan_text(text, prev_term, number, scan, last_dates)
                 number += text.count("\n") + (text[-1] != "\n")
                 prev_term = "\r\n" if text.endswith("\r\n") else text[-1]
@@ -657,42 +739,43 @@ def _scan_text(
     prev_term: str,
     number: int,
     scan: _Scan,
-    last_dates: dict[str, tuple[str, ...] | None],
+    last_dates: dict[str, str | None],
 ) -> None:
     """Pass 1 over the whole lines ``text`` (line ``number + 1`` first): count each
     style's headers and the terminators before them, and give every header's date to
-    that style's evidence (a date repeating the previous one is only counted)."""
-    buf = "\n" + text  # the sentinel "\n" stands for the line before: see prev_term
+    that style's evidence (a date written as the previous one was is only counted)."""
+    # Two characters stand for the end of the line before: "\r\n", else " \n" (for "\n",
+    # and for none at the start of the file: a header on line 1 is then not counted).
+    buf = ("\r\n" if prev_term == "\r\n" else " \n") + text
     for style, finder in _SCAN_FIND.items():
         evidence = scan.evidence[style]
+        add = evidence.add
         last = last_dates[style]
-        count = crlf = lf = repeats = 0
-        seen, seen_line = 0, number + 1  # the line starting after buf[seen]
+        count = crlf = added = 0
+        seen, seen_line = 1, number + 1  # the line starting after buf[seen]
         for m in finder.finditer(buf):
             p = m.start()
-            count += 1
-            if p:
-                if buf[p - 1] == "\r":
-                    crlf += 1
-                else:
-                    lf += 1
-            elif prev_term == "\r\n":
+            if buf[p - 1] == "\r":
                 crlf += 1
-            elif prev_term == "\n":
-                lf += 1
-            dates = m.group("d1", "d2", "d3")
-            if dates == last:
-                repeats += 1
+            count += 1
+            written = m["date"]
+            if written == last:
                 continue
             seen_line += buf.count("\n", seen + 1, p + 1)
             seen = p
-            evidence.add(dates[0], dates[1], dates[2], seen_line, m["dt"])
-            last = dates
+            d1, d2, d3, raw = m.group("d1", "d2", "d3", "dt")
+            add(d1, d2, d3, seen_line, raw)  # (which counts the same date only once)
+            added += 1
+            last = written
         last_dates[style] = last
-        evidence.add_repeat(repeats)
+        evidence.add_repeat(count - added)
+        if not prev_term and finder.match(buf, 1) is not None:
+            count_lf = count - crlf - 1  # the file's first line: no line ends before it
+        else:
+            count_lf = count - crlf
         scan.headers[style] += count
         scan.crlf_before[style] += crlf
-        scan.lf_before[style] += lf
+        scan.lf_before[style] += count_lf
 
 
 def _file_blocks(fh: IO[bytes], size: int | None) -> Iterator[bytes]:
@@ -768,6 +851,163 @@ def _orphans(region: str, first: int, orphan: list[int] | None) -> list[int] | N
             number = first + i
             orphan = [orphan[0] if orphan else number, number]
     return orphan
+
+
+# ------------------------------------------------------------------ two halves at once
+
+PARALLEL_MIN_BYTES = 4 << 20
+"""A plain-text export at least this large is parsed in two halves at once (when the
+machine has two cores for the process and can fork)."""
+
+
+def _jsonl(records: Iterator[Record], counts: Counter[str] | None) -> Iterator[bytes]:
+    """The records' JSON Lines a batch (about 256 KiB) at a time, each record counted by
+    kind into ``counts``. On a fault the lines before it are given first."""
+    batch: list[bytes] = []
+    add = batch.append
+    try:
+        for record in records:
+            add(record_bytes(record))
+            if counts is not None:
+                counts[record.kind._value_] += 1
+            if len(batch) >= 512:
+                yield b"".join(batch)
+                batch.clear()
+    except Exception:
+        if batch:
+            yield b"".join(batch)
+        raise
+    if batch:
+        yield b"".join(batch)
+
+
+def _parallel(source: Source, plan: _Plan) -> bool:
+    """Whether to parse in two halves: a large plain file with no fault, two cores."""
+    if plan.scan.fault is not None or not plan.scan.marks or not hasattr(os, "fork"):
+        return False
+    if plan.scan.good_bytes < PARALLEL_MIN_BYTES or _is_zip(source.head(4)):
+        return False
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        cores = os.cpu_count() or 1
+    return cores >= 2
+
+
+def _split_point(source: Source, plan: _Plan) -> _Start | None:
+    """The first header line past the middle of the file whose previous header has a
+    wall clock, to start the second half at; None if there is none near the middle."""
+    middle = plan.scan.good_bytes // 2
+    offset, line = max(mark for mark in plan.scan.marks if mark[0] <= middle)
+    with source.open() as fh:
+        fh.seek(offset)
+        data = fh.read(2 * _BLOCK)
+    data = data[: data.rfind(b"\n") + 1]
+    if not data:
+        return None
+    buf = "\n" + data.decode("utf-8")  # whole lines from a line start: pass 1 read them
+    # where the middle falls in the characters, near enough
+    near = (middle - offset) * len(buf) // len(data)
+    before: re.Match[str] | None = None
+    for m in _FIND[plan.style].finditer(buf, max(0, near - 65536)):
+        if m.start() >= near and before is not None:
+            wall = _wall(before, plan.order)
+            if wall is not None:
+                p = m.start()
+                return _Start(
+                    line=line + buf.count("\n", 1, p + 1),
+                    offset=offset + len(buf[1 : p + 1].encode("utf-8")),
+                    term="\r\n" if buf[p - 1] == "\r" else "\n",
+                    wall=wall,
+                )
+        before = m
+    return None
+
+
+def _wall(m: re.Match[str], order: str) -> Wall | None:
+    """The wall clock of a header match, as pass 2 reads it (None: no such day or time)."""
+    ymd = read_date(m["d1"], m["d2"], m["d3"], order)
+    if ymd is None:
+        return None
+    mer = m["mer1"] or m["mer2"]
+    hour = int(m["h"]) if mer is None else _hour(m["h"], mer)
+    minute = int(m["mi"])
+    second = int(m["s"]) if m["s"] else 0
+    if hour > 23 or minute > 59 or second > 59:
+        return None
+    return (ymd[0], ymd[1], ymd[2], hour, minute, second)
+
+
+class _Worker:
+    """A forked process that writes the chunks of ``work(counts)`` into a temporary file
+    and hands back what it counted and what it added to the report (its copy of it, as
+    it was at the fork): warnings and skipped items, in order."""
+
+    def __init__(
+        self, report: ParseReport, work: Callable[[Counter[str]], Iterator[bytes]]
+    ) -> None:
+        self.output: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 - see close()
+        warned, skipped = len(report.warnings), len(report.skipped)
+        read_end, write_end = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(read_end)
+            os.close(write_end)
+            self.output.close()
+            raise
+        if pid == 0:  # pragma: no cover - the child (coverage does not follow it)
+            os.close(read_end)
+            payload = b""
+            try:
+                counts: Counter[str] = Counter()
+                for chunk in work(counts):
+                    self.output.write(chunk)
+                self.output.flush()
+                done = [counts, report.warnings[warned:], report.skipped[skipped:]]
+                payload = json.dumps(done).encode("utf-8")
+            except BaseException:  # noqa: S110 - any failure: the parent does the work instead
+                pass
+            finally:
+                try:
+                    view = memoryview(payload)
+                    while view:
+                        view = view[os.write(write_end, view) :]
+                finally:
+                    os._exit(0)  # no atexit handlers, no flushing the parent's buffers
+        os.close(write_end)
+        self.pid = pid
+        self.pipe = read_end
+
+    def result(
+        self,
+    ) -> tuple[dict[str, int], list[str], list[tuple[str, str]], IO[bytes]] | None:
+        """Wait for the worker: its counts, warnings, skipped items and output (at its
+        start), or None if it failed."""
+        chunks = []
+        while data := os.read(self.pipe, 1 << 16):
+            chunks.append(data)
+        os.close(self.pipe)
+        self.pipe = -1
+        _, status = os.waitpid(self.pid, 0)
+        self.pid = 0
+        if status != 0 or not chunks:
+            return None
+        counts, warnings, skipped = json.loads(b"".join(chunks))
+        self.output.seek(0)
+        return counts, warnings, [(p, r) for p, r in skipped], self.output
+
+    def close(self) -> None:
+        """Stop the worker if it still runs (the parse was abandoned) and drop its file."""
+        if self.pipe >= 0:
+            os.close(self.pipe)
+            self.pipe = -1
+        if self.pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+            self.pid = 0
+        self.output.close()
 
 
 def decode_error(

@@ -1,0 +1,219 @@
+"""The block passes and the two-halves parse of WhatsApp exports give exactly what the
+line-by-line parser gave: for varied damaged and odd exports (BOM, CRLF mixed with LF,
+lone CR, marks, orphans, empty lines, invalid UTF-8, a cut multi-byte character, long
+lines, zips), the JSON Lines, the report and the fault are the same bytes as with the
+parser of commit 163a66d (a stored digest), whatever the block size, and when the second
+half is parsed by a forked worker."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import random
+import zipfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cyberstalk.errors import CyberstalkError
+from cyberstalk.parsers import whatsapp
+from cyberstalk.parsers.base import Source
+from cyberstalk.parsers.registry import parse_source
+from cyberstalk.parsers.runner import make_context, write_jsonl
+
+# sha256 over every case of _cases() (output, report, fault), recorded with the
+# line-by-line parser of commit 163a66d by running this module's _digest() there.
+EXPECTED_DIGEST = "f4ed8e243a9e87227ce7da72302df27b44d1e4c7f9a2d826bc4c6faacf2c432d"
+
+_HEADS_ANDROID = (
+    "13/01/2024, 08:{m:02d} - ",
+    "13/01/2024, 8:{m:02d}\u202fpm - ",
+    "\u200e13/01/2024, 08:{m:02d} - ",
+)
+_HEADS_IOS = (
+    "[13/01/2024, 08:{m:02d}:09] ",
+    "\u200e[13/01/2024, 08:{m:02d}:09] ",
+    "[13.01.24, 08:{m:02d}:09] ",
+)
+_BODIES = (
+    "Dylan: hello",
+    "Carys: caf\u00e9 \U0001f600",
+    "Messages and calls are end-to-end encrypted.",
+    "Dylan: <Media omitted>",
+    "Carys: This message was deleted",
+    "Dylan: \u200eMissed voice call",
+    "Dylan: <attached: 00000012-PHOTO-2024-01-13-08-05-09.jpg>",
+    "Dylan: IMG-1.jpg (file attached)",
+    'Carys: a\u2028b \u0000 ctl \x1f "q" \\ back',
+    "You blocked this contact",
+    "Dylan: POLL:\nq",
+    "Dylan: edit <This message was edited>",
+    "~\u00a0Si\u00f4n: hi",
+    "",
+)
+_MORE = (
+    "continued",
+    "",
+    "   ",
+    "\ufeff",
+    "13/01/2024 not a header",
+    "[bracket",
+    "\u00e9\u00e9\u00e9" * 40,
+    "\U0001f600" * 3,
+    "\r",
+    "x\ry",
+    "99/99/2024, 08:00 - Dylan: no such day",
+)
+
+
+def _export(rng: random.Random) -> bytes:
+    ios = rng.random() < 0.5
+    heads = _HEADS_IOS if ios else _HEADS_ANDROID
+    head = heads[0] if rng.random() < 0.7 else None  # one style of header, or a mixture
+    parts = []
+    if rng.random() < 0.2:
+        parts.append("\ufeff")
+    if rng.random() < 0.2:
+        parts.append("orphan line\r\n\n  \n")
+    minute = 0
+    for _ in range(rng.randint(1, 80)):
+        minute = (minute + rng.choice([0, 1, 1, 2, -3])) % 60
+        crlf = rng.random() < (0.8 if ios else 0.2)
+        parts.append((head or rng.choice(heads)).format(m=minute) + rng.choice(_BODIES))
+        for _ in range(rng.choice([0, 0, 0, 1, 2, 5])):
+            parts.append(rng.choice(["\n", "\r\n"]) + rng.choice(_MORE))
+        parts.append("\r\n" if crlf else "\n")
+    text = "".join(parts)
+    if rng.random() < 0.3:
+        text = text.rstrip("\r\n")
+    data = text.encode("utf-8")
+    roll = rng.random()
+    if roll < 0.1:
+        at = rng.randrange(len(data))
+        data = data[:at] + b"\xff" + data[at:]
+    elif roll < 0.15:
+        data = data[:-1]  # perhaps the middle of a character
+    return data
+
+
+def _cases(folder: Path) -> Iterator[Path]:
+    rng = random.Random(20260113)
+    for i in range(160):
+        path = folder / f"WhatsApp Chat with F{i}.txt"
+        path.write_bytes(_export(rng))
+        yield path
+    for i in range(12):
+        path = folder / f"WhatsApp Chat - Z{i}.zip"
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("_chat.txt", _export(rng))
+            zf.writestr("00000012-PHOTO-2024-01-13-08-05-09.jpg", b"jpeg")
+        yield path
+    body = "".join(rng.choice("ab \u00e9\U0001f600\n") for _ in range(300_000))
+    big = folder / "WhatsApp Chat with Big.txt"
+    big.write_bytes(
+        (
+            "13/01/2024, 08:00 - Dylan: a\n13/01/2024, 08:01 - Carys: "
+            + body
+            + "\n13/01/2024, 08:02 - Dylan: end\r\n13/01/2024, 08:03 - Dylan: x"
+        ).encode()
+    )
+    yield big
+
+
+def _outcome(path: Path, order: str | None) -> bytes:
+    ctx = make_context(
+        tz="Europe/London", case_tz=None, date_order=order, latest=datetime(2026, 1, 1, tzinfo=UTC)
+    )
+    out = io.BytesIO()
+    fault = ""
+    try:
+        _, report, records = parse_source(Source.loose(path), ctx, "whatsapp")
+        try:
+            write_jsonl(records, out)
+        except CyberstalkError as exc:
+            fault = f"{type(exc).__name__}: {exc} ({exc.records_before_fault})"
+        shown = json.dumps(report.as_dict(), sort_keys=True, ensure_ascii=False)
+    except CyberstalkError as exc:
+        fault, shown = f"early {type(exc).__name__}: {exc}", ""
+    return b"\0".join([out.getvalue(), shown.encode(), fault.encode()])
+
+
+def _digest(folder: Path) -> str:
+    total = hashlib.sha256()
+    for path in _cases(folder):
+        for order in (None, "dmy"):
+            total.update(hashlib.sha256(_outcome(path, order)).digest())
+    return total.hexdigest()
+
+
+@pytest.fixture
+def spy(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether each two-halves parse got its worker's half (True) or did it itself."""
+    done: list[bool] = []
+    result = whatsapp._Worker.result
+
+    def watched(self: Any) -> Any:
+        got = result(self)
+        done.append(got is not None)
+        return got
+
+    monkeypatch.setattr(whatsapp._Worker, "result", watched)
+    return done
+
+
+@pytest.mark.parametrize("block", [None, 4099, 64])
+def test_same_as_the_line_by_line_parser(
+    block: int | None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spy: list[bool]
+) -> None:
+    if block is not None:  # (None: as shipped)
+        monkeypatch.setattr(whatsapp, "_BLOCK", block)
+    assert _digest(tmp_path) == EXPECTED_DIGEST
+    assert not spy  # (nothing here is large enough for two halves)
+
+
+@pytest.mark.parametrize("block", [4099, 512])
+def test_two_halves_give_the_same_bytes(
+    block: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spy: list[bool]
+) -> None:
+    monkeypatch.setattr(whatsapp, "_BLOCK", block)
+    monkeypatch.setattr(whatsapp, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(whatsapp.os, "sched_getaffinity", lambda pid: {0, 1})
+    assert _digest(tmp_path) == EXPECTED_DIGEST
+    assert spy and all(spy)  # halves were parsed by workers, and every worker delivered
+
+
+def test_a_failed_worker_leaves_the_parent_to_do_its_half(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spy: list[bool]
+) -> None:
+    rng = random.Random(7)
+    path = tmp_path / "WhatsApp Chat with Dylan.txt"
+    lines = [
+        f"13/01/2024, {i // 60 % 24:02d}:{i % 60:02d} - {rng.choice(_BODIES)}\n"
+        for i in range(3000)
+    ]
+    path.write_bytes("".join(lines).encode())
+    serial = _outcome(path, None)
+    assert serial.count(b"\n") >= 3000  # (and no fault)
+    assert serial.endswith(b"\0")
+    monkeypatch.setattr(whatsapp, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(whatsapp, "_BLOCK", 4099)
+    monkeypatch.setattr(whatsapp.os, "sched_getaffinity", lambda pid: {0, 1})
+    assert _outcome(path, None) == serial
+    assert spy == [True]
+
+    parent = os.getpid()
+    real = whatsapp.record_bytes
+
+    def failing(record: Any) -> bytes:
+        if os.getpid() != parent:
+            raise OSError("no space left on device")  # in the worker only
+        return real(record)
+
+    monkeypatch.setattr(whatsapp, "record_bytes", failing)
+    assert _outcome(path, None) == serial
+    assert spy == [True, False]
