@@ -6,6 +6,7 @@ ASCII escapes for a line with a lone surrogate), the same ids, the same instance
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import pickle
 from datetime import UTC, datetime, timedelta, timezone
@@ -138,9 +139,33 @@ records = st.builds(
 )
 
 
+def _reference_id(record: Record) -> str:
+    """Record.id as first written: length-prefixed parts, None as ``-;``."""
+    loc = record.locator
+    parts = (
+        loc.exhibit,
+        loc.path,
+        loc.member,
+        loc.line_start,
+        loc.line_end,
+        loc.byte_start,
+        loc.byte_end,
+        loc.json_path,
+        loc.xml_index,
+        record.parser,
+        record.kind.value,
+        record.time_raw,
+        record.text,
+        record.subtype,
+    )
+    key = "".join("-;" if p is None else f"{len(str(p))}:{p!s};" for p in parts)
+    return "r-" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
 @settings(max_examples=600, deadline=None)
 @given(records)
 def test_record_bytes_match_json_over_as_dict(record: Record) -> None:
+    assert record.id == _reference_id(record)
     line = record_bytes(record)
     assert line == _reference(record)
     assert line == record_line(record.as_dict())

@@ -294,32 +294,37 @@ def _plain_id_parts(
     )
 
 
+def _id_head(exhibit: str | None, path: str, member: str | None, parser: str) -> tuple[str, str]:
+    """The id input's parts before the numbers and between them and the kind, for a
+    record without json_path and xml_index."""
+    return (
+        f"{'-;' if exhibit is None else f'{len(exhibit)}:{exhibit};'}{len(path)}:{path};"
+        f"{'-;' if member is None else f'{len(member)}:{member};'}",
+        f"-;-;{len(parser)}:{parser};",
+    )
+
+
 def _line_id(
-    exhibit: str | None,
-    path: str,
-    member: str | None,
+    head: tuple[str, str],
     line_start: str | None,
     line_end: str | None,
     byte_start: str | None,
     byte_end: str | None,
-    parser: str,
     kind: str,
     time_raw: str,
     text: str,
     subtype: str | None,
 ) -> str:
-    """``_id_of`` for a record without json_path and xml_index, the numbers given as
-    text (``str(n)``, or None): the same input bytes in one f-string."""
+    """``_id_of`` for a record without json_path and xml_index (``head`` from
+    ``_id_head``), the numbers given as text (``str(n)``, or None): the same input
+    bytes in one f-string."""
     key = (
-        f"{'-;' if exhibit is None else f'{len(exhibit)}:{exhibit};'}"
-        f"{len(path)}:{path};"
-        f"{'-;' if member is None else f'{len(member)}:{member};'}"
+        f"{head[0]}"
         f"{'-;' if line_start is None else f'{len(line_start)}:{line_start};'}"
         f"{'-;' if line_end is None else f'{len(line_end)}:{line_end};'}"
         f"{'-;' if byte_start is None else f'{len(byte_start)}:{byte_start};'}"
         f"{'-;' if byte_end is None else f'{len(byte_end)}:{byte_end};'}"
-        f"-;-;{len(parser)}:{parser};{len(kind)}:{kind};{len(time_raw)}:{time_raw};"
-        f"{len(text)}:{text};"
+        f"{head[1]}{len(kind)}:{kind};{len(time_raw)}:{time_raw};{len(text)}:{text};"
         f"{'-;' if subtype is None else f'{len(subtype)}:{subtype};'}"
     )
     return "r-" + _sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
@@ -405,9 +410,8 @@ class Record:
             bs = None if v is None else str(v)
             v = loc.byte_end
             be = None if v is None else str(v)
-            return _line_id(
-                exhibit, path, member, ls, le, bs, be, parser, kind, time_raw, text, subtype
-            )
+            head = _id_head(exhibit, path, member, parser)
+            return _line_id(head, ls, le, bs, be, kind, time_raw, text, subtype)
         return _id_of(_id_parts(self))
 
     def as_dict(self) -> dict[str, JSON]:
@@ -689,33 +693,35 @@ def record_bytes(record: Record) -> bytes:
         # A line of a text export (the bulk of most cases): the id and the locator
         # share the numbers' text, and nothing is looked up twice.
         sls, sle, sbs, sbe = str(ls), str(le), str(bs), str(be)
-        rid = _line_id(
-            exhibit, path, member, sls, sle, sbs, sbe, parser, kind, time_raw, text, subtype
-        )
         sender = record.sender
-        conversation = record.conversation
         recipients = record.recipients
         attachments = record.attachments
         flags = record.flags
         extra = record.extra
         try:
+            # the parts a source's records share, written once a source
+            same = (
+                record.platform,
+                record.tz_basis._value_,
+                record.conversation,
+                exhibit,
+                path,
+                member,
+                parser,
+                record.parser_version,
+            )
+            parts = _SHARED.get(same) or _shared(same)
+            rid = _line_id(parts[5], sls, sle, sbs, sbe, kind, time_raw, text, subtype)
             line = (
                 f'{{"id":"{rid}","kind":{_string(kind)},"subtype":'
-                f'{"null" if subtype is None else _string(subtype)},"platform":'
-                f'{_string(record.platform)},"time_utc":"{t.isoformat()}","time_raw":'
-                f'{_string(time_raw)},"tz_basis":{_string(record.tz_basis._value_)},'
-                f'"sender":{"null" if sender is None else _string(sender)},"recipients":'
-                f'{_ENCODE(list(recipients)) if recipients else "[]"},"conversation":'
-                f'{"null" if conversation is None else _string(conversation)},"text":'
+                f"{'null' if subtype is None else _string(subtype)}{parts[0]}"
+                f'{t.isoformat()}","time_raw":{_string(time_raw)}{parts[1]}'
+                f'{"null" if sender is None else _string(sender)},"recipients":'
+                f"{_ENCODE(list(recipients)) if recipients else '[]'}{parts[2]}"
                 f'{_string(text)},"attachments":'
                 f"{_ENCODE([a.as_dict() for a in attachments]) if attachments else '[]'},"
-                f'"flags":{_flags(flags) if flags else "[]"},"locator":{{'
-                f'{"" if exhibit is None else f""""exhibit":{_string(exhibit)},"""}'
-                f'"path":{_string(path)},"line_start":{sls},"line_end":{sle},'
-                f'"byte_start":{sbs},"byte_end":{sbe}'
-                f'{"" if member is None else f""","member":{_string(member)}"""}}},'
-                f'"parser":{{"name":{_string(parser)},"version":'
-                f'{_string(record.parser_version)}}},"extra":'
+                f'"flags":{_flags(flags) if flags else "[]"}{parts[3]}{sls},"line_end":'
+                f'{sle},"byte_start":{sbs},"byte_end":{sbe}{parts[4]}'
                 f"{_ENCODE(dict(sorted(extra.items()))) if extra else '{}'}}}\n"
             )
             return line.encode("utf-8")
@@ -756,6 +762,32 @@ def record_bytes(record: Record) -> bytes:
         # A non-string value _string refuses (the encoder writes it as what it is), or
         # a lone surrogate: record_line decides, exactly as for any dict.
         return record_line(record.as_dict())
+
+
+_Shared = tuple[str, str, str, str, str, tuple[str, str]]
+_SHARED: dict[tuple[Any, ...], _Shared] = {}
+
+
+def _shared(same: tuple[Any, ...]) -> _Shared:
+    """The JSON between a text line's own values, and the id input's parts from
+    ``_id_head``, for its platform, tz_basis, conversation, exhibit, path, member,
+    parser and version (remembered)."""
+    platform, basis, conversation, exhibit, path, member, parser, version = same
+    parts = (
+        f',"platform":{_string(platform)},"time_utc":"',
+        f',"tz_basis":{_string(basis)},"sender":',
+        f',"conversation":{"null" if conversation is None else _string(conversation)},"text":',
+        ',"locator":{'
+        + ("" if exhibit is None else f'"exhibit":{_string(exhibit)},')
+        + f'"path":{_string(path)},"line_start":',
+        ("" if member is None else f',"member":{_string(member)}')
+        + f'}},"parser":{{"name":{_string(parser)},"version":{_string(version)}}},"extra":',
+        _id_head(exhibit, path, member, parser),
+    )
+    if len(_SHARED) >= 64:
+        _SHARED.clear()
+    _SHARED[same] = parts
+    return parts
 
 
 _FLAGS: dict[frozenset[str], str] = {}
