@@ -90,21 +90,18 @@ STYLES = {"ios": IOS_HEADER, "android": ANDROID_HEADER}
 # put in front). A line is tried only when it starts with a digit, "[" or a mark (as
 # _HEADER_START), then matched exactly as by the patterns above.
 _LINE_START = "\n(?=[0-9\\[\u200e\u200f\u202a-\u202e\ufeff\u2060])"
+# (``date``: the date as written, which tells a new date from the last one's repeat)
+_DATED = "(?P<date>" + _DATE + ")"
 _FIND = {
-    "ios": re.compile(_LINE_START + _INV + _IOS_AFTER_MARKS),
-    "android": re.compile(_LINE_START + _INV + _ANDROID_AFTER_MARKS),
+    "ios": re.compile(_LINE_START + _INV + _IOS_AFTER_MARKS.replace(_DATE, _DATED)),
+    "android": re.compile(_LINE_START + _INV + _ANDROID_AFTER_MARKS.replace(_DATE, _DATED)),
 }
 # Pass 1 tries the iOS form only on a line with "[" among its first four characters,
 # the Android form on the others; an iOS header has "[" right after its marks, and an
 # Android header has no "[" at all, so these count the same lines.
-# (``date``: the date as written, to tell a new date from a repeat of the last cheaply)
 _SCAN_FIND = {
-    "ios": re.compile(
-        "\n" + _MARK + "{0,3}" + _IOS_AFTER_MARKS.replace(_DATE, "(?P<date>" + _DATE + ")")
-    ),
-    "android": re.compile(
-        _LINE_START + _INV + _ANDROID_AFTER_MARKS.replace(_DATE, "(?P<date>" + _DATE + ")")
-    ),
+    "ios": re.compile("\n" + _MARK + "{0,3}" + _IOS_AFTER_MARKS.replace(_DATE, _DATED)),
+    "android": _FIND["android"],
 }
 
 _AM = {"am", "\uc624\uc804", "\u4e0a\u5348", "\u5348\u524d"}
@@ -498,7 +495,7 @@ class WhatsAppParser:
             prev_term = ""  # terminator of the line before the block
             if start is not None:
                 line, offset, prev_term, prev_wall = start
-            dates: dict[tuple[str, ...], tuple[int, int, int] | None] = {}
+            dates: dict[str, tuple[int, int, int] | None] = {}  # by the date as written
             regressed = {Flag.ORDER_REGRESSION.value, Flag.POSSIBLE_INSERTED_LINE.value}
             inserted = Flag.POSSIBLE_INSERTED_LINE.value
             for data in blocks:
@@ -553,16 +550,18 @@ class WhatsAppParser:
                         pending = True
                     flags: set[str] | None = {_CHOSEN} if chosen else None
                     # the wall clock as written (None when no such day or time)
-                    key = m.group("d1", "d2", "d3")
+                    written, h, mi, sec, mer1, mer2, raw = m.group(
+                        "date", "h", "mi", "s", "mer1", "mer2", "dt"
+                    )
                     try:
-                        ymd = dates[key]
+                        ymd = dates[written]
                     except KeyError:  # a few thousand dates in an export at most
                         if len(dates) >= 20_000:
                             dates.clear()
-                        ymd = dates[key] = read_date(key[0], key[1], key[2], order)
+                        d1, d2, d3 = m.group("d1", "d2", "d3")
+                        ymd = dates[written] = read_date(d1, d2, d3, order)
                     wall: Wall | None = None
                     if ymd is not None:
-                        h, mi, sec, mer1, mer2 = m.group("h", "mi", "s", "mer1", "mer2")
                         hour = int(h) if mer1 is None and mer2 is None else _hour(h, mer1 or mer2)
                         minute = int(mi)
                         second = int(sec) if sec else 0
@@ -575,7 +574,7 @@ class WhatsAppParser:
                         if flags is None:
                             flags = set()
                         flags.add(inserted)
-                    p_line, p_raw, p_wall, p_flags = h_line, m["dt"], wall, flags
+                    p_line, p_raw, p_wall, p_flags = h_line, raw, wall, flags
                     p_start = h_off + 3 if h_line == 1 and buf[p + 1] == BOM else h_off
                     seg = m.end()
                 # the rest of the block belongs to the message being collected
@@ -1182,10 +1181,14 @@ class _Builder:
         extra: dict[str, JSON] | None = None
         attachments: tuple[Attachment, ...] = ()
 
-        cut = rest.find(": ")
-        has_author = 0 < cut <= 100 and "\n" not in rest[:cut]
+        cut = rest.find(": ", 0, 102)
+        name = rest[:cut] if cut > 0 else ""
+        has_author = bool(name) and "\n" not in name
         if has_author:
-            sender = self._sender(rest[:cut])
+            try:
+                sender = self.senders[name]
+            except KeyError:
+                sender = self._sender(name)
             text = rest[cut + 2 :]
         else:
             text = rest
