@@ -75,7 +75,12 @@ times = st.one_of(
     st.none(),
     st.builds(
         lambda d, z: d.replace(tzinfo=z),
-        st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1)),
+        st.one_of(
+            st.datetimes(min_value=datetime(2, 1, 1), max_value=datetime(9998, 12, 31)),
+            st.datetimes(min_value=datetime(2009, 1, 1), max_value=datetime(2030, 1, 1)).map(
+                lambda d: d.replace(microsecond=0)
+            ),
+        ),
         zones,
     ),
 )
@@ -215,6 +220,8 @@ class _Local(datetime):
         {},
         {"time_utc": None, "tz_basis": TzBasis.UNKNOWN},
         {"time_utc": datetime(2024, 3, 31, 1, 30, 0, 1234, tzinfo=UTC)},
+        {"time_utc": datetime(999, 1, 2, 3, 4, 5, tzinfo=UTC)},
+        {"time_utc": datetime(2024, 12, 31, 23, 59, 59, tzinfo=UTC)},
         {"time_utc": datetime(2024, 3, 31, 2, 30, tzinfo=ZoneInfo("Europe/London"))},
         {"time_utc": datetime(2024, 3, 31, 2, 30, tzinfo=ZoneInfo("UTC"))},
         {"time_utc": datetime(2024, 3, 31, 2, 30, tzinfo=timezone(timedelta(hours=-3)))},
