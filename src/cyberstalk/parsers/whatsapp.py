@@ -1,6 +1,8 @@
 """WhatsApp "Export chat" text (``.txt``) and iOS/Android export zips (``.zip``).
 
-Two streaming passes over the chat text, each holding one line at a time:
+Two streaming passes over the chat text, each holding one block of whole lines at a
+time (64 KiB, or one longer line; a zip member is read a line at a time and gathered
+into blocks, so that a damaged member fails at the same line as it always did):
 
 1. *scan*: find which header style the file uses (iOS ``[date, time] Name: body`` or
    Android ``date, time - Name: body``), gather evidence for day/month order from every
@@ -12,6 +14,14 @@ Two streaming passes over the chat text, each holding one line at a time:
 
 Header parts (date, time, name) are matched with invisible marks tolerated; bodies are
 kept exactly as written, marks and all.
+
+Header lines are found in a decoded block by a regex that starts at the ``\n`` ending
+the line before; line numbers are counted and byte offsets measured between headers, so
+Python runs once a message, not once a line. For JSON Lines (``cyberstalk parse``) a
+large plain-text export is parsed in two halves at once, the second in a forked worker:
+the halves meet at a header line, and the worker starts with what the first half would
+have known there (line, byte, the terminator before, the last wall clock), so the output
+is the same bytes as one pass (tests/parsers/test_whatsapp_blocks.py).
 """
 
 from __future__ import annotations
@@ -23,6 +33,7 @@ import os
 import re
 import signal
 import tempfile
+import threading
 import zipfile
 import zlib
 from collections import Counter
@@ -882,11 +893,14 @@ def _jsonl(records: Iterator[Record], counts: Counter[str] | None) -> Iterator[b
 
 
 def _parallel(source: Source, plan: _Plan) -> bool:
-    """Whether to parse in two halves: a large plain file with no fault, two cores."""
+    """Whether to parse in two halves: a large plain file with no fault, two cores, and
+    only this thread in the process (as ``cyberstalk parse`` runs)."""
     if plan.scan.fault is not None or not plan.scan.marks or not hasattr(os, "fork"):
         return False
     if plan.scan.good_bytes < PARALLEL_MIN_BYTES or _is_zip(source.head(4)):
         return False
+    if threading.active_count() > 1:
+        return False  # a fork copies one thread: a lock another one holds stays held
     try:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # pragma: no cover - not Linux
