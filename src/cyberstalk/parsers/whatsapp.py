@@ -410,7 +410,7 @@ class WhatsAppParser:
         try:
             worker = _Worker(
                 report,
-                lambda counts: _jsonl(self._records(source, ctx, report, plan, split), counts),
+                lambda kinds: _jsonl(self._records(source, ctx, report, plan, split), kinds),
             )
         except OSError:  # cannot fork now: one pass
             yield from _jsonl(self._records(source, ctx, report, plan), counts)
@@ -838,12 +838,6 @@ def _member_blocks(fh: IO[bytes], stop: int | None, failed: list[BaseException])
         failed.append(exc)
     if lines:
         yield b"".join(lines)
-
-
-def _utf8_len(text: str, start: int, end: int) -> int:
-    """Bytes of ``text[start:end]`` in UTF-8."""
-    part = text[start:end]
-    return len(part) if part.isascii() else len(part.encode("utf-8"))
 
 
 def _orphans(region: str, first: int, orphan: list[int] | None) -> list[int] | None:
