@@ -629,35 +629,8 @@ def _locator(loc: Locator) -> str:
             f'{head}"path":{_string(p)},"line_start":{ls},"line_end":{le},'
             f'"byte_start":{bs},"byte_end":{be}{tail}'
         )
-    out = ""
-    v: Any = loc.exhibit
-    if v is not None:
-        out = ',"exhibit":' + _value(v)
-    v = loc.path
-    if v is not None:
-        out += ',"path":' + _value(v)
-    v = loc.line_start
-    if v is not None:
-        out += ',"line_start":' + (int.__repr__(v) if type(v) is int else _value(v))
-    v = loc.line_end
-    if v is not None:
-        out += ',"line_end":' + (int.__repr__(v) if type(v) is int else _value(v))
-    v = loc.byte_start
-    if v is not None:
-        out += ',"byte_start":' + (int.__repr__(v) if type(v) is int else _value(v))
-    v = loc.byte_end
-    if v is not None:
-        out += ',"byte_end":' + (int.__repr__(v) if type(v) is int else _value(v))
-    v = loc.json_path
-    if v is not None:
-        out += ',"json_path":' + _value(v)
-    v = loc.xml_index
-    if v is not None:
-        out += ',"xml_index":' + _value(v)
-    v = loc.member
-    if v is not None:
-        out += ',"member":' + _value(v)
-    return "{" + out[1:] + "}"
+    fields = [f'"{k}":{_value(v)}' for k in _LOCATOR_FIELDS if (v := getattr(loc, k)) is not None]
+    return "{" + ",".join(fields) + "}"
 
 
 def record_bytes(record: Record) -> bytes:
