@@ -6,7 +6,6 @@ ASCII escapes for a line with a lone surrogate), the same ids, the same instance
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import pickle
 from datetime import UTC, datetime, timedelta, timezone
@@ -30,6 +29,7 @@ from cyberstalk.models import (
     record_bytes,
     record_line,
 )
+from helpers.reference_records import reference_id, reference_line
 
 _TRICKY = (
     "",
@@ -49,15 +49,6 @@ _TRICKY = (
     "</script><!--",
     "\u00a0nbsp\u202f",
 )
-
-
-def _reference(record: Record) -> bytes:
-    """The line as first written: json over as_dict(); ASCII escapes if not UTF-8-able."""
-    data = record.as_dict()
-    try:
-        return (json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
-    except UnicodeEncodeError:
-        return (json.dumps(data, separators=(",", ":")) + "\n").encode("ascii")
 
 
 texts = st.one_of(st.sampled_from(_TRICKY), st.text(max_size=40))
@@ -144,39 +135,16 @@ records = st.builds(
 )
 
 
-def _reference_id(record: Record) -> str:
-    """Record.id as first written: length-prefixed parts, None as ``-;``."""
-    loc = record.locator
-    parts = (
-        loc.exhibit,
-        loc.path,
-        loc.member,
-        loc.line_start,
-        loc.line_end,
-        loc.byte_start,
-        loc.byte_end,
-        loc.json_path,
-        loc.xml_index,
-        record.parser,
-        record.kind.value,
-        record.time_raw,
-        record.text,
-        record.subtype,
-    )
-    key = "".join("-;" if p is None else f"{len(str(p))}:{p!s};" for p in parts)
-    return "r-" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
-
-
 @settings(max_examples=600, deadline=None)
 @given(records)
 def test_record_bytes_match_json_over_as_dict(record: Record) -> None:
-    assert record.id == _reference_id(record)
+    assert record.id == reference_id(record)
     line = record_bytes(record)
-    assert line == _reference(record)
+    assert line == reference_line(record)
     assert line == record_line(record.as_dict())
     back = json.loads(line)
     assert back["id"] == record.id
-    assert back == json.loads(_reference(record))
+    assert back == json.loads(reference_line(record))
 
 
 def _line_record(**changes: Any) -> Record:
@@ -271,14 +239,14 @@ class _Local(datetime):
 )
 def test_record_bytes_edge_cases(changes: dict[str, Any]) -> None:
     record = _line_record(**changes)
-    assert record_bytes(record) == _reference(record)
+    assert record_bytes(record) == reference_line(record)
 
 
 def test_record_bytes_every_kind_and_basis() -> None:
     for kind in RecordKind:
         for basis in TzBasis:
             record = _line_record(kind=kind, tz_basis=basis)
-            assert record_bytes(record) == _reference(record)
+            assert record_bytes(record) == reference_line(record)
 
 
 def test_lone_surrogate_line_is_ascii_and_reads_back() -> None:

@@ -20,6 +20,7 @@ from cyberstalk import models
 from cyberstalk.errors import ParseError
 from cyberstalk.models import Record
 from cyberstalk.parsers.runner import _BATCH, record_line, write_jsonl
+from helpers.reference_records import reference_id, reference_line
 
 # sha256 of the JSON Lines of _varied_records(models, 600): ids as since commit 17edd29;
 # lines with a lone surrogate ASCII-escaped (before, they were written as invalid UTF-8).
@@ -142,53 +143,12 @@ def _varied_records(m: ModuleType, count: int) -> Iterator[Any]:
         )
 
 
-def _old_id(record: Record) -> str:
-    """Record.id as first written (kept here as the reference)."""
-    loc = record.locator
-    parts = (
-        loc.exhibit,
-        loc.path,
-        loc.member,
-        loc.line_start,
-        loc.line_end,
-        loc.byte_start,
-        loc.byte_end,
-        loc.json_path,
-        loc.xml_index,
-        record.parser,
-        record.kind.value,
-        record.time_raw,
-        record.text,
-        record.subtype,
-    )
-    out = []
-    for part in parts:
-        if part is None:
-            out.append("-;")
-        else:
-            text = str(part)
-            out.append(f"{len(text)}:{text};")
-    digest = hashlib.sha256("".join(out).encode("utf-8", "surrogatepass")).hexdigest()
-    return "r-" + digest[:16]
-
-
-def _reference_line(record: Record) -> bytes:
-    """The JSON Lines line: json.dumps over as_dict(), UTF-8; a line whose text holds a
-    lone surrogate (not encodable as UTF-8) is written with ASCII escapes instead."""
-    try:
-        return (
-            json.dumps(record.as_dict(), ensure_ascii=False, separators=(",", ":")) + "\n"
-        ).encode("utf-8")
-    except UnicodeEncodeError:
-        return (json.dumps(record.as_dict(), separators=(",", ":")) + "\n").encode("ascii")
-
-
 RECORDS = list(_varied_records(models, 600))
 
 
 def test_ids_match_the_original_algorithm() -> None:
     for record in RECORDS:
-        assert record.id == _old_id(record)
+        assert record.id == reference_id(record)
         assert record.as_dict()["id"] == record.id
 
 
@@ -197,7 +157,7 @@ def test_write_jsonl_bytes_match_the_reference_and_the_stored_digest() -> None:
     assert write_jsonl(iter(RECORDS), out) == len(RECORDS)
     data = out.getvalue()
     assert len(RECORDS) > _BATCH  # more than one batch is written
-    assert data == b"".join(_reference_line(r) for r in RECORDS)
+    assert data == b"".join(reference_line(r) for r in RECORDS)
     assert data == b"".join(record_line(r.as_dict()) for r in RECORDS)
     assert hashlib.sha256(data).hexdigest() == EXPECTED_DIGEST
     for line in data.splitlines():  # every line is valid UTF-8 JSON that reads back
@@ -220,4 +180,4 @@ def test_write_jsonl_keeps_records_before_a_fault() -> None:
     with pytest.raises(ParseError):
         write_jsonl(faulty(), sink)
     assert sink.flushed >= 1
-    assert sink.getvalue() == b"".join(_reference_line(r) for r in RECORDS[:3])
+    assert sink.getvalue() == b"".join(reference_line(r) for r in RECORDS[:3])
