@@ -1,14 +1,86 @@
-"""File typing with libmagic, and whether the extension agrees with the content."""
+"""File typing with libmagic, and whether the extension agrees with the content.
+
+libmagic is called through ctypes directly (four functions). python-magic, the usual
+wrapper, finds the library by running ``ldconfig -p`` when it is imported: 25 ms on the
+reference machine, against 3 ms here, at the start of every ingest. The flags are the ones
+python-magic uses for ``mime=True``, and the tests compare the two on the fixtures.
+"""
 
 from __future__ import annotations
 
 import mimetypes
 import threading
+from typing import Any
 
-import magic
+MAGIC_MIME_TYPE = 0x10
+"""libmagic flag: report the MIME type only (``text/plain``, no charset)."""
+MAGIC_PARAM_NAME_MAX = 1
+"""libmagic parameter: how many named-rule recursions a file may use (raised to 64, as
+python-magic does, because some valid files exceed libmagic's default)."""
+LIBRARY_NAMES = ("libmagic.so.1", "libmagic.1.dylib", "libmagic.dylib")
+"""Names to load libmagic by, before asking ``ctypes.util.find_library``."""
+
+
+class Libmagic:
+    """One libmagic handle for MIME types. libmagic handles are not thread-safe: calls are
+    serialised by a lock."""
+
+    def __init__(self) -> None:
+        import ctypes
+
+        lib = _load_library(ctypes)
+        lib.magic_open.restype = ctypes.c_void_p
+        lib.magic_open.argtypes = [ctypes.c_int]
+        lib.magic_load.restype = ctypes.c_int
+        lib.magic_load.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
+        lib.magic_buffer.restype = ctypes.c_char_p
+        lib.magic_buffer.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t]
+        lib.magic_error.restype = ctypes.c_char_p
+        lib.magic_error.argtypes = [ctypes.c_void_p]
+        self._lib = lib
+        self._lock = threading.Lock()
+        self._cookie = lib.magic_open(MAGIC_MIME_TYPE)
+        if not self._cookie:
+            raise OSError("libmagic could not make a handle (out of memory?)")
+        if lib.magic_load(self._cookie, None) != 0:  # None: the system's default database
+            raise OSError(f"libmagic could not load its database: {self._error()}")
+        if hasattr(lib, "magic_setparam"):  # libmagic >= 5.21
+            lib.magic_setparam.restype = ctypes.c_int
+            lib.magic_setparam.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p]
+            limit = ctypes.c_size_t(64)
+            lib.magic_setparam(self._cookie, MAGIC_PARAM_NAME_MAX, ctypes.byref(limit))
+
+    def _error(self) -> str:
+        message = self._lib.magic_error(self._cookie)
+        return message.decode("utf-8", "replace") if message else "no message"
+
+    def mime(self, data: bytes) -> str:
+        """libmagic's MIME type of ``data``."""
+        with self._lock:
+            found = self._lib.magic_buffer(self._cookie, data, len(data))
+            if found is None:
+                raise OSError(f"libmagic could not type the content: {self._error()}")
+            return str(found.decode("utf-8", "replace"))
+
+
+def _load_library(ctypes: Any) -> Any:
+    for name in LIBRARY_NAMES:
+        try:
+            return ctypes.CDLL(name)
+        except OSError:
+            continue
+    import ctypes.util
+
+    found = ctypes.util.find_library("magic")
+    if found is None:
+        raise OSError("libmagic is not installed (Debian: apt install libmagic1)")
+    return ctypes.CDLL(found)
+
 
 _lock = threading.Lock()
-_magic: magic.Magic | None = None
+_magic: Libmagic | None = None
+"""The shared handle, made on first use (in ingest, on the finisher thread while the first
+files are being copied)."""
 
 # Types whose content libmagic reports generically: any of these for an extension that
 # names a text format is not a disagreement.
@@ -37,12 +109,14 @@ _EXTRA_TYPES = {
 
 
 def mime_of(head: bytes) -> str:
-    """MIME type of content from its first bytes (libmagic; one shared handle, locked)."""
+    """MIME type of content from its first bytes (libmagic; one shared handle)."""
     global _magic
+    if not head:
+        return "application/x-empty"
     with _lock:
         if _magic is None:
-            _magic = magic.Magic(mime=True)
-        return str(_magic.from_buffer(head)) if head else "application/x-empty"
+            _magic = Libmagic()
+    return _magic.mime(head)
 
 
 def mime_from_extension(name: str) -> str | None:
