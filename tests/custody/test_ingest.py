@@ -439,3 +439,35 @@ def test_file_changing_while_read_is_refused(case, tmp_path: Path, monkeypatch) 
     assert "growing.txt changed while it was being read; not recorded" in result.stderr
     assert [e["original_name"] for e in manifest(case.root)["exhibits"]] == ["steady.txt"]
     assert cli("verify", case.root).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("content", "mode", "message"),
+    [
+        (b"-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n", 0o600, "PEM"),
+        (None, 0o644, "readable by others"),
+    ],
+)
+def test_unusable_signing_key_stops_ingest_with_nothing_recorded(
+    case, tmp_path: Path, content: bytes | None, mode: int, message: str
+) -> None:
+    """The key is loaded on a thread of its own while the first files are copied; a key
+    that cannot be used must still stop the ingest before any event is recorded."""
+    key = tmp_path / "operator.pem"
+    if content is None:  # a good key with a bad mode
+        from cyberstalk.hashing import signing
+
+        signing.load_or_create_key(key)
+    else:
+        key.write_bytes(content)
+    key.chmod(mode)
+    sub = tmp_path / "submission"
+    for i in range(40):  # more than the recorder's queue holds
+        write(sub / f"f{i:02d}.bin", os.urandom(3000) + bytes([i]))
+    before, checked = log_events(case.root), cli("verify", case.root, "--no-record").output
+    result = cli("ingest", case.root, sub, "--source", "s", "--key", key, "--no-process")
+    assert result.exit_code == 3, result.output  # a case error, as before any copying
+    assert message in result.output
+    assert log_events(case.root) == before
+    assert sorted(p.name for p in (case.root / "evidence").iterdir()) == []
+    assert cli("verify", case.root, "--no-record").output == checked  # the case as it was

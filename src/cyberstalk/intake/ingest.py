@@ -33,20 +33,21 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cyberstalk.case import Case, tool_string
 from cyberstalk.errors import ArchiveError, CaseError, IngestError
-from cyberstalk.hashing import signing
 from cyberstalk.hashing.copier import Copy, CopyPool, copy_and_hash, open_output
 from cyberstalk.hashing.custody import CustodyLog, events, read_lines
 from cyberstalk.hashing.digest import FileIdentity, Hashers, open_regular
 from cyberstalk.hashing.fsutil import fsync_dir
 from cyberstalk.hashing.manifest import MANIFEST_EVENTS, load_manifest
-from cyberstalk.hashing.seal import seal
 from cyberstalk.intake.archive import ArchiveLimits, Member, list_members, open_zip, stream_member
 from cyberstalk.intake.filetype import extension_disagrees, mime_from_extension, mime_of
 from cyberstalk.models import Digests
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 PIPELINE_DEPTH = 16
 """Copies that may wait to be recorded while later files are copied; also the largest
@@ -266,10 +267,48 @@ class _CaseState:
         return state
 
 
+# ----------------------------------------------------------------------------- signing key
+
+
+class SigningKey:
+    """The operator's signing key, loaded (or created on first use) on a thread of its own.
+
+    Loading it means importing the cryptography package, ~13 ms that a short ingest would
+    otherwise spend before its first byte is copied. Nothing is signed, and no event is
+    recorded, before :meth:`get` has the key: a key that cannot be loaded stops the ingest
+    with nothing recorded, as it did when the key was loaded first.
+    """
+
+    def __init__(self, path: Path | None, initials: str) -> None:
+        self._path = path
+        self._initials = initials
+        self._key: Ed25519PrivateKey | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._load, name="signing-key", daemon=True)
+        self._thread.start()
+
+    def _load(self) -> None:
+        try:
+            from cyberstalk.hashing import signing
+
+            path = self._path or signing.default_key_path(self._initials)
+            self._key = signing.load_or_create_key(path)
+        except BaseException as exc:  # raised by get(), in the thread that needs the key
+            self._error = exc
+
+    def get(self) -> Ed25519PrivateKey:
+        """The key, once loaded; raises what stopped it loading."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._key is not None
+        return self._key
+
+
 # ----------------------------------------------------------------------------- recovery
 
 
-def recover(case: Case, log: CustodyLog, key: Any) -> list[str]:
+def recover(case: Case, log: CustodyLog, key: SigningKey) -> list[str]:
     """Finish what an interrupted command left: remove unrecorded copies (logging each),
     and re-seal when the manifest is behind the log. Returns what was done."""
     done: list[str] = []
@@ -306,7 +345,9 @@ def recover(case: Case, log: CustodyLog, key: Any) -> list[str]:
         )
         log.append("recovery", {"removed_unrecorded_copies": orphans})
     if _manifest_stale(case):
-        seal(case.root, log, key)
+        from cyberstalk.hashing.seal import seal
+
+        seal(case.root, log, key.get())
         done.append("re-sealed the manifest, which was behind the custody log")
     return done
 
@@ -402,7 +443,7 @@ class _Ingest:
     """
 
     def __init__(
-        self, case: Case, options: IngestOptions, progress: Progress | None, key: Any
+        self, case: Case, options: IngestOptions, progress: Progress | None, key: SigningKey
     ) -> None:
         self.case = case
         self.options = options
@@ -422,7 +463,9 @@ class _Ingest:
         self._recorder = threading.Thread(target=self._record_loop, name="record", daemon=True)
         self._copier = CopyPool()
         self._finisher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fsync")
-        self._last_seal = float("-inf")
+        # the first interim seal is due one interval in: an ingest shorter than that is
+        # sealed once, at its end, with no seal competing with its copying
+        self._last_seal = time.monotonic()
 
     # -- the pipeline
     def start(self) -> None:
@@ -468,7 +511,11 @@ class _Ingest:
     def _record_loop(self) -> None:
         """Record what the copying thread queues, a batch at a time: the renames of a
         batch share one directory fsync, then each event is appended (and fsynced) in
-        submission order."""
+        submission order. Nothing is recorded until the signing key is loaded."""
+        try:
+            self.key.get()
+        except BaseException as exc:  # every copy is then dropped, and the error raised
+            self._failure = exc
         stop = False
         while not stop:
             batch: list[_Pending | _Refusal] = []
@@ -755,7 +802,9 @@ class _Ingest:
         """
         moment = time.monotonic()
         if now or moment - self._last_seal >= SEAL_INTERVAL:
-            seal(self.case.root, self.log, self.key)
+            from cyberstalk.hashing.seal import seal
+
+            seal(self.case.root, self.log, self.key.get())
             self._last_seal = moment
 
     # -- archive members
@@ -883,9 +932,7 @@ def ingest(
 ) -> IngestSummary:
     """Take ``paths`` into ``case``. Refused items are reported, not fatal; a full disk or an
     unwritable case stops the ingest with what was recorded so far intact."""
-    key = signing.load_or_create_key(
-        options.key_path or signing.default_key_path(case.config.exhibit_prefix)
-    )
+    key = SigningKey(options.key_path, case.config.exhibit_prefix)
     with case.lock("ingest"):
         job = _Ingest(case, options, progress, key)
         try:
