@@ -26,31 +26,6 @@ def utc_iso(value: datetime) -> str:
     return value.astimezone(UTC).isoformat()
 
 
-@dataclass(frozen=True, slots=True)
-class Digests:
-    """Hex digests of one byte stream."""
-
-    sha256: str
-    """SHA-256, the primary digest every check relies on."""
-    sha1: str | None = None
-    """SHA-1, a legacy value for tools that still ask for it (optional)."""
-    md5: str | None = None
-    """MD5, a legacy value for tools that still ask for it (optional)."""
-
-    @classmethod
-    def from_dict(cls, found: Mapping[str, str]) -> Digests:
-        """The inverse of ``as_dict``: the legacy digests may be absent."""
-        return cls(sha256=found["sha256"], sha1=found.get("sha1"), md5=found.get("md5"))
-
-    def as_dict(self) -> dict[str, str]:
-        out = {"sha256": self.sha256}
-        if self.sha1 is not None:
-            out["sha1"] = self.sha1
-        if self.md5 is not None:
-            out["md5"] = self.md5
-        return out
-
-
 # --------------------------------------------------------------------------- records
 
 

@@ -27,8 +27,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from cyberstalk.hashing.digest import DIGEST_NAMES
-from cyberstalk.models import Digests
+from cyberstalk.hashing.digest import DIGEST_NAMES, Digests
 
 CHUNK = 1 << 20
 """Read and write size. Per chunk, four threads pass the buffer along, so small chunks

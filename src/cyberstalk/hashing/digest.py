@@ -11,14 +11,38 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-
-from cyberstalk.models import Digests
 
 CHUNK = 256 << 10
 """Read size for hashing a file."""
 DIGEST_NAMES = ("sha256", "sha1", "md5")
+
+
+@dataclass(frozen=True, slots=True)
+class Digests:
+    """Hex digests of one byte stream."""
+
+    sha256: str
+    """SHA-256, the primary digest every check relies on."""
+    sha1: str | None = None
+    """SHA-1, a legacy value for tools that still ask for it (optional)."""
+    md5: str | None = None
+    """MD5, a legacy value for tools that still ask for it (optional)."""
+
+    @classmethod
+    def from_dict(cls, found: Mapping[str, str]) -> Digests:
+        """The inverse of ``as_dict``: the legacy digests may be absent."""
+        return cls(sha256=found["sha256"], sha1=found.get("sha1"), md5=found.get("md5"))
+
+    def as_dict(self) -> dict[str, str]:
+        out = {"sha256": self.sha256}
+        if self.sha1 is not None:
+            out["sha1"] = self.sha1
+        if self.md5 is not None:
+            out["md5"] = self.md5
+        return out
 
 
 class Hashers:

@@ -39,12 +39,11 @@ from cyberstalk.case import Case, tool_string
 from cyberstalk.errors import ArchiveError, CaseError, IngestError
 from cyberstalk.hashing.copier import Copy, CopyPool, copy_and_hash, open_output
 from cyberstalk.hashing.custody import CustodyLog, events, read_lines
-from cyberstalk.hashing.digest import FileIdentity, Hashers, open_regular
+from cyberstalk.hashing.digest import Digests, FileIdentity, Hashers, open_regular
 from cyberstalk.hashing.fsutil import fsync_dir
 from cyberstalk.hashing.manifest import MANIFEST_EVENTS, load_manifest
 from cyberstalk.intake.archive import ArchiveLimits, Member, list_members, open_zip, stream_member
 from cyberstalk.intake.filetype import extension_disagrees, mime_from_extension, mime_of
-from cyberstalk.models import Digests
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
