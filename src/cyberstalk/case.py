@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import getpass
 import json
 import os
 import re
-import socket
 import stat
 import sys
 import tomllib
@@ -24,8 +22,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-import tomli_w
 
 from cyberstalk import TOOL_NAME, __version__
 from cyberstalk.errors import CaseError, CaseLockedError, UsageError
@@ -329,7 +325,7 @@ def hold_lock(root: Path, command: str) -> Iterator[None]:
             "pid": os.getpid(),
             "command": command,
             "user": _user(),
-            "host": socket.gethostname(),
+            "host": os.uname().nodename,  # what socket.gethostname() returns
             "since": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         os.ftruncate(fd, 0)
@@ -343,7 +339,16 @@ def hold_lock(root: Path, command: str) -> Iterator[None]:
         os.close(fd)
 
 
+def _toml_dumps(table: Mapping[str, Any]) -> str:
+    """TOML text for case.toml (tomli_w is imported only by the commands that write it)."""
+    import tomli_w
+
+    return tomli_w.dumps(table)
+
+
 def _user() -> str:
+    import getpass
+
     try:
         return getpass.getuser()
     except (KeyError, OSError):  # pragma: no cover - no passwd entry in some containers
@@ -396,7 +401,7 @@ def init_case(
             f"{path} already exists and is not an empty folder",
             advice="choose a new folder for the case",
         )
-    case_table = tomli_w.dumps(
+    case_table = _toml_dumps(
         {
             "case": {
                 "reference": reference,
@@ -444,7 +449,7 @@ def add_person(
         if ident.platform:
             item["platform"] = ident.platform
         table["identifiers"].append(item)
-    block = "\n" + tomli_w.dumps({"people": [table]})
+    block = "\n" + _toml_dumps({"people": [table]})
     with case.lock("case person add"):
         text = case.case_toml.read_text("utf-8")
         new_text = text + block
@@ -477,7 +482,7 @@ def add_order(
     if served is not None:
         table["served"] = served
     table["conditions"] = conditions
-    block = "\n" + tomli_w.dumps({"orders": [table]})
+    block = "\n" + _toml_dumps({"orders": [table]})
     with case.lock("case order add"):
         text = case.case_toml.read_text("utf-8")
         new_text = text + block
