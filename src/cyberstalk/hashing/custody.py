@@ -1,5 +1,6 @@
 """The custody log: an append-only JSON Lines file in which every line carries the SHA-256
-of the line before it (a hash chain), fsynced per event.
+of the line before it (a hash chain). Every append is fsynced before it returns; the events
+of a batch (an ingest records many at once) share one write and one fsync.
 
 Removing, editing or reordering any line breaks the chain at that point, which
 :func:`check_chain` reports. The log is the source of truth of a case: the manifest is a
@@ -152,22 +153,45 @@ class CustodyLog:
         time: datetime | None = None,
     ) -> dict[str, Any]:
         """Append one event and fsync it. Returns the event as written."""
+        return self.append_many([(event, details)], time=time)[0]
+
+    def append_many(
+        self,
+        batch: list[tuple[str, Mapping[str, Any] | None]],
+        *,
+        time: datetime | None = None,
+    ) -> list[dict[str, Any]]:
+        """Append ``(event, details)`` pairs in order, chained as if appended one by one,
+        with one write() and one fsync. Returns the events as written.
+
+        A power cut during the write can keep a prefix of the lines, the last one torn, as
+        with a single line: verify names the torn line and the next append ends it.
+        """
         count, prev, torn = self._state()
-        when = (time or datetime.now(UTC)).astimezone(UTC)
-        record: dict[str, Any] = {
-            "seq": count + 1,
-            "time": when.isoformat(timespec="microseconds"),
-            "event": event,
-            "actor": self.actor,
-            "tool": self.tool,
-            "prev": prev,
-            "details": dict(details or {}),
-        }
-        line = canonical_json(record) + b"\n"
+        records: list[dict[str, Any]] = []
+        encoded: list[bytes] = []
+        for offset, (event, details) in enumerate(batch):
+            when = (time or datetime.now(UTC)).astimezone(UTC)
+            record: dict[str, Any] = {
+                "seq": count + offset + 1,
+                "time": when.isoformat(timespec="microseconds"),
+                "event": event,
+                "actor": self.actor,
+                "tool": self.tool,
+                "prev": prev,
+                "details": dict(details or {}),
+            }
+            raw = canonical_json(record)
+            prev = line_hash(raw)
+            records.append(record)
+            encoded.append(raw)
+        if not records:
+            return []
+        data = b"".join(raw + b"\n" for raw in encoded)
         if torn:
-            # A previous write was cut short (power loss): end that line so this one stays
+            # A previous write was cut short (power loss): end that line so these stay
             # whole. verify keeps reporting the torn line; nothing is rewritten.
-            line = b"\n" + line
+            data = b"\n" + data
         try:
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644)
         except OSError as exc:
@@ -176,9 +200,9 @@ class CustodyLog:
                 advice="check that the case folder is writable and the disk is not full",
             ) from exc
         try:
-            # One write() of the whole line: a kill leaves the line whole or absent.
-            written = os.write(fd, line)
-            if written != len(line):
+            # One write() of every line: a kill leaves each whole or absent.
+            written = os.write(fd, data)
+            if written != len(data):
                 raise CaseError(f"short write to custody log {self.path}")
             os.fsync(fd)
             size = os.fstat(fd).st_size
@@ -189,12 +213,12 @@ class CustodyLog:
             ) from exc
         finally:
             os.close(fd)
-        raw = line.lstrip(b"\n").rstrip(b"\n")
-        self._cache = (size, count + 1, line_hash(raw), False)
-        if self._lines is not None and self._lines_size + len(line) == size and not torn:
-            self._lines.append(LogLine(count + 1, raw, record, True))
+        self._cache = (size, count + len(records), prev, False)
+        if self._lines is not None and self._lines_size + len(data) == size and not torn:
+            for offset, (raw, record) in enumerate(zip(encoded, records, strict=True)):
+                self._lines.append(LogLine(count + offset + 1, raw, record, True))
             self._lines_size = size
-        return record
+        return records
 
 
 def events(lines: list[LogLine]) -> list[dict[str, Any]]:

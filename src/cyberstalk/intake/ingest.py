@@ -509,8 +509,8 @@ class _Ingest:
 
     def _record_loop(self) -> None:
         """Record what the copying thread queues, a batch at a time: the renames of a
-        batch share one directory fsync, then each event is appended (and fsynced) in
-        submission order. Nothing is recorded until the signing key is loaded."""
+        batch share one directory fsync, then its events are appended in submission order
+        with one fsync. Nothing is recorded until the signing key is loaded."""
         try:
             self.key.get()
         except BaseException as exc:  # every copy is then dropped, and the error raised
@@ -553,15 +553,14 @@ class _Ingest:
 
     def _write_batch(self) -> None:
         """Make the batch's renames durable with one directory fsync, then append its
-        events in order, each fsynced. A kill in between leaves stored files with no
+        events in order, in one write with one fsync. A kill in between leaves stored files with no
         event, which verify names and the next ingest removes (see ``recover``)."""
         batch, self._batch = self._batch, []
         if self._renamed:
             fsync_dir(self.case.evidence_dir)
             self._renamed = False
-        for event, details, result in batch:
-            if event is not None:
-                self.log.append(event, details)
+        self.log.append_many([(event, details) for event, details, _ in batch if event])
+        for _event, _details, result in batch:
             self._result(result)
         if batch:
             self.reseal()
