@@ -7,6 +7,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -261,3 +262,85 @@ def test_hash_path_refuses_links(tmp_path: Path) -> None:
     with pytest.raises(OSError) as caught:
         hash_path(tmp_path / "link")
     assert caught.value.errno == errno.ELOOP
+
+
+TAIL_SIZES = [1, 100, 4095, 4096, 4097, CHUNK + 1, CHUNK + 4095, 2 * CHUNK + 100]
+
+
+@pytest.mark.parametrize("size", TAIL_SIZES)
+def test_last_block_is_written_direct_and_cut_back(
+    tmp_path: Path, size: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The partial last block goes out direct, padded with zeros to the block size; the
+    copy is then cut back to exactly the original's bytes."""
+    if not _supports_direct(tmp_path):
+        pytest.skip("this file system has no direct I/O")
+    data = os.urandom(size)
+    (tmp_path / "src").write_bytes(data)
+    real_pwrite = os.pwrite
+    writes: list[tuple[bool, int, int]] = []
+
+    def recording(fd, view, offset):
+        writes.append((_is_direct(fd), len(view), offset))
+        return real_pwrite(fd, view, offset)
+
+    monkeypatch.setattr(os, "pwrite", recording)
+    with CopyPool(workers=1, writers=2) as pool:
+        digests, copied, _ = _copy(pool, tmp_path / "src", tmp_path / "dst")
+    assert copied == size
+    assert (tmp_path / "dst").read_bytes() == data  # no padding left
+    assert digests.sha256 == hashlib.sha256(data).hexdigest()  # of the data, not padding
+    assert all(direct and length % copier.ALIGN == 0 for direct, length, _ in writes)
+    assert sum(length for _, length, _ in writes) == -(-size // copier.ALIGN) * copier.ALIGN
+
+
+def test_bytes_after_a_padded_block_overwrite_the_padding(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An original that grows after it was opened (ingest then refuses it) must still be
+    copied exactly: the padding of what looked like the last block is on disk before the
+    bytes that follow it are written over it."""
+    if not _supports_direct(tmp_path):
+        pytest.skip("this file system has no direct I/O")
+    data = os.urandom(3 * CHUNK + 321)
+    (tmp_path / "src").write_bytes(data)
+    src_fd = os.open(tmp_path / "src", os.O_RDONLY)
+    real_fstat, real_readv = os.fstat, os.readv
+    calls = {"n": 0}
+
+    class _Grown:
+        st_size = 5000  # the size when opened; the rest appeared later
+
+    def fstat(fd):
+        return _Grown() if fd == src_fd else real_fstat(fd)
+
+    def readv(fd, buffers):
+        calls["n"] += 1
+        if fd == src_fd and calls["n"] == 1:  # the first read ends where the file did
+            chunk = os.read(fd, 5000)
+            buffers[0][: len(chunk)] = chunk
+            return len(chunk)
+        return real_readv(fd, buffers)
+
+    real_pwrite = os.pwrite
+
+    def slow_padded_write(fd, view, offset):
+        if offset == 0 and _is_direct(fd):
+            time.sleep(0.05)  # the padded block lands late, unless waited for
+        return real_pwrite(fd, view, offset)
+
+    monkeypatch.setattr(os, "fstat", fstat)
+    monkeypatch.setattr(os, "readv", readv)
+    monkeypatch.setattr(os, "pwrite", slow_padded_write)
+    out = open_output(tmp_path / "dst")
+    try:
+        with CopyPool(workers=1, writers=4) as pool:
+            copy, size, _ = copy_and_hash(src_fd, out, pool=pool, legacy=False)
+            copy.wait_written()
+            digests = copy.digests()
+    finally:
+        os.close(src_fd)
+        os.close(out)
+    assert size == len(data)
+    assert (tmp_path / "dst").read_bytes() == data
+    assert digests.sha256 == hashlib.sha256(data).hexdigest()
