@@ -5,6 +5,7 @@ help, --version and typos still see every command."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -82,3 +83,39 @@ def test_build_app_only_one_module() -> None:
     assert sorted(group.commands) == ["verify"]  # type: ignore[attr-defined]
     full = typer.main.get_command(build_app())
     assert sorted(full.commands) == sorted(MODULES)  # type: ignore[attr-defined]
+
+
+GC_PROBE = """
+import gc, json, sys
+from pathlib import Path
+seen = {}
+import cyberstalk.commands.case as case_cmds
+real = case_cmds.init_case
+def spy(*args, **kwargs):
+    seen["in_command"] = gc.isenabled()  # the command's own work runs with the collector on
+    return real(*args, **kwargs)
+case_cmds.init_case = spy
+sys.argv = ["cyberstalk", "case", "init", sys.argv[1], "--ref", "R", "--officer", "O",
+            "--initials", "RE"]
+from cyberstalk.cli import main
+try:
+    main()
+except SystemExit as exc:
+    seen["code"] = exc.code
+seen["after"] = gc.isenabled()
+print(json.dumps(seen))
+"""
+
+
+def test_collector_is_paused_only_for_start_up(tmp_path) -> None:
+    """main() pauses the cyclic collector while it loads modules and builds the app; the
+    command itself must run with it on (a long parse would otherwise keep its cycles)."""
+    result = subprocess.run(
+        [sys.executable, "-c", GC_PROBE, str(tmp_path / "case")],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "xdg")},
+    )
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen == {"in_command": True, "code": 0, "after": True}, result.stderr
