@@ -4,6 +4,8 @@ usual wrapper, over the same real library."""
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 import threading
 import zipfile
 from pathlib import Path
@@ -15,13 +17,21 @@ from cyberstalk.intake import filetype
 from cyberstalk.intake.filetype import Libmagic, mime_of
 from cyberstalk.intake.ingest import SNIFF
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "out"
+SCRIPT = Path(__file__).resolve().parents[2] / "fixtures" / "make_fixtures.py"
 
 
-def _samples() -> list[bytes]:
-    """The first bytes of every bundled fixture file, plus made-up content of kinds the
-    fixtures lack."""
-    heads = [p.read_bytes()[:SNIFF] for p in sorted(FIXTURES.rglob("*")) if p.is_file()]
+@pytest.fixture(scope="module")
+def fixture_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The synthetic fixtures, made afresh by their script (a clean clone has none)."""
+    out = tmp_path_factory.mktemp("fixtures")
+    subprocess.run([sys.executable, str(SCRIPT), str(out)], check=True, capture_output=True)
+    return out
+
+
+def _samples(root: Path) -> list[bytes]:
+    """The first bytes of every fixture file, plus made-up content of kinds the fixtures
+    lack."""
+    heads = [p.read_bytes()[:SNIFF] for p in sorted(root.rglob("*")) if p.is_file()]
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as zf:
         zf.writestr("a.txt", "hello")
@@ -39,9 +49,9 @@ def _samples() -> list[bytes]:
     ]
 
 
-def test_same_types_as_python_magic() -> None:
-    samples = _samples()
-    assert len(samples) > 20  # the fixtures are there (made by fixtures/make_fixtures.py)
+def test_same_types_as_python_magic(fixture_files: Path) -> None:
+    samples = _samples(fixture_files)
+    assert len(samples) > 20  # the fixtures were made
     oracle = magic.Magic(mime=True)
     mine = Libmagic()
     got = [(mine.mime(head), oracle.from_buffer(head)) for head in samples if head]
