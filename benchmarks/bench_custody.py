@@ -12,11 +12,15 @@ several files.
         [--rounds 5] [--settle 2]
 
 Reading the figures on a virtual machine: the copy's time depends on the state of the
-guest's memory more than on its disk. `cp -r` fills the page cache; where the VM hands
-freed memory back to its host (free page reporting), each new page costs a host fault
-and `cp -r` + `sync` can take ~3 s for 1 GiB instead of ~0.8 s. ingest writes with direct
-I/O and needs no page cache, so its time hardly moves. Contenders alternate, each output
-is removed before the next, and the median of the rounds is shown.
+guest's memory more than on its disk. `cp -r` fills the page cache; where the VM has
+handed freed memory back to its host (free page reporting), each new page costs a host
+fault, and `cp -r` + `sync` of 256 MiB takes ~0.6-0.85 s instead of the ~0.2 s it takes
+when the guest still holds the pages (1 GiB: ~3 s). Which state a round meets is not in
+the benchmark's control (a rest between contenders, ``--settle``, makes the slow state
+likelier, not certain), so the copy's times are bimodal. ingest writes with direct I/O
+and needs no page cache, so its time hardly moves. Contenders alternate, each output is
+removed before the next; the median of the rounds is the figure, and the ratio of the
+best round of each is printed too, as the copy's best case.
 """
 
 from __future__ import annotations
@@ -46,13 +50,18 @@ def timed(cmd: list[str], **kwargs: object) -> float:
 
 
 def make_submission(folder: Path, total_mib: int, files: int) -> int:
+    """``files`` files of random bytes, ``total_mib`` MiB in all. Sizes differ and are not
+    multiples of the block size, as real evidence is not (a file's last, partial block is
+    the awkward one for direct I/O); they pair up so that the total is exact."""
     folder.mkdir(parents=True)
     size = (total_mib << 20) // files
     block = os.urandom(1 << 20)
     total = 0
     for i in range(files):
+        step = 1237 * (i // 2 + 1) + 3
         with (folder / f"item-{i:04d}.bin").open("wb") as fh:
-            remaining = size
+            remaining = size + (step if i % 2 == 0 and i + 1 < files else -step if i % 2 else 0)
+            total += remaining
             # vary content so no two files are identical (no de-duplication shortcuts)
             fh.write(i.to_bytes(8, "little"))
             remaining -= 8
@@ -60,7 +69,6 @@ def make_submission(folder: Path, total_mib: int, files: int) -> int:
                 chunk = block[: min(remaining, len(block))]
                 fh.write(chunk)
                 remaining -= len(chunk)
-        total += size
     return total
 
 
@@ -78,8 +86,9 @@ def one_core_sha256(files: list[Path]) -> float:
 
 
 def run_size(mib: int, files: int, rounds: int, settle: float) -> dict[str, float]:
-    """Ingest and verify of ``mib`` MiB in ``files`` files against ``cp -r`` + ``sync``;
-    prints a table and returns the medians."""
+    """Ingest and verify of ``mib`` MiB in ``files`` files against ``cp -r`` + ``sync``,
+    with ``settle`` seconds of rest between contenders; prints a table and returns the
+    ratios."""
     cli = [str(Path(sys.executable).parent / "cyberstalk")]
     work = Path(tempfile.mkdtemp(prefix="cyberstalk-bench-", dir=ROOT / "benchmarks"))
     env = {**os.environ, "XDG_CONFIG_HOME": str(work / "xdg")}
@@ -160,9 +169,11 @@ def run_size(mib: int, files: int, rounds: int, settle: float) -> dict[str, floa
             print(f"{line}   {'(median of ' + each + ')' if each else ''}")
         lean = results["ingest (default: sha256)"] / base_copy
         full = results["ingest --legacy-digests"] / base_copy
+        best = min(runs["ingest (default: sha256)"]) / min(runs["cp -r + sync"])
         print(
             f"target ingest <= 1.5x cp -r + sync: {'met' if lean <= 1.5 else 'NOT met'} "
-            f"({lean:.2f}x; with --legacy-digests {full:.2f}x)"
+            f"({lean:.2f}x; with --legacy-digests {full:.2f}x; best round of each "
+            f"{best:.2f}x, the copy's time from the guest's best memory state)"
         )
         print(
             f"target verify re-hash >= one core's SHA-256 ({mb / one_core:.0f} MB/s, hashlib "
@@ -171,7 +182,7 @@ def run_size(mib: int, files: int, rounds: int, settle: float) -> dict[str, floa
             f"{min(files, os.cpu_count() or 1)} cores; whole command incl. start-up "
             f"{mb / results['verify']:.0f} MB/s; sha256sum {mb / results['sha256sum']:.0f} MB/s)"
         )
-        return {"ingest_ratio": lean, "verify_ratio": one_core / rehash}
+        return {"ingest_ratio": lean, "best_ratio": best, "verify_ratio": one_core / rehash}
     finally:
         clear(work)
 
@@ -192,11 +203,15 @@ def main() -> int:
         sizes, args.rounds = [(128, 64)], 1
     else:
         sizes = SIZES
-    met = True
+    met = best_met = True
     for mib, files in sizes:
         got = run_size(mib, files, args.rounds, args.settle)
         met = met and got["ingest_ratio"] <= 1.5 and got["verify_ratio"] >= 1
-    print(f"\nall targets {'met' if met else 'NOT met'}")
+        best_met = best_met and got["best_ratio"] <= 1.5
+    print(
+        f"\nall targets {'met' if met else 'NOT met'} (medians); ingest against the copy's "
+        f"best round: {'met' if best_met else 'NOT met'}"
+    )
     return 0
 
 
