@@ -119,3 +119,25 @@ def test_collector_is_paused_only_for_start_up(tmp_path) -> None:
     )
     seen = json.loads(result.stdout.strip().splitlines()[-1])
     assert seen == {"in_command": True, "code": 0, "after": True}, result.stderr
+
+
+def test_every_command_runs_through_handle_errors() -> None:
+    """handle_errors turns the collector back on (and maps errors to exit codes), so every
+    command callback must be wrapped by it, sub-commands included."""
+    import typer
+
+    from cyberstalk.cli import handle_errors
+
+    wrapper_code = handle_errors(lambda: None).__code__
+
+    def callbacks(app: typer.Typer, prefix: str) -> list[tuple[str, object]]:
+        found = [(f"{prefix}{c.name}", c.callback) for c in app.registered_commands]
+        for group in app.registered_groups:
+            assert group.typer_instance is not None
+            found += callbacks(group.typer_instance, f"{prefix}{group.name} ")
+        return found
+
+    found = callbacks(build_app(), "")
+    assert len(found) >= len(MODULES)
+    unwrapped = [name for name, cb in found if getattr(cb, "__code__", None) is not wrapper_code]
+    assert unwrapped == []

@@ -553,8 +553,9 @@ class _Ingest:
 
     def _write_batch(self) -> None:
         """Make the batch's renames durable with one directory fsync, then append its
-        events in order, in one write with one fsync. A kill in between leaves stored files with no
-        event, which verify names and the next ingest removes (see ``recover``)."""
+        events in order, in one write with one fsync. A kill in between leaves stored
+        files with no event, which verify names and the next ingest removes (see
+        ``recover``)."""
         batch, self._batch = self._batch, []
         if self._renamed:
             fsync_dir(self.case.evidence_dir)
