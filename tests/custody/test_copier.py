@@ -344,3 +344,43 @@ def test_bytes_after_a_padded_block_overwrite_the_padding(
     assert size == len(data)
     assert (tmp_path / "dst").read_bytes() == data
     assert digests.sha256 == hashlib.sha256(data).hexdigest()
+
+
+def test_an_original_shorter_than_its_size_is_copied_exactly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An original that shrank after it was opened (ingest then refuses it) ends before the
+    size it was opened with: its real last block is not mistaken for a padded one, and the
+    copy holds exactly the bytes read."""
+    if not _supports_direct(tmp_path):
+        pytest.skip("this file system has no direct I/O")
+    data = os.urandom(2 * CHUNK + 700)
+    (tmp_path / "src").write_bytes(data)
+    src_fd = os.open(tmp_path / "src", os.O_RDONLY)
+    real_fstat = os.fstat
+
+    class _Larger:
+        st_size = len(data) + 9000  # the size when opened
+
+    real_pwrite = os.pwrite
+    written: list[int] = []
+
+    def recording(fd, view, offset):
+        written.append(len(view))
+        return real_pwrite(fd, view, offset)
+
+    monkeypatch.setattr(os, "fstat", lambda fd: _Larger() if fd == src_fd else real_fstat(fd))
+    monkeypatch.setattr(os, "pwrite", recording)
+    out = open_output(tmp_path / "dst")
+    try:
+        with CopyPool(workers=1, writers=2) as pool:
+            copy, size, _ = copy_and_hash(src_fd, out, pool=pool, legacy=False)
+            copy.wait_written()
+            digests = copy.digests()
+    finally:
+        os.close(src_fd)
+        os.close(out)
+    assert size == len(data)
+    assert sum(written) == len(data)  # no block was padded
+    assert (tmp_path / "dst").read_bytes() == data
+    assert digests.sha256 == hashlib.sha256(data).hexdigest()
