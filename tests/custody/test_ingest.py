@@ -471,3 +471,20 @@ def test_unusable_signing_key_stops_ingest_with_nothing_recorded(
     assert log_events(case.root) == before
     assert sorted(p.name for p in (case.root / "evidence").iterdir()) == []
     assert cli("verify", case.root, "--no-record").output == checked  # the case as it was
+
+
+def test_a_later_ingest_numbers_on_from_the_log(case, tmp_path: Path) -> None:
+    """Top-level exhibit numbers continue from the highest in the log (an archive's members
+    are numbered under it and do not count), whichever order the refs were recorded in."""
+    first = tmp_path / "first"
+    write(first / "z.txt", b"zed\n")
+    make_zip(first / "export.zip", {"a.txt": b"a\n", "b.txt": b"b\n", "c.txt": b"c\n"})
+    assert cli("ingest", case.root, first, "--source", "s1", "--no-process").exit_code == 0
+    later = tmp_path / "later"
+    write(later / "new.txt", b"new\n")
+    write(later / "newer.txt", b"newer\n")
+    result = cli("ingest", case.root, later, "--source", "s2", "--no-process")
+    assert result.exit_code == 0, result.output
+    ex = exhibits_by_ref(case.root)
+    assert sorted(ex) == ["RE/1", "RE/1/1", "RE/1/2", "RE/1/3", "RE/2", "RE/3", "RE/4"]
+    assert {ex["RE/3"]["original_name"], ex["RE/4"]["original_name"]} == {"new.txt", "newer.txt"}

@@ -239,7 +239,8 @@ class _CaseState:
     """(sha256, original_path, source) of every receipt (stored or duplicate)."""
     members: dict[tuple[str, str], str] = field(default_factory=dict)
     """(parent ref, member name) -> exhibit ref (or the ref it duplicates)."""
-    top_numbers: set[int] = field(default_factory=set)
+    last_number: int = 0
+    """The highest top-level exhibit number given so far (the next is one more)."""
     stored_files: set[str] = field(default_factory=set)
     """stored_as of every recorded exhibit."""
     stored_as: dict[str, str] = field(default_factory=dict)
@@ -262,7 +263,7 @@ class _CaseState:
                 state.stored_files.add(d["stored_as"])
                 state.stored_as[ref] = d["stored_as"]
                 if not d.get("parent"):
-                    state.top_numbers.add(int(ref.rsplit("/", 1)[1]))
+                    state.last_number = max(state.last_number, int(ref.rsplit("/", 1)[1]))
         return state
 
 
@@ -775,9 +776,9 @@ class _Ingest:
                 ItemResult(display, "duplicate", of, size, mime, f"same content as {of}"),
             )
             return
-        number = max(self.state.top_numbers, default=0) + 1
+        number = self.state.last_number + 1
         ref = f"{self.prefix}/{number}"
-        self.state.top_numbers.add(number)
+        self.state.last_number = number
         self.state.seen.add((digests.sha256, rel, self.options.source))
         placed = self._place(pending.tmp, ref, name_info["original_name"], base)
         self._renamed = True
