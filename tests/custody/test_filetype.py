@@ -68,12 +68,13 @@ def test_mime_of_known_kinds() -> None:
 
 
 def test_one_handle_shared_by_threads() -> None:
-    """libmagic handles are not thread-safe; the binding serialises calls."""
+    """libmagic handles are not thread-safe; the binding serialises calls on one handle."""
+    shared = Libmagic()
     results: list[str] = []
 
     def work() -> None:
         for _ in range(200):
-            results.append(mime_of(b"%PDF-1.4\n"))
+            results.append(shared.mime(b"%PDF-1.4\n"))
 
     threads = [threading.Thread(target=work) for _ in range(4)]
     for t in threads:
@@ -81,6 +82,30 @@ def test_one_handle_shared_by_threads() -> None:
     for t in threads:
         t.join()
     assert results == ["application/pdf"] * 800
+
+
+def test_mime_of_gives_each_thread_its_own_handle() -> None:
+    """mime_of types on a handle per thread, so that threads type at once (the finisher
+    threads of an ingest); a thread keeps its handle for its later calls."""
+    seen: list[tuple[Libmagic, Libmagic]] = []
+    results: list[str] = []
+    together = threading.Barrier(3)
+
+    def work() -> None:
+        results.append(mime_of(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"))
+        first = filetype._handles.magic
+        together.wait()  # all three threads hold their handles at once
+        results.append(mime_of(b"%PDF-1.4\n"))
+        seen.append((first, filetype._handles.magic))
+
+    threads = [threading.Thread(target=work) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == ["application/pdf"] * 3 + ["image/png"] * 3
+    assert all(first is later for first, later in seen)
+    assert len({id(first) for first, _ in seen}) == 3  # kept alive by seen: ids are unique
 
 
 def test_missing_library_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
