@@ -488,3 +488,52 @@ def test_a_later_ingest_numbers_on_from_the_log(case, tmp_path: Path) -> None:
     ex = exhibits_by_ref(case.root)
     assert sorted(ex) == ["RE/1", "RE/1/1", "RE/1/2", "RE/1/3", "RE/2", "RE/3", "RE/4"]
     assert {ex["RE/3"]["original_name"], ex["RE/4"]["original_name"]} == {"new.txt", "newer.txt"}
+
+
+def test_interim_seals_slow_down_as_they_grow_costly(case, monkeypatch) -> None:
+    """A seal rebuilds the whole manifest, so its cost grows with the case. Interim seals
+    wait at least SEAL_INTERVAL, and longer once a seal takes more than SEAL_SHARE of
+    that, so that sealing never takes over a long ingest (sealing at the end and on
+    demand is unaffected)."""
+    from cyberstalk.hashing import seal as seal_mod
+
+    clock = {"now": 1000.0}
+    cost = {"seal": 0.01}
+    sealed: list[float] = []
+
+    class FakeTime:
+        @staticmethod
+        def monotonic() -> float:
+            return clock["now"]
+
+    def fake_seal(root, log, key) -> bytes:
+        sealed.append(clock["now"])
+        clock["now"] += cost["seal"]
+        return b""
+
+    monkeypatch.setattr(ingest_mod, "time", FakeTime)
+    monkeypatch.setattr(seal_mod, "seal", fake_seal)
+    options = ingest_mod.IngestOptions(source="s", operator="DC Test")
+    key = ingest_mod.SigningKey(None, "RE")
+    job = ingest_mod._Ingest(case, options, None, key)
+    try:
+
+        def run_for(seconds: float) -> int:
+            before, end = len(sealed), clock["now"] + seconds
+            while clock["now"] < end:
+                job.reseal()
+                clock["now"] += 0.01  # a batch recorded every 10 ms
+            return len(sealed) - before
+
+        cheap = run_for(10.0)
+        assert 18 <= cheap <= 20  # every SEAL_INTERVAL (0.5 s)
+        cost["seal"] = 2.0  # the manifest has grown: a seal now takes 2 s
+        run_for(1.0)  # the first costly seal happens within the old interval
+        costly = run_for(100.0)
+        # sealing takes at most SEAL_SHARE of the time: a seal every 20 s, not every 2.5 s
+        assert 4 <= costly <= 5
+        assert sealed[-1] - sealed[-2] >= 2.0 / ingest_mod.SEAL_SHARE
+        job.reseal(now=True)  # on demand (the end of an ingest, an archive): at once
+        assert sealed[-1] == clock["now"] - cost["seal"]
+    finally:
+        job.close()
