@@ -1,8 +1,8 @@
 """Benchmark: ingest and verify at two sizes (256 MiB in 64 files, 1 GiB in 256 files),
-and, for information, of 2,000 small files (32 MiB), against a plain copy (`cp -r`, then `sync` so both sides pay for durable writes), against
-`sha256sum`, and against one thread of hashlib SHA-256 over the same files, all measured
-in the same run. Every command is the installed `cyberstalk` console script, so its
-start-up counts.
+and, for information, of 2,000 small files (32 MiB), against a plain copy (`cp -r`, then
+`sync` so both sides pay for durable writes), against `sha256sum`, and against one thread
+of hashlib SHA-256 over the same files, all measured in the same run. Every command is the
+installed `cyberstalk` console script, so its start-up counts.
 
 Targets (issue 12): ingest (default options) <= 1.5x `cp -r` + `sync` at both sizes;
 verify re-hashes at least at one core's SHA-256 rate, using the cores where there are
