@@ -41,6 +41,23 @@ def _copy(pool: CopyPool, src: Path, dst: Path, **kwargs):
         os.close(out)
 
 
+def _copy_open_fd_exactly(src_fd: int, dst: Path, data: bytes, *, writers: int) -> None:
+    """Copy from ``src_fd`` (closed after) into ``dst``; the copy and its SHA-256 must be
+    exactly ``data``'s."""
+    out = open_output(dst)
+    try:
+        with CopyPool(workers=1, writers=writers) as pool:
+            copy, size, _ = copy_and_hash(src_fd, out, pool=pool, legacy=False)
+            copy.wait_written()
+            digests = copy.digests()
+    finally:
+        os.close(src_fd)
+        os.close(out)
+    assert size == len(data)
+    assert dst.read_bytes() == data
+    assert digests.sha256 == hashlib.sha256(data).hexdigest()
+
+
 SIZES = [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK + 17]
 
 
@@ -332,18 +349,7 @@ def test_bytes_after_a_padded_block_overwrite_the_padding(
     monkeypatch.setattr(os, "fstat", fstat)
     monkeypatch.setattr(os, "readv", readv)
     monkeypatch.setattr(os, "pwrite", slow_padded_write)
-    out = open_output(tmp_path / "dst")
-    try:
-        with CopyPool(workers=1, writers=4) as pool:
-            copy, size, _ = copy_and_hash(src_fd, out, pool=pool, legacy=False)
-            copy.wait_written()
-            digests = copy.digests()
-    finally:
-        os.close(src_fd)
-        os.close(out)
-    assert size == len(data)
-    assert (tmp_path / "dst").read_bytes() == data
-    assert digests.sha256 == hashlib.sha256(data).hexdigest()
+    _copy_open_fd_exactly(src_fd, tmp_path / "dst", data, writers=4)
 
 
 def test_an_original_shorter_than_its_size_is_copied_exactly(
@@ -371,16 +377,5 @@ def test_an_original_shorter_than_its_size_is_copied_exactly(
 
     monkeypatch.setattr(os, "fstat", lambda fd: _Larger() if fd == src_fd else real_fstat(fd))
     monkeypatch.setattr(os, "pwrite", recording)
-    out = open_output(tmp_path / "dst")
-    try:
-        with CopyPool(workers=1, writers=2) as pool:
-            copy, size, _ = copy_and_hash(src_fd, out, pool=pool, legacy=False)
-            copy.wait_written()
-            digests = copy.digests()
-    finally:
-        os.close(src_fd)
-        os.close(out)
-    assert size == len(data)
+    _copy_open_fd_exactly(src_fd, tmp_path / "dst", data, writers=2)
     assert sum(written) == len(data)  # no block was padded
-    assert (tmp_path / "dst").read_bytes() == data
-    assert digests.sha256 == hashlib.sha256(data).hexdigest()
