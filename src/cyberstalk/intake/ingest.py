@@ -476,10 +476,8 @@ class _Ingest:
         self._finisher = ThreadPoolExecutor(max_workers=FINISHERS, thread_name_prefix="fsync")
         # the first interim seal is due one interval in: an ingest shorter than that is
         # sealed once, at its end, with no seal competing with its copying
-        self._last_seal = time.monotonic()
-        self._seal_gap = SEAL_INTERVAL
-        """Seconds from the end of one interim seal to the next: SEAL_INTERVAL, or longer
-        where the last seal took more than SEAL_SHARE of that."""
+        self._next_seal = time.monotonic() + SEAL_INTERVAL
+        """When the next interim seal is due (``time.monotonic``)."""
 
     # -- the pipeline
     def start(self) -> None:
@@ -820,13 +818,13 @@ class _Ingest:
         The manifest is always sealed at the end of an ingest and after each archive; a
         kill in between leaves a log that verify names and the next ingest re-seals.
         """
-        moment = time.monotonic()
-        if now or moment - self._last_seal >= self._seal_gap:
+        started = time.monotonic()
+        if now or started >= self._next_seal:
             from cyberstalk.hashing.seal import seal
 
             seal(self.case.root, self.log, self.key.get())
-            self._last_seal = time.monotonic()
-            self._seal_gap = max(SEAL_INTERVAL, (self._last_seal - moment) / SEAL_SHARE)
+            ended = time.monotonic()
+            self._next_seal = ended + max(SEAL_INTERVAL, (ended - started) / SEAL_SHARE)
 
     # -- archive members
     def _members(self, parent: str, display: str) -> None:
