@@ -180,7 +180,7 @@ def run_size(
                 f"many small files, no target: ingest {lean:.2f}x cp -r + sync "
                 f"({1000 * results['ingest (default: sha256)'] / files:.2f} ms a file)"
             )
-            return {"ingest_ratio": lean, "best_ratio": lean, "verify_ratio": 1.0}
+            return {"ingest_ratio": lean, "best_ratio": best, "verify_ratio": one_core / rehash}
         print(
             f"target ingest <= 1.5x cp -r + sync: {'met' if lean <= 1.5 else 'NOT met'} "
             f"({lean:.2f}x; with --legacy-digests {full:.2f}x; best round of each "
