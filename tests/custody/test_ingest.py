@@ -475,7 +475,7 @@ def test_unusable_signing_key_stops_ingest_with_nothing_recorded(
 
 def test_a_later_ingest_numbers_on_from_the_log(case, tmp_path: Path) -> None:
     """Top-level exhibit numbers continue from the highest in the log (an archive's members
-    are numbered under it and do not count), whichever order the refs were recorded in."""
+    are numbered under it and do not count)."""
     first = tmp_path / "first"
     write(first / "z.txt", b"zed\n")
     make_zip(first / "export.zip", {"a.txt": b"a\n", "b.txt": b"b\n", "c.txt": b"c\n"})
