@@ -1,30 +1,59 @@
 """The ``cyberstalk`` command line: a thin typer app.
 
 Each command lives in :mod:`cyberstalk.commands` and only parses arguments, calls one
-library function and prints the result. Errors are mapped to exit codes here, in one
-place (:func:`handle_errors`): a :class:`~cyberstalk.errors.CyberstalkError` becomes a
-message on stderr and its exit code; anything else is a bug and keeps its traceback.
+library function and prints the result. Errors are mapped to exit codes in one place
+(:func:`cyberstalk.commands._output.report_error`, through :func:`handle_errors` under
+typer): a :class:`~cyberstalk.errors.CyberstalkError` becomes a message on stderr and its
+exit code; anything else is a bug and keeps its traceback.
+
+typer (with click, a third of a short command's start-up) is imported only when a command
+line goes through it: ``cyberstalk ingest``, the command whose start-up counts against a
+plain copy, is parsed without it where its command line is an ordinary one (see
+:mod:`cyberstalk.commands.fastpath`), with the same results, output and exit codes.
 """
 
 from __future__ import annotations
 
 import functools
 import gc
+import os
 import sys
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
-
-import typer
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from cyberstalk import __version__
-from cyberstalk.errors import CyberstalkError, ExitCode, VerificationError
+from cyberstalk.commands._output import err, report_error
+from cyberstalk.errors import CyberstalkError, ExitCode
+
+if TYPE_CHECKING:
+    import typer
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
+__all__ = ["build_app", "err", "handle_errors", "main"]
+
 
 def _new_app() -> typer.Typer:
-    return typer.Typer(
+    import typer
+
+    def show_version(value: bool) -> None:
+        if value:
+            typer.echo(f"cyberstalk {__version__}")
+            raise typer.Exit()
+
+    def root(
+        version: bool = typer.Option(
+            False,
+            "--version",
+            callback=show_version,
+            is_eager=True,
+            help="Show the version and exit.",
+        ),
+    ) -> None:
+        """Evidence intake, chain of custody, timelines and safeguarding advice."""
+
+    app = typer.Typer(
         name="cyberstalk",
         help=(
             "Evidence intake, chain of custody, course-of-conduct timelines and safeguarding "
@@ -37,11 +66,8 @@ def _new_app() -> typer.Typer:
         pretty_exceptions_enable=False,
         rich_markup_mode=None,
     )
-
-
-def err(message: str) -> None:
-    """Write a message to stderr (results go to stdout)."""
-    typer.echo(message, err=True)
+    app.callback()(root)
+    return app
 
 
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
@@ -52,35 +78,12 @@ def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
         _started()
         try:
             return func(*args, **kwargs)
-        except VerificationError as exc:
-            err(f"error: {exc.message}")
-            for problem in exc.problems:
-                err(f"  - {problem}")
-            if exc.advice:
-                err(f"  hint: {exc.advice}")
-            raise typer.Exit(int(exc.exit_code)) from None
-        except CyberstalkError as exc:
-            err(f"error: {exc}")
-            raise typer.Exit(int(exc.exit_code)) from None
-        except KeyboardInterrupt:
-            err("interrupted: recorded events are intact; re-run the command to complete it")
-            raise typer.Exit(130) from None
+        except (CyberstalkError, KeyboardInterrupt) as exc:
+            import typer
+
+            raise typer.Exit(report_error(exc)) from None
 
     return wrapper
-
-
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"cyberstalk {__version__}")
-        raise typer.Exit()
-
-
-def _root(
-    version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
-    ),
-) -> None:
-    """Evidence intake, chain of custody, timelines and safeguarding advice."""
 
 
 def build_app(only: str | None = None) -> typer.Typer:
@@ -93,7 +96,6 @@ def build_app(only: str | None = None) -> typer.Typer:
     from cyberstalk.commands import register_all, register_one
 
     new = _new_app()
-    new.callback()(_root)
     if only is None:
         register_all(new)
     else:
@@ -131,6 +133,23 @@ def _started() -> None:
     gc.enable()
 
 
+def _run_fast(command: Callable[[], int]) -> int:
+    """Run a command parsed without typer, as :func:`handle_errors` and click's standalone
+    mode run one under typer: the same messages and exit codes."""
+    _started()
+    try:
+        return command()
+    except (CyberstalkError, KeyboardInterrupt) as exc:
+        return report_error(exc)
+    except BrokenPipeError:
+        # the reader of stdout went away (`| head`): as click does, exit 1 quietly, with
+        # stdout pointed at /dev/null so that the flush at exit cannot fail again
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+        return 1
+
+
 def main() -> None:
     """Console-script entry point.
 
@@ -139,12 +158,18 @@ def main() -> None:
     frozen, so that the collection at exit has nothing to walk: together ~20 ms of every
     command line (``python -X importtime``, benchmarks/bench_custody.py).
     """
-    if sys.argv[1:] == ["--version"]:  # answered before any command is loaded
+    argv = sys.argv[1:]
+    if argv == ["--version"]:  # answered before any command is loaded
         print(f"cyberstalk {__version__}")
         return
     gc.disable()
     try:
-        build_app(_invoked(sys.argv[1:]))()
+        from cyberstalk.commands.fastpath import fast_command
+
+        fast = fast_command(argv)
+        if fast is not None:
+            sys.exit(_run_fast(fast))
+        build_app(_invoked(argv))()
     except SystemExit:
         raise
     except Exception:  # a bug: keep the traceback, exit 4

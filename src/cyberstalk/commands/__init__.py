@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
-import typer
+if TYPE_CHECKING:  # typer is imported by the command modules themselves, when they load
+    import typer
 
 # One module per area; each adds its own commands. Keep the order: it is the --help order.
 MODULES = (

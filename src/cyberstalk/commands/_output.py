@@ -1,4 +1,6 @@
-"""Small output helpers shared by command modules: JSON to stdout, tables, progress."""
+"""Small output helpers shared by command modules: JSON to stdout, tables, progress, and
+messages and exit codes for errors. None of them needs typer, so that a command run
+without it (see ``cyberstalk.cli.main``) prints exactly what it prints under typer."""
 
 from __future__ import annotations
 
@@ -7,6 +9,38 @@ import sys
 import unicodedata
 from collections.abc import Sequence
 from typing import Any, Protocol
+
+from cyberstalk.errors import CyberstalkError, VerificationError
+
+
+def err(message: str) -> None:
+    """Write a message to stderr (results go to stdout). Control and format characters (a
+    hostile file name may carry terminal escape sequences) are shown escaped, line by
+    line, never sent to the terminal."""
+    sys.stderr.write("\n".join(safe_text(line) for line in message.split("\n")) + "\n")
+    sys.stderr.flush()
+
+
+def echo(line: str) -> None:
+    """Write one line of results to stdout, control characters escaped."""
+    sys.stdout.write(safe_text(line) + "\n")
+
+
+def report_error(exc: CyberstalkError | KeyboardInterrupt) -> int:
+    """Tell the user what stopped a command, on stderr, and return its exit code: the one
+    mapping from toolkit errors to exit codes (ARCHITECTURE.md), for every command."""
+    if isinstance(exc, KeyboardInterrupt):
+        err("interrupted: recorded events are intact; re-run the command to complete it")
+        return 130
+    if isinstance(exc, VerificationError):
+        err(f"error: {exc.message}")
+        for problem in exc.problems:
+            err(f"  - {problem}")
+        if exc.advice:
+            err(f"  hint: {exc.advice}")
+    else:
+        err(f"error: {exc}")
+    return int(exc.exit_code)
 
 
 def print_json(data: Any) -> None:
@@ -114,15 +148,4 @@ def byte_progress(description: str) -> ByteProgress:
         TimeRemainingColumn(),
         console=Console(file=sys.stderr),
         transient=True,
-    )
-
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        TimeRemainingColumn(),
-        console=Console(file=sys.stderr),
-        transient=True,
-        disable=not sys.stderr.isatty(),
     )

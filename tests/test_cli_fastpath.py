@@ -1,0 +1,253 @@
+"""`cyberstalk ingest` parsed without typer (cyberstalk.commands.fastpath).
+
+The fast parser must give exactly the values typer gives for every line it takes, and
+decline every other line, which typer then parses as it always did. A real run through
+the console script must print the same bytes and exit with the same code as the typer
+path, and must not import typer or click at all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from cyberstalk.cli import build_app
+from cyberstalk.commands import ingest as ingest_module
+from cyberstalk.commands.fastpath import Signature, fast_command
+
+FAST = ingest_module.FAST
+
+
+def typer_values(argv: list[str]) -> tuple[int, dict[str, Any] | None]:
+    """(exit code, the values typer hands to ``run``) for ``cyberstalk ingest ARGV``."""
+    seen: dict[str, Any] = {}
+
+    def spy(directory: Path, paths: list[Path], **options: Any) -> int:
+        seen.update(directory=directory, paths=paths, **options)
+        return 0
+
+    with mock.patch.object(ingest_module, "run", spy):
+        result = CliRunner().invoke(build_app("ingest"), ["ingest", *argv])
+    return result.exit_code, (seen or None)
+
+
+TOKENS = st.sampled_from(
+    [
+        "case",
+        "sub",
+        "a b.txt",
+        "ü.jpg",
+        "--source",
+        "--source=USB bag 1",
+        "--source=",
+        "--received-from",
+        "--operator",
+        "--operator=DC Jones",
+        "--key",
+        "--key=k.pem",
+        "--legacy-digests",
+        "--no-legacy-digests",
+        "--process",
+        "--no-process",
+        "--json",
+        "--json=1",
+        "--help",
+        "-h",
+        "--",
+        "-",
+        "-x",
+        "--sauce",
+        "",
+        "USB stick",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(TOKENS, max_size=9))
+def test_every_line_the_fast_parser_takes_typer_parses_the_same(argv: list[str]) -> None:
+    fast = FAST.parse(argv)
+    if fast is None:
+        return  # declined: typer parses it, as before
+    code, values = typer_values(argv)
+    assert code == 0, argv
+    assert values == fast, argv
+
+
+ORDINARY = [
+    ["case", "sub", "--source", "USB stick"],
+    ["case", "sub", "more", "--source=USB stick", "--json"],
+    ["--source", "s", "case", "sub"],
+    ["case", "--no-process", "sub", "--source", "s", "--operator", "DC Jones"],
+    ["case", "sub", "--source", "s", "--received-from", "victim", "--key", "k.pem"],
+    ["case", "sub", "--source", "s", "--legacy-digests", "--process"],
+    ["case", "sub", "--source", "s", "--no-legacy-digests"],
+]
+
+
+@pytest.mark.parametrize("argv", ORDINARY)
+def test_ordinary_lines_are_parsed_without_typer_to_typers_values(argv: list[str]) -> None:
+    fast = FAST.parse(argv)
+    assert fast is not None
+    assert typer_values(argv) == (0, fast)
+    assert fast["directory"] == Path("case")
+    assert all(isinstance(p, Path) for p in fast["paths"])
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--help"],
+        ["case", "sub", "--source", "s", "--help"],
+        ["case", "sub", "--source", "s", "-h"],
+        ["case", "sub"],  # --source missing
+        ["case", "--source", "s"],  # no path
+        ["case", "sub", "--source"],  # no value
+        ["case", "sub", "--source", "--json"],  # a dash-led value
+        ["case", "sub", "--source="],
+        ["case", "sub", "--source", "a", "--source", "b"],
+        ["case", "sub", "--source", "s", "--process", "--no-process"],
+        ["case", "sub", "--source", "s", "--json=1"],
+        ["case", "sub", "--source", "s", "--sauce", "x"],
+        ["case", "--", "-sub", "--source", "s"],
+        ["case", "-", "--source", "s"],
+    ],
+)
+def test_unusual_lines_are_left_to_typer(argv: list[str]) -> None:
+    assert FAST.parse(argv) is None
+
+
+def test_a_fixed_signature_takes_exactly_its_positionals() -> None:
+    sig = Signature(positionals=("a", "b"), options={}, flags={}, defaults={})
+    assert sig.parse(["x", "y"]) == {"a": "x", "b": "y"}
+    assert sig.parse(["x"]) is None
+    assert sig.parse(["x", "y", "z"]) is None
+
+
+def test_only_named_commands_and_no_completion_request_go_fast(monkeypatch) -> None:
+    assert fast_command(["ingest", "case", "sub", "--source", "s"]) is not None
+    assert fast_command(["verify", "case"]) is None
+    assert fast_command([]) is None
+    monkeypatch.setenv("_CYBERSTALK_COMPLETE", "bash_complete")
+    assert fast_command(["ingest", "case", "sub", "--source", "s"]) is None
+
+
+# --------------------------------------------------------------------------- real runs
+
+RUN = """
+import json, sys
+mode, argv = sys.argv[1], json.loads(sys.argv[2])  # fast: the console script's main()
+sys.argv = ["cyberstalk", *argv]
+code = 0
+try:
+    if mode == "fast":
+        from cyberstalk.cli import main
+        main()
+    else:
+        from cyberstalk.cli import build_app
+        build_app("ingest")()
+except SystemExit as exc:
+    code = exc.code or 0
+loaded = sorted(m.split(".")[0] for m in sys.modules if m.startswith(("typer", "click")))
+sys.stderr.write("\\n@@" + json.dumps({"code": code, "loaded": sorted(set(loaded))}))
+"""
+
+
+def run(mode: str, cwd: Path, *argv: str) -> tuple[int, str, str, list[str]]:
+    result = subprocess.run(
+        [sys.executable, "-c", RUN, mode, json.dumps(argv)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "XDG_CONFIG_HOME": str(cwd / "xdg")},
+    )
+    stderr, _, tail = result.stderr.rpartition("\n@@")
+    info = json.loads(tail)
+    return info["code"], result.stdout, stderr, info["loaded"]
+
+
+def init_case(cwd: Path, name: str) -> None:
+    code, _, stderr, _ = run(
+        "fast", cwd, "case", "init", name, "--ref", "R1", "--officer", "O", "--initials", "FP"
+    )
+    assert code == 0, stderr
+
+
+@pytest.fixture
+def submission(tmp_path: Path) -> Path:
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "a.txt").write_bytes(b"first message\n")
+    (sub / "b.bin").write_bytes(bytes(range(256)) * 64)
+    (sub / "link").symlink_to("a.txt")  # refused: exit 3
+    evil = "\x1b[2J\x1b[31mred.txt"  # a name that would drive a terminal
+    (sub / evil).symlink_to("a.txt")
+    return tmp_path
+
+
+@pytest.mark.parametrize("extra", [[], ["--json"]])
+def test_fast_and_typer_runs_print_the_same_and_exit_the_same(
+    submission: Path, extra: list[str]
+) -> None:
+    outputs = []
+    for mode in ("fast", "typer"):
+        init_case(submission, f"case-{mode}")
+        argv = ["ingest", f"case-{mode}", "sub", "--source", "bag 1", "--no-process", *extra]
+        code, out, err, loaded = run(mode, submission, *argv)
+        outputs.append((code, out.replace(f"case-{mode}", "CASE"), err))
+        assert loaded == ([] if mode == "fast" else ["click", "typer"])
+    assert outputs[0] == outputs[1]
+    code, out, err = outputs[0]
+    assert code == 3  # the links were refused; the rest is recorded
+    assert "2 stored" in out or '"stored": 2' in out
+    # the hostile name is shown escaped on stderr, never as escape sequences
+    assert "\x1b" not in err and "\x1b" not in out
+    assert "\\x1b[2J\\x1b[31mred.txt" in err
+
+
+def test_errors_map_to_the_same_message_and_exit_code(tmp_path: Path) -> None:
+    results = {
+        mode: run(mode, tmp_path, "ingest", "no-case", "x", "--source", "s")
+        for mode in ("fast", "typer")
+    }
+    assert results["fast"][:3] == results["typer"][:3]
+    code, _, err, _ = results["fast"]
+    assert code == 3
+    assert err.startswith("error: no case folder at no-case\n  hint: ")
+
+
+def test_a_declined_line_still_gets_typers_usage_error(tmp_path: Path) -> None:
+    code, _, err, loaded = run("fast", tmp_path, "ingest", "case", "sub")
+    assert code == 2
+    assert "Missing option '--source'" in err
+    assert loaded == ["click", "typer"]
+
+
+BROKEN_PIPE = """
+import sys
+from cyberstalk.cli import _run_fast
+def command():
+    raise BrokenPipeError
+code = _run_fast(command)
+print("not shown")
+sys.stderr.write(f"code={code}")
+"""
+
+
+def test_a_closed_stdout_exits_1_quietly() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", BROKEN_PIPE], capture_output=True, text=True, check=True
+    )
+    assert result.stderr == "code=1"
+    assert result.stdout == ""
