@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import stat
 import unicodedata
-import zipfile
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from cyberstalk.errors import ArchiveError
+
+if TYPE_CHECKING:  # zipfile (~10 ms) is imported when an archive is opened, not by every ingest
+    import zipfile
 
 CHUNK = 1 << 20
 
@@ -150,6 +152,9 @@ def stream_member(
     Caps are enforced on bytes actually produced. zipfile checks the CRC when the member
     has been read to its end and raises BadZipFile on a mismatch.
     """
+    import zlib
+    from zipfile import BadZipFile
+
     produced = 0
 
     def refuse(reason: str) -> ArchiveError:
@@ -180,7 +185,7 @@ def stream_member(
                 sink(chunk)
     except ArchiveError:
         raise
-    except zipfile.BadZipFile as exc:
+    except BadZipFile as exc:
         raise refuse(f"corrupt data ({exc})") from exc
     except (zlib.error, EOFError, NotImplementedError, RuntimeError, OSError) as exc:
         raise refuse(f"cannot be decompressed ({exc})") from exc
@@ -191,6 +196,8 @@ def stream_member(
 
 def open_zip(path: str, display: str) -> zipfile.ZipFile:
     """Open a zip, turning every way it can be broken into one clear ArchiveError."""
+    import zipfile
+
     try:
         return zipfile.ZipFile(path)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:

@@ -27,7 +27,6 @@ import re
 import stat
 import threading
 import time
-import zipfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -46,6 +45,8 @@ from cyberstalk.intake.archive import ArchiveLimits, Member, list_members, open_
 from cyberstalk.intake.filetype import extension_disagrees, mime_from_extension, mime_of
 
 if TYPE_CHECKING:
+    import zipfile
+
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 PIPELINE_DEPTH = 16
