@@ -158,7 +158,10 @@ try:
         build_app("ingest")()
 except SystemExit as exc:
     code = exc.code or 0
-loaded = sorted(m.split(".")[0] for m in sys.modules if m.startswith(("typer", "click")))
+# what an ingest of plain files has no use for: the CLI framework, and what only an
+# archive (zipfile) or a thread pool of the standard library's (with logging) would need
+heavy = ("typer", "click", "zipfile", "concurrent", "logging")
+loaded = [m.split(".")[0] for m in sys.modules if m.startswith(heavy)]
 sys.stderr.write("\\n@@" + json.dumps({"code": code, "loaded": sorted(set(loaded))}))
 """
 
@@ -206,7 +209,10 @@ def test_fast_and_typer_runs_print_the_same_and_exit_the_same(
         argv = ["ingest", f"case-{mode}", "sub", "--source", "bag 1", "--no-process", *extra]
         code, out, err, loaded = run(mode, submission, *argv)
         outputs.append((code, out.replace(f"case-{mode}", "CASE"), err))
-        assert loaded == ([] if mode == "fast" else ["click", "typer"])
+        if mode == "fast":
+            assert loaded == []
+        else:
+            assert {"click", "typer"} <= set(loaded)
     assert outputs[0] == outputs[1]
     code, out, err = outputs[0]
     assert code == 3  # the links were refused; the rest is recorded
@@ -231,7 +237,7 @@ def test_a_declined_line_still_gets_typers_usage_error(tmp_path: Path) -> None:
     code, _, err, loaded = run("fast", tmp_path, "ingest", "case", "sub")
     assert code == 2
     assert "Missing option '--source'" in err
-    assert loaded == ["click", "typer"]
+    assert {"click", "typer"} <= set(loaded)
 
 
 BROKEN_PIPE = """
