@@ -537,3 +537,50 @@ def test_interim_seals_slow_down_as_they_grow_costly(case, monkeypatch) -> None:
         assert sealed[-1] == clock["now"] - cost["seal"]
     finally:
         job.close()
+
+
+def test_what_is_recorded_once_the_ingest_is_ending_is_sealed_once_at_its_end(
+    case, tmp_path: Path, monkeypatch
+) -> None:
+    """Copies still being recorded when the copying is over are not sealed by the
+    recorder: ingest() seals once its last event (ingest_completed) is logged, and a seal
+    just before that one would be rewritten at once. Interim seals are due at every batch
+    here (SEAL_INTERVAL 0); the signing key is held back until the copying has ended, so
+    that every copy is recorded after it."""
+    import threading
+
+    from cyberstalk.hashing import seal as seal_mod
+
+    real_seal = seal_mod.seal
+    seen: list[list[str]] = []
+
+    def counting_seal(root, log, key) -> bytes:
+        seen.append([e["event"] for e in log_events(root)])
+        return real_seal(root, log, key)
+
+    monkeypatch.setattr(seal_mod, "seal", counting_seal)
+    monkeypatch.setattr(ingest_mod, "SEAL_INTERVAL", 0.0)
+    released = threading.Event()
+
+    class HeldKey(ingest_mod.SigningKey):
+        def get(self):
+            released.wait()
+            return super().get()
+
+    monkeypatch.setattr(ingest_mod, "SigningKey", HeldKey)
+    real_put = ingest_mod._Ingest._put
+
+    def put_then_release(job, entry) -> None:
+        real_put(job, entry)
+        if entry is None:  # the copying is over: now let the recorder start
+            released.set()
+
+    monkeypatch.setattr(ingest_mod._Ingest, "_put", put_then_release)
+    for i in range(3):
+        write(tmp_path / "s" / f"{i}.bin", bytes([i]) * 100)
+    result = cli("ingest", case.root, tmp_path / "s", "--source", "t", "--no-process")
+    assert result.exit_code == 0, result.output
+    assert len(seen) == 1, seen  # one seal, at the end, and none just before it
+    assert seen[0].count("exhibit_received") == 3
+    assert seen[0][-1] == "ingest_completed"
+    assert cli("verify", case.root).exit_code == 0

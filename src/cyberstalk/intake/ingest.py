@@ -522,7 +522,8 @@ class _Ingest:
         self.progress = progress or (lambda kind, info: None)
         self.key = key
         self.log = case.log(options.operator)
-        self.state = _CaseState.from_log(case.custody_path)
+        self.state = _CaseState()
+        """What the log holds: read by ingest() once recovery has run."""
         self.prefix = case.config.exhibit_prefix
         self.incoming = case.evidence_dir / INCOMING
         self._incoming_made = False
@@ -533,6 +534,9 @@ class _Ingest:
         self._batch: list[tuple[str | None, dict[str, Any], ItemResult]] = []
         self._renamed = False
         """The batch has renamed copies into evidence/ (a directory fsync is due)."""
+        self._ending = False
+        """Nothing more will be queued: ingest() seals once recording is over, so the
+        recorder's interim seals stop (one would be rewritten at once)."""
         self._recorder = threading.Thread(target=self._record_loop, name="record", daemon=True)
         self._copier = CopyPool()
         self._finisher = _Finishers(FINISHERS)
@@ -546,8 +550,10 @@ class _Ingest:
         self._recorder.start()
 
     def finish_recording(self) -> None:
-        """Wait until everything queued is recorded (or dropped after a failure)."""
+        """Wait until everything queued is recorded (or dropped after a failure). The
+        caller seals the manifest after it, whatever happened (see ingest())."""
         if self._recorder.is_alive():
+            self._ending = True
             self._put(None)
             self._recorder.join()
 
@@ -628,9 +634,9 @@ class _Ingest:
 
     def _write_batch(self) -> None:
         """Make the batch's renames durable with one directory fsync, then append its
-        events in order, in one write with one fsync. A kill in between leaves stored
-        files with no event, which verify names and the next ingest removes (see
-        ``recover``)."""
+        events in order, in one write with one fsync, then re-seal if one is due (none
+        once the ingest is ending). A kill in between leaves stored files with no event,
+        which verify names and the next ingest removes (see ``recover``)."""
         batch, self._batch = self._batch, []
         if self._renamed:
             fsync_dir(self.case.evidence_dir)
@@ -638,7 +644,7 @@ class _Ingest:
         self.log.append_many([(event, details) for event, details, _ in batch if event])
         for _event, _details, result in batch:
             self._result(result)
-        if batch:
+        if batch and not self._ending:
             self.reseal()
 
     # -- helpers
