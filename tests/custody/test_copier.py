@@ -1,13 +1,14 @@
 """The copy-and-hash engine: digests of exactly the bytes copied, whatever the sizes, with
-many files in flight on several threads, direct I/O where it can be had and ordinary writes
-where not, write errors surfaced, and no buffer lost or reused too soon."""
+many files in flight on several threads, write errors surfaced, no buffer lost or reused
+too soon, copies made durable before their pages are dropped, and a large copy's
+writeback started while it is being copied."""
 
 from __future__ import annotations
 
 import errno
 import hashlib
+import itertools
 import os
-import time
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cyberstalk.hashing import copier
-from cyberstalk.hashing.copier import CHUNK, CopyPool, copy_and_hash, open_output
+from cyberstalk.hashing.copier import CHUNK, CopyPool, copy_and_hash, make_durable, open_output
 from cyberstalk.hashing.digest import hash_fd, hash_path
 
 
@@ -33,29 +34,11 @@ def _copy(pool: CopyPool, src: Path, dst: Path, **kwargs):
     out = open_output(dst)
     try:
         copy, size, head = copy_and_hash(fd, out, pool=pool, **kwargs)
-        copy.wait_written()
-        os.fsync(out)
+        make_durable(copy, out)
         return copy.digests(), size, head
     finally:
         os.close(fd)
         os.close(out)
-
-
-def _copy_open_fd_exactly(src_fd: int, dst: Path, data: bytes, *, writers: int) -> None:
-    """Copy from ``src_fd`` (closed after) into ``dst``; the copy and its SHA-256 must be
-    exactly ``data``'s."""
-    out = open_output(dst)
-    try:
-        with CopyPool(workers=1, writers=writers) as pool:
-            copy, size, _ = copy_and_hash(src_fd, out, pool=pool, legacy=False)
-            copy.wait_written()
-            digests = copy.digests()
-    finally:
-        os.close(src_fd)
-        os.close(out)
-    assert size == len(data)
-    assert dst.read_bytes() == data
-    assert digests.sha256 == hashlib.sha256(data).hexdigest()
 
 
 SIZES = [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK + 17]
@@ -188,69 +171,6 @@ def test_an_unexpected_writer_error_is_raised_not_hung_on(
         assert pool.free_buffers() == 2
 
 
-def _supports_direct(folder: Path) -> bool:
-    """Whether this file system takes O_DIRECT (probed with a plain os.open)."""
-    if not copier.O_DIRECT:
-        return False
-    probe = folder / "probe"
-    try:
-        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | copier.O_DIRECT, 0o600)
-    except OSError:
-        return False
-    os.close(fd)
-    probe.unlink()
-    return True
-
-
-def test_direct_io_where_possible_and_ordinary_writes_for_the_tail(tmp_path: Path) -> None:
-    data = os.urandom(2 * CHUNK + 100)  # two aligned chunks, then an unaligned tail
-    (tmp_path / "src").write_bytes(data)
-    out = open_output(tmp_path / "dst")
-    try:
-        assert copier.Output(out).direct == _supports_direct(tmp_path)
-    finally:
-        os.close(out)
-    (tmp_path / "dst").unlink()
-    with CopyPool(workers=1) as pool:
-        digests, size, _ = _copy(pool, tmp_path / "src", tmp_path / "dst")
-    assert size == len(data)
-    assert (tmp_path / "dst").read_bytes() == data
-    assert digests.sha256 == hashlib.sha256(data).hexdigest()
-
-
-def test_a_file_system_refusing_direct_writes_gets_ordinary_ones(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """EINVAL from a direct write (no direct I/O here, or misaligned) switches the file to
-    ordinary writes and retries: the copy is whole and exact."""
-    if not _supports_direct(tmp_path):
-        pytest.skip("this file system has no direct I/O to refuse")
-    data = os.urandom(3 * CHUNK)
-    (tmp_path / "src").write_bytes(data)
-    real_pwrite = os.pwrite
-    refused = {"n": 0}
-
-    def refusing(fd, view, offset):
-        if _is_direct(fd):
-            refused["n"] += 1
-            raise OSError(errno.EINVAL, "Invalid argument")
-        return real_pwrite(fd, view, offset)
-
-    monkeypatch.setattr(os, "pwrite", refusing)
-    with CopyPool(workers=1, writers=2) as pool:
-        digests, size, _ = _copy(pool, tmp_path / "src", tmp_path / "dst")
-    assert size == len(data)
-    assert (tmp_path / "dst").read_bytes() == data
-    assert digests.sha256 == hashlib.sha256(data).hexdigest()
-    assert 1 <= refused["n"] <= 2  # refused once per writer at most, then ordinary writes
-
-
-def _is_direct(fd: int) -> bool:
-    import fcntl
-
-    return bool(fcntl.fcntl(fd, fcntl.F_GETFL) & copier.O_DIRECT)
-
-
 def test_cancelled_job_result_raises() -> None:
     with CopyPool(workers=1) as pool:
         job = pool.job()
@@ -281,101 +201,57 @@ def test_hash_path_refuses_links(tmp_path: Path) -> None:
     assert caught.value.errno == errno.ELOOP
 
 
-TAIL_SIZES = [1, 100, 4095, 4096, 4097, CHUNK + 1, CHUNK + 4095, 2 * CHUNK + 100]
-
-
-@pytest.mark.parametrize("size", TAIL_SIZES)
-def test_last_block_is_written_direct_and_cut_back(
-    tmp_path: Path, size: int, monkeypatch: pytest.MonkeyPatch
+def test_make_durable_fsyncs_then_drops_the_cached_pages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The partial last block goes out direct, padded with zeros to the block size; the
-    copy is then cut back to exactly the original's bytes."""
-    if not _supports_direct(tmp_path):
-        pytest.skip("this file system has no direct I/O")
-    data = os.urandom(size)
+    """The copy's pages leave the page cache only once fsync has put them on the disk."""
+    data = os.urandom(CHUNK + 5)
     (tmp_path / "src").write_bytes(data)
-    real_pwrite = os.pwrite
-    writes: list[tuple[bool, int, int]] = []
+    calls: list[tuple] = []
+    real_fsync, real_fadvise = os.fsync, os.posix_fadvise
 
-    def recording(fd, view, offset):
-        writes.append((_is_direct(fd), len(view), offset))
-        return real_pwrite(fd, view, offset)
+    def fsync(fd):
+        calls.append(("fsync", fd))
+        return real_fsync(fd)
 
-    monkeypatch.setattr(os, "pwrite", recording)
+    def fadvise(fd, offset, length, advice):
+        calls.append(("fadvise", fd, offset, length, advice))
+        return real_fadvise(fd, offset, length, advice)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "posix_fadvise", fadvise)
+    with CopyPool(workers=1) as pool:
+        digests, size, _ = _copy(pool, tmp_path / "src", tmp_path / "dst")
+    fd = calls[0][1]
+    assert calls == [("fsync", fd), ("fadvise", fd, 0, 0, os.POSIX_FADV_DONTNEED)]
+    assert size == len(data) and (tmp_path / "dst").read_bytes() == data
+    assert digests.sha256 == hashlib.sha256(data).hexdigest()
+
+
+def test_a_large_copys_writeback_starts_while_it_is_copied(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every WRITEBACK_STEP bytes written, the writeback of what was written since the
+    last start is asked for: ranges in order, back to back from 0, inside the file."""
+    monkeypatch.setattr(copier, "WRITEBACK_STEP", 2 * CHUNK)
+    data = os.urandom(9 * CHUNK + 3)
+    (tmp_path / "src").write_bytes(data)
+    ranges: list[tuple[int, int]] = []
+    real_fadvise = os.posix_fadvise
+
+    def fadvise(fd, offset, length, advice):
+        assert advice == os.POSIX_FADV_DONTNEED
+        if length:  # not make_durable's whole-file drop
+            ranges.append((offset, length))
+        return real_fadvise(fd, offset, length, advice)
+
+    monkeypatch.setattr(os, "posix_fadvise", fadvise)
     with CopyPool(workers=1, writers=2) as pool:
-        digests, copied, _ = _copy(pool, tmp_path / "src", tmp_path / "dst")
-    assert copied == size
-    assert (tmp_path / "dst").read_bytes() == data  # no padding left
-    assert digests.sha256 == hashlib.sha256(data).hexdigest()  # of the data, not padding
-    assert all(direct and length % copier.ALIGN == 0 for direct, length, _ in writes)
-    assert sum(length for _, length, _ in writes) == -(-size // copier.ALIGN) * copier.ALIGN
-
-
-def test_bytes_after_a_padded_block_overwrite_the_padding(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """An original that grows after it was opened (ingest then refuses it) must still be
-    copied exactly: the padding of what looked like the last block is on disk before the
-    bytes that follow it are written over it."""
-    if not _supports_direct(tmp_path):
-        pytest.skip("this file system has no direct I/O")
-    data = os.urandom(3 * CHUNK + 321)
-    (tmp_path / "src").write_bytes(data)
-    src_fd = os.open(tmp_path / "src", os.O_RDONLY)
-    real_fstat, real_readv = os.fstat, os.readv
-    calls = {"n": 0}
-
-    class _Grown:
-        st_size = 5000  # the size when opened; the rest appeared later
-
-    def fstat(fd):
-        return _Grown() if fd == src_fd else real_fstat(fd)
-
-    def readv(fd, buffers):
-        calls["n"] += 1
-        if fd == src_fd and calls["n"] == 1:  # the first read ends where the file did
-            chunk = os.read(fd, 5000)
-            buffers[0][: len(chunk)] = chunk
-            return len(chunk)
-        return real_readv(fd, buffers)
-
-    real_pwrite = os.pwrite
-
-    def slow_padded_write(fd, view, offset):
-        if offset == 0 and _is_direct(fd):
-            time.sleep(0.05)  # the padded block lands late, unless waited for
-        return real_pwrite(fd, view, offset)
-
-    monkeypatch.setattr(os, "fstat", fstat)
-    monkeypatch.setattr(os, "readv", readv)
-    monkeypatch.setattr(os, "pwrite", slow_padded_write)
-    _copy_open_fd_exactly(src_fd, tmp_path / "dst", data, writers=4)
-
-
-def test_an_original_shorter_than_its_size_is_copied_exactly(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """An original that shrank after it was opened (ingest then refuses it) ends before the
-    size it was opened with: its real last block is not mistaken for a padded one, and the
-    copy holds exactly the bytes read."""
-    if not _supports_direct(tmp_path):
-        pytest.skip("this file system has no direct I/O")
-    data = os.urandom(2 * CHUNK + 700)
-    (tmp_path / "src").write_bytes(data)
-    src_fd = os.open(tmp_path / "src", os.O_RDONLY)
-    real_fstat = os.fstat
-
-    class _Larger:
-        st_size = len(data) + 9000  # the size when opened
-
-    real_pwrite = os.pwrite
-    written: list[int] = []
-
-    def recording(fd, view, offset):
-        written.append(len(view))
-        return real_pwrite(fd, view, offset)
-
-    monkeypatch.setattr(os, "fstat", lambda fd: _Larger() if fd == src_fd else real_fstat(fd))
-    monkeypatch.setattr(os, "pwrite", recording)
-    _copy_open_fd_exactly(src_fd, tmp_path / "dst", data, writers=2)
-    assert sum(written) == len(data)  # no block was padded
+        digests, size, _ = _copy(pool, tmp_path / "src", tmp_path / "dst")
+    assert (tmp_path / "dst").read_bytes() == data
+    assert digests.sha256 == hashlib.sha256(data).hexdigest()
+    assert len(ranges) == 4  # after 2, 4, 6 and 8 MiB of the 9 MiB and 3 bytes
+    assert ranges[0][0] == 0
+    assert all(a + n == b for (a, n), (b, _) in itertools.pairwise(ranges))
+    assert all(n >= 2 * CHUNK for _, n in ranges)
+    assert ranges[-1][0] + ranges[-1][1] <= size

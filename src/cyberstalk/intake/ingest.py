@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from cyberstalk.case import Case, tool_string
 from cyberstalk.errors import ArchiveError, CaseError, IngestError
-from cyberstalk.hashing.copier import Copy, CopyPool, copy_and_hash, open_output
+from cyberstalk.hashing.copier import Copy, CopyPool, copy_and_hash, make_durable, open_output
 from cyberstalk.hashing.custody import CustodyLog, events, read_lines
 from cyberstalk.hashing.digest import Digests, FileIdentity, Hashers, open_regular
 from cyberstalk.hashing.fsutil import fsync_dir
@@ -432,8 +432,7 @@ class _Refusal:
 
 
 def _finish_copy(copy: Copy, fd: int, head: bytes) -> str:
-    copy.wait_written()  # settles first: no write is in flight once this returns or raises
-    os.fsync(fd)
+    make_durable(copy, fd)  # settles first: no write is in flight once this returns or raises
     return mime_of(head)
 
 
