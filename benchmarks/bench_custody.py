@@ -17,10 +17,10 @@ handed freed memory back to its host (free page reporting), each new page costs 
 fault, and `cp -r` + `sync` of 256 MiB takes ~0.6-0.85 s instead of the ~0.2 s it takes
 when the guest still holds the pages (1 GiB: ~3 s). Which state a round meets is not in
 the benchmark's control (a rest between contenders, ``--settle``, makes the slow state
-likelier, not certain), so the copy's times are bimodal. ingest writes with direct I/O
-and needs no page cache, so its time hardly moves. Contenders alternate, each output is
-removed before the next; the median of the rounds is the figure, and the ratio of the
-best round of each is printed too, as the copy's best case.
+likelier, not certain), so the copy's times are bimodal. ingest writes through the page
+cache too, and so meets the same state. Contenders alternate, each output is removed
+before the next; the median of the rounds is the figure, and the ratio of the best round
+of each is printed too, as the copy's best case.
 """
 
 from __future__ import annotations
@@ -54,8 +54,8 @@ def timed(cmd: list[str], **kwargs: object) -> float:
 
 def make_submission(folder: Path, total_mib: int, files: int) -> int:
     """``files`` files of random bytes, ``total_mib`` MiB in all. Sizes differ and are not
-    multiples of the block size, as real evidence is not (a file's last, partial block is
-    the awkward one for direct I/O); they pair up so that the total is exact."""
+    multiples of the block size, as real evidence is not (a file's last block is then a
+    partial one); they pair up so that the total is exact."""
     folder.mkdir(parents=True)
     size = (total_mib << 20) // files
     block = os.urandom(1 << 20)
@@ -140,7 +140,7 @@ def run_size(
         init_case(work / "out")
         subprocess.run(ingest_cmd, env=env, check=True, capture_output=True)
         os.sync()
-        # ingest writes with direct I/O, so the copies are not in memory: read them once, as
+        # ingest drops its copies from the page cache once fsynced: read them once, as
         # sha256sum's input is, so that both measure hashing and not this disk
         evidence = sorted((work / "out" / "evidence").iterdir())
         subprocess.run(["cat", *map(str, evidence)], stdout=subprocess.DEVNULL, check=True)

@@ -257,3 +257,33 @@ def test_a_closed_stdout_exits_1_quietly() -> None:
     )
     assert result.stderr == "code=1"
     assert result.stdout == ""
+
+
+GC_PROBE = """
+import gc, json, sys
+import cyberstalk.commands.ingest as ingest_cmds
+seen = {}
+def spy(*args, **kwargs):
+    seen["in_command"] = gc.isenabled()  # the command's own work runs with the collector on
+    return 3
+ingest_cmds.run = spy
+sys.argv = ["cyberstalk", "ingest", "case", "sub", "--source", "s"]
+from cyberstalk.cli import main
+try:
+    main()
+except SystemExit as exc:
+    seen["code"] = exc.code
+seen["after"] = gc.isenabled()
+seen["typer"] = "typer" in sys.modules
+print(json.dumps(seen))
+"""
+
+
+def test_the_collector_runs_during_a_fast_command_and_its_code_is_the_exit_code() -> None:
+    """main() pauses the cyclic collector for start-up; a command run without typer turns
+    it back on, as handle_errors does under typer, and exits with the code run returns."""
+    result = subprocess.run(
+        [sys.executable, "-c", GC_PROBE], capture_output=True, text=True, check=True
+    )
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen == {"in_command": True, "code": 3, "after": True, "typer": False}
