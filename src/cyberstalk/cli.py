@@ -6,7 +6,7 @@ library function and prints the result. Errors are mapped to exit codes in one p
 typer): a :class:`~cyberstalk.errors.CyberstalkError` becomes a message on stderr and its
 exit code; anything else is a bug and keeps its traceback.
 
-typer (with click, a third of a short command's start-up) is imported only when a command
+typer (with click, a quarter of a short ingest's time) is imported only when a command
 line goes through it: ``cyberstalk ingest``, the command whose start-up counts against a
 plain copy, is parsed without it where its command line is an ordinary one (see
 :mod:`cyberstalk.commands.fastpath`), with the same results, output and exit codes.
