@@ -564,7 +564,7 @@ def test_what_is_recorded_once_the_ingest_is_ending_is_sealed_once_at_its_end(
 
     class HeldKey(ingest_mod.SigningKey):
         def get(self):
-            released.wait()
+            released.wait(timeout=30)  # never a hang, whatever asks for the key first
             return super().get()
 
     monkeypatch.setattr(ingest_mod, "SigningKey", HeldKey)
