@@ -23,6 +23,7 @@ from cyberstalk.models import (
     Locator,
     Record,
     RecordKind,
+    TextLines,
     TzBasis,
     make_locator,
     make_record,
@@ -260,6 +261,115 @@ def test_unserialisable_values_fail_as_before() -> None:
     record = _line_record(extra={"when": datetime(2024, 1, 1, tzinfo=UTC)})
     with pytest.raises(TypeError, match="not JSON serializable"):
         record_bytes(record)
+
+
+# ------------------------------------------------------------------ lines from fields
+
+
+def _text_lines(record: Record) -> bytes:
+    """``TextLines(...).line(...)`` over ``record``'s fields."""
+    loc = record.locator
+    assert loc.json_path is None and loc.xml_index is None
+    writer = TextLines(
+        record.platform,
+        record.tz_basis,
+        record.conversation,
+        loc.exhibit,
+        loc.path,
+        loc.member,
+        record.parser,
+        record.parser_version,
+    )
+    assert record.time_utc is not None
+    return writer.line(
+        record.kind,
+        record.subtype,
+        record.time_utc,
+        record.time_raw,
+        record.sender,
+        record.recipients,
+        record.text,
+        record.attachments,
+        record.flags,
+        loc.line_start,  # type: ignore[arg-type]
+        loc.line_end,  # type: ignore[arg-type]
+        loc.byte_start,  # type: ignore[arg-type]
+        loc.byte_end,  # type: ignore[arg-type]
+        record.extra,
+    )
+
+
+_ints = st.integers(min_value=0, max_value=10**12)
+text_line_records = st.builds(
+    lambda record, loc: dataclasses.replace(record, locator=loc),
+    records.filter(lambda r: r.time_utc is not None).map(
+        lambda r: dataclasses.replace(r, time_utc=r.time_utc.astimezone(UTC))  # type: ignore[union-attr]
+    ),
+    st.builds(
+        Locator,
+        exhibit=maybe_texts,
+        path=texts,
+        line_start=_ints,
+        line_end=_ints,
+        byte_start=_ints,
+        byte_end=_ints,
+        member=maybe_texts,
+    ),
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(text_line_records)
+def test_text_lines_write_what_record_bytes_writes(record: Record) -> None:
+    try:
+        line = _text_lines(record)
+    except UnicodeEncodeError:  # a lone surrogate: the caller builds the Record
+        assert b"\\u" in record_bytes(record) and record_bytes(record).isascii()
+        return
+    assert line == record_bytes(record) == reference_line(record)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"time_utc": datetime(2024, 1, 13, 8, 2, tzinfo=timezone(timedelta(0), "UTC+0"))},
+        {"time_utc": _Local(2024, 1, 13, 8, 2, tzinfo=UTC)},
+        {"subtype": _Str("call")},
+        {"text": _Str("hello")},
+        {"time_raw": 1},
+        {
+            "locator": Locator(
+                None, "chat.txt", line_start=True, line_end=1, byte_start=0, byte_end=9
+            )
+        },
+        {
+            "locator": Locator(
+                None, "chat.txt", line_start=1, line_end=1, byte_start=0, byte_end=9.0
+            )
+        },
+    ],
+)
+def test_text_lines_refuse_what_record_bytes_writes_the_generic_way(
+    changes: dict[str, Any],
+) -> None:
+    record = _line_record(**changes)
+    with pytest.raises(TypeError):
+        _text_lines(record)
+    assert _text_lines(_line_record()) == record_bytes(_line_record())
+
+
+def test_text_lines_refuse_a_source_whose_path_is_not_text() -> None:
+    with pytest.raises(TypeError):
+        TextLines(
+            "whatsapp",
+            TzBasis.DEFAULT_TIMEZONE,
+            None,
+            None,
+            _Str("chat.txt"),
+            None,
+            "whatsapp",
+            "1",
+        )
 
 
 # ------------------------------------------------------------------ fast construction

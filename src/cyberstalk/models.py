@@ -638,14 +638,7 @@ def record_bytes(record: Record) -> bytes:
         and type(t) is datetime
         and _plain_id_parts(exhibit, path, member, parser, kind, time_raw, text, subtype)
     ):
-        # A line of a text export (the bulk of most cases): the id and the locator
-        # share the numbers' text, and nothing is looked up twice.
-        sls, sle, sbs, sbe = str(ls), str(le), str(bs), str(be)
-        sender = record.sender
-        recipients = record.recipients
-        attachments = record.attachments
-        flags = record.flags
-        extra = record.extra
+        # A line of a text export (the bulk of most cases)
         try:
             # the parts a source's records share, written once a source
             same = (
@@ -658,21 +651,23 @@ def record_bytes(record: Record) -> bytes:
                 parser,
                 record.parser_version,
             )
-            parts = _SHARED.get(same) or _shared(same)
-            rid = _line_id(parts[5], sls, sle, sbs, sbe, kind, time_raw, text, subtype)
-            line = (
-                f'{{"id":"{rid}","kind":{_string(kind)},"subtype":'
-                f"{'null' if subtype is None else _string(subtype)}{parts[0]}"
-                f'{_utc_text(t)}","time_raw":{_string(time_raw)}{parts[1]}'
-                f'{"null" if sender is None else _string(sender)},"recipients":'
-                f"{_ENCODE(list(recipients)) if recipients else '[]'}{parts[2]}"
-                f'{_string(text)},"attachments":'
-                f"{_ENCODE([a.as_dict() for a in attachments]) if attachments else '[]'},"
-                f'"flags":{_flags(flags) if flags else "[]"}{parts[3]}{sls},"line_end":'
-                f'{sle},"byte_start":{sbs},"byte_end":{sbe}{parts[4]}'
-                f"{_ENCODE(dict(sorted(extra.items()))) if extra else '{}'}}}\n"
+            return _text_line(
+                _SHARED.get(same) or _shared(same),
+                kind,
+                subtype,
+                t,
+                time_raw,
+                record.sender,
+                record.recipients,
+                text,
+                record.attachments,
+                record.flags,
+                ls,
+                le,
+                bs,
+                be,
+                record.extra,
             )
-            return line.encode("utf-8")
         except (TypeError, UnicodeEncodeError):
             return record_line(record.as_dict())
     try:
@@ -710,6 +705,121 @@ def record_bytes(record: Record) -> bytes:
         # A non-string value _string refuses (the encoder writes it as what it is), or
         # a lone surrogate: record_line decides, exactly as for any dict.
         return record_line(record.as_dict())
+
+
+class TextLines:
+    """:func:`record_bytes` for the records of one text source, from their fields, with
+    no Record built: for a parser that makes many (a chat export's messages).
+
+    The records share platform, zone basis, conversation, exhibit, path, member, parser
+    and version; each is at lines and bytes (ints), has an aware time in ``UTC`` and no
+    JSON path or XML index. :meth:`line` raises TypeError or UnicodeEncodeError where
+    record_bytes would take the generic way: the caller then builds the Record.
+    """
+
+    __slots__ = ("parts",)
+
+    def __init__(
+        self,
+        platform: str,
+        tz_basis: TzBasis,
+        conversation: str | None,
+        exhibit: str | None,
+        path: str,
+        member: str | None,
+        parser: str,
+        parser_version: str,
+    ) -> None:
+        if not _plain_id_parts(exhibit, path, member, parser, "", "", "", None):
+            raise TypeError("exhibit, path, member and parser must be strings")
+        same = (platform, tz_basis._value_, conversation, exhibit, path, member, parser)
+        self.parts = _shared((*same, parser_version))
+
+    def line(
+        self,
+        kind: RecordKind,
+        subtype: str | None,
+        time_utc: datetime,
+        time_raw: str,
+        sender: str | None,
+        recipients: tuple[str, ...],
+        text: str,
+        attachments: tuple[Attachment, ...],
+        flags: frozenset[str],
+        line_start: int,
+        line_end: int,
+        byte_start: int,
+        byte_end: int,
+        extra: Mapping[str, JSON],
+    ) -> bytes:
+        """The JSON Lines line of the record with these fields."""
+        value = kind._value_
+        if (
+            type(line_start) is not int
+            or type(line_end) is not int
+            or type(byte_start) is not int
+            or type(byte_end) is not int
+            or time_utc.tzinfo is not UTC
+            or type(time_utc) is not datetime
+            or not _plain_id_parts(None, "", None, "", value, time_raw, text, subtype)
+        ):
+            raise TypeError("a field is not of the model's type")
+        return _text_line(
+            self.parts,
+            value,
+            subtype,
+            time_utc,
+            time_raw,
+            sender,
+            recipients,
+            text,
+            attachments,
+            flags,
+            line_start,
+            line_end,
+            byte_start,
+            byte_end,
+            extra,
+        )
+
+
+def _text_line(
+    parts: _Shared,
+    kind: str,
+    subtype: str | None,
+    t: datetime,
+    time_raw: str,
+    sender: str | None,
+    recipients: tuple[str, ...],
+    text: str,
+    attachments: tuple[Attachment, ...],
+    flags: frozenset[str],
+    ls: int,
+    le: int,
+    bs: int,
+    be: int,
+    extra: Mapping[str, JSON],
+) -> bytes:
+    """The line of a record of a text export (``parts`` from :func:`_shared`; ``t`` in
+    UTC): the id and the locator share the numbers' text, and nothing is looked up
+    twice. TypeError (a value that is not the model's type) or UnicodeEncodeError (a
+    lone surrogate): the generic way is the caller's to take. The caller has checked
+    that the numbers are ints and the id's parts strings (:func:`_plain_id_parts`)."""
+    sls, sle, sbs, sbe = str(ls), str(le), str(bs), str(be)
+    rid = _line_id(parts[5], sls, sle, sbs, sbe, kind, time_raw, text, subtype)
+    line = (
+        f'{{"id":"{rid}","kind":{_string(kind)},"subtype":'
+        f"{'null' if subtype is None else _string(subtype)}{parts[0]}"
+        f'{_utc_text(t)}","time_raw":{_string(time_raw)}{parts[1]}'
+        f'{"null" if sender is None else _string(sender)},"recipients":'
+        f"{_ENCODE(list(recipients)) if recipients else '[]'}{parts[2]}"
+        f'{_string(text)},"attachments":'
+        f"{_ENCODE([a.as_dict() for a in attachments]) if attachments else '[]'},"
+        f'"flags":{_flags(flags) if flags else "[]"}{parts[3]}{sls},"line_end":'
+        f'{sle},"byte_start":{sbs},"byte_end":{sbe}{parts[4]}'
+        f"{_ENCODE(dict(sorted(extra.items()))) if extra else '{}'}}}\n"
+    )
+    return line.encode("utf-8")
 
 
 _HOURS: dict[tuple[int, int, int, int], str] = {}
