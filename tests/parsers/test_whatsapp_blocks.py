@@ -207,13 +207,102 @@ def test_a_failed_worker_leaves_the_parent_to_do_its_half(
     assert spy == [True]
 
     parent = os.getpid()
-    real = whatsapp.record_bytes
+    real = whatsapp.TextLines.line
 
-    def failing(record: Any) -> bytes:
+    def failing(self: Any, *fields: Any) -> bytes:
         if os.getpid() != parent:
             raise OSError("no space left on device")  # in the worker only
-        return real(record)
+        return real(self, *fields)
 
-    monkeypatch.setattr(whatsapp, "record_bytes", failing)
+    monkeypatch.setattr(whatsapp.TextLines, "line", failing)
     assert _outcome(path, None) == serial
     assert spy == [True, False]
+
+
+def _scan_facts(scan: Any) -> tuple[object, ...]:
+    """What pass 1 hands on (marks aside: any line start a block apart will do)."""
+    fault = None if scan.fault is None else (str(scan.fault), scan.fault_line)
+    return (
+        scan.headers,
+        scan.crlf_before,
+        scan.lf_before,
+        scan.evidence,  # (dataclasses: every order's counts, first lines, last date)
+        scan.lines,
+        scan.good_bytes,
+        fault,
+    )
+
+
+@pytest.fixture
+def delivered(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether each forked child handed back a result (True) or nothing (False)."""
+    done: list[bool] = []
+    value = whatsapp._Forked.value
+
+    def watched(self: Any) -> Any:
+        got = value(self)
+        done.append(got is not None)
+        return got
+
+    monkeypatch.setattr(whatsapp._Forked, "value", watched)
+    return done
+
+
+@pytest.mark.parametrize("block", [4099, 512])
+def test_a_scan_in_two_halves_learns_what_one_pass_learns(
+    block: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, delivered: list[bool]
+) -> None:
+    monkeypatch.setattr(whatsapp, "_BLOCK", block)
+    monkeypatch.setattr(whatsapp, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(whatsapp.os, "sched_getaffinity", lambda pid: {0, 1})
+    parser = whatsapp.WhatsAppParser()
+    ctx = make_context(
+        tz="Europe/London", case_tz=None, date_order=None, latest=datetime(2026, 1, 1, tzinfo=UTC)
+    )
+    compared = 0
+    for path in _cases(tmp_path):
+        if path.suffix == ".zip":
+            continue
+        source = Source.loose(path)
+        one_pass = parser._scan(source, ctx)
+        before = len(delivered)
+        halves = parser._scan(source, ctx, halves=True)
+        assert _scan_facts(halves) == _scan_facts(one_pass), path.name
+        compared += 1
+        if len(delivered) > before and one_pass.fault is not None:
+            # the worker scanned the second half only if the first had no fault, and it
+            # hands back nothing for a half with a fault: the parent scanned it
+            assert delivered[-1] is False
+    assert compared == 161
+    # most files were scanned in halves by a worker that delivered; some fell back
+    assert delivered.count(True) > 100
+    assert delivered.count(False) > 5
+
+
+def test_a_scan_worker_that_dies_leaves_the_parent_to_scan_its_half(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, delivered: list[bool]
+) -> None:
+    path = tmp_path / "WhatsApp Chat with Dylan.txt"
+    path.write_bytes(
+        "".join(
+            f"{d % 28 + 1:02d}/01/2024, 08:{i % 60:02d} - Dylan: m{i}\n"
+            for i, d in enumerate(range(0, 3000, 7))
+        ).encode()
+    )
+    monkeypatch.setattr(whatsapp, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(whatsapp.os, "sched_getaffinity", lambda pid: {0, 1})
+    parser = whatsapp.WhatsAppParser()
+    ctx = make_context(tz="Europe/London", case_tz=None, date_order=None)
+    source = Source.loose(path)
+    one_pass = parser._scan(source, ctx)
+    parent = os.getpid()
+    real = whatsapp._scan_text
+
+    def dying(*args: Any) -> None:
+        if os.getpid() != parent:
+            os._exit(3)  # the worker dies without a word
+        real(*args)
+
+    monkeypatch.setattr(whatsapp, "_scan_text", dying)
+    assert _scan_facts(parser._scan(source, ctx, halves=True)) == _scan_facts(one_pass)
+    assert delivered == [False]  # (the parent scanned the whole file)

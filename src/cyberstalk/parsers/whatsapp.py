@@ -41,7 +41,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from types import MappingProxyType
-from typing import IO, ClassVar, NamedTuple
+from typing import IO, Any, ClassVar, NamedTuple, Protocol, TypeVar
 
 from cyberstalk.errors import ParseError
 from cyberstalk.models import (
@@ -50,6 +50,7 @@ from cyberstalk.models import (
     Flag,
     Record,
     RecordKind,
+    TextLines,
     TzBasis,
     make_locator,
     make_record,
@@ -248,6 +249,41 @@ class _Scan:
     """(byte offset, line number) of line starts a block apart (plain files)."""
 
 
+class _Resume(NamedTuple):
+    """Where a block scan stopped, to go on from there: lines and bytes before it, the
+    terminator of the line before it, and each style's last date as written."""
+
+    lines: int
+    offset: int
+    prev_term: str
+    last_dates: dict[str, str | None]
+
+
+class _Dates(Protocol):
+    """What pass 1 gives a style's dates to: :class:`DateOrderEvidence`, or a
+    :class:`_DateLog` of part of the file."""
+
+    def add(self, a: str, b: str, c: str, line: int, raw: str | None = None) -> None: ...
+
+    def add_repeat(self, times: int = 1) -> None: ...
+
+
+class _DateLog:
+    """The dates a scan of the second half of a file gave, in order, with line numbers
+    counted from the half's start: given to the whole file's evidence once the first
+    half's are (the evidence then is what one pass would have gathered)."""
+
+    def __init__(self) -> None:
+        self.added: list[tuple[str, str, str, int, str | None]] = []
+        self.repeats = 0
+
+    def add(self, a: str, b: str, c: str, line: int, raw: str | None = None) -> None:
+        self.added.append((a, b, c, line, raw))
+
+    def add_repeat(self, times: int = 1) -> None:
+        self.repeats += times
+
+
 class _Plan(NamedTuple):
     """What pass 1 decided for pass 2."""
 
@@ -367,8 +403,9 @@ class WhatsAppParser:
             with member_fh:
                 yield member_fh, member, zf
 
-    def _scan(self, source: Source, ctx: ParseContext) -> _Scan:
-        """Pass 1: header style, date evidence, line-ending convention; stop at a fault."""
+    def _scan(self, source: Source, ctx: ParseContext, halves: bool = False) -> _Scan:
+        """Pass 1: header style, date evidence, line-ending convention; stop at a fault.
+        ``halves``: scan a large plain file's second half in a forked worker meanwhile."""
         scan = _Scan()
         latest = latest_why = None
         if ctx.latest is not None:
@@ -384,10 +421,10 @@ class WhatsAppParser:
             )
         with self._open(source) as (fh, member, zf):
             name = _where(source, member)
-            if zf is None:
-                _scan_blocks(fh, name, scan)
-            else:
+            if zf is not None:
                 _scan_lines(fh, name, scan)
+            elif not (halves and _scan_in_halves(source, fh, name, scan)):
+                _scan_blocks(fh, name, scan, scan.evidence)
         return scan
 
     def parse(self, source: Source, ctx: ParseContext, report: ParseReport) -> Iterator[Record]:
@@ -401,25 +438,26 @@ class WhatsAppParser:
         two halves at once, the second by a forked worker into a temporary file: the
         same bytes and the same report as one pass (the parent parses the second half
         itself if the worker fails)."""
-        plan = self._prepare(source, ctx, report)
+        plan = self._prepare(source, ctx, report, halves=True)
         counts = report.records
         split = _split_point(source, plan) if _parallel(source, plan) else None
         if split is None:
-            yield from _jsonl(self._records(source, ctx, report, plan), counts)
+            yield from _batches(self._lines(source, ctx, report, plan, counts))
             return
         try:
             worker = _Worker(
                 report,
-                lambda kinds: _jsonl(self._records(source, ctx, report, plan, split), kinds),
+                lambda kinds: _batches(self._lines(source, ctx, report, plan, kinds, split)),
             )
         except OSError:  # cannot fork now: one pass
-            yield from _jsonl(self._records(source, ctx, report, plan), counts)
+            yield from _batches(self._lines(source, ctx, report, plan, counts))
             return
         try:
-            yield from _jsonl(self._records(source, ctx, report, plan, stop=split.offset), counts)
+            first = self._lines(source, ctx, report, plan, counts, stop=split.offset)
+            yield from _batches(first)
             done = worker.result()
             if done is None:  # the worker failed: do its half here
-                yield from _jsonl(self._records(source, ctx, report, plan, split), counts)
+                yield from _batches(self._lines(source, ctx, report, plan, counts, split))
                 return
             got, warnings, skipped, output = done
             counts.update(got)
@@ -430,9 +468,11 @@ class WhatsAppParser:
         finally:
             worker.close()
 
-    def _prepare(self, source: Source, ctx: ParseContext, report: ParseReport) -> _Plan:
+    def _prepare(
+        self, source: Source, ctx: ParseContext, report: ParseReport, halves: bool = False
+    ) -> _Plan:
         """Pass 1 and what it decides (style, date order, line-ending convention)."""
-        scan = self._scan(source, ctx)
+        scan = self._scan(source, ctx, halves)
         style = "ios" if scan.headers["ios"] > scan.headers["android"] else "android"
         if scan.headers[style] == 0:
             if scan.fault is not None:
@@ -470,11 +510,44 @@ class WhatsAppParser:
         start: _Start | None = None,
         stop: int | None = None,
     ) -> Iterator[Record]:
+        """Pass 2, the records (see :meth:`_messages`)."""
+        return self._messages(source, ctx, report, plan, _records_of, start, stop)
+
+    def _lines(
+        self,
+        source: Source,
+        ctx: ParseContext,
+        report: ParseReport,
+        plan: _Plan,
+        counts: Counter[str],
+        start: _Start | None = None,
+        stop: int | None = None,
+    ) -> Iterator[bytes]:
+        """Pass 2, the records' JSON Lines (``models.record_bytes``), each record counted
+        by kind into ``counts`` (see :meth:`_messages`)."""
+
+        def lines_of(builder: _Builder) -> _Emit[bytes]:
+            builder.counts = counts
+            return builder.line
+
+        return self._messages(source, ctx, report, plan, lines_of, start, stop)
+
+    def _messages(
+        self,
+        source: Source,
+        ctx: ParseContext,
+        report: ParseReport,
+        plan: _Plan,
+        emit: Callable[[_Builder], _Emit[_T]],
+        start: _Start | None,
+        stop: int | None,
+    ) -> Iterator[_T]:
         """Pass 2: a block of whole lines in memory at a time (a message may span blocks);
-        a message is built when the next header (or the end, or the fault found by pass 1)
-        arrives. Header lines are found in the block by regex, and line numbers and byte
-        offsets are counted between them. ``start`` (a header line) and ``stop`` (a byte
-        offset at a header line) parse part of the file, as the whole parse would."""
+        a message is given to ``emit(builder)`` when the next header (or the end, or the
+        fault found by pass 1) arrives. Header lines are found in the block by regex, and
+        line numbers and byte offsets are counted between them. ``start`` (a header line)
+        and ``stop`` (a byte offset at a header line) parse part of the file, as the
+        whole parse would."""
         scan, style, order, convention = plan.scan, plan.style, plan.order, plan.convention
         finditer = _FIND[style].finditer
         emitted = 0
@@ -490,7 +563,7 @@ class WhatsAppParser:
         orphan: list[int] | None = None
         with self._open(source) as (fh, member, zf):
             name = _where(source, member)
-            build = _Builder(self, source, member, zf, report, ctx, order).build
+            build = emit(_Builder(self, source, member, zf, report, ctx, order))
             chosen = report.date_order is not None and report.date_order.basis == "user"
             failed: list[BaseException] = []
             if zf is None:
@@ -671,24 +744,36 @@ def _scan_lines(fh: IO[bytes], name: str, scan: _Scan) -> None:
         scan.fault, scan.fault_line = _zip_fault(name, scan.lines, exc), scan.lines + 1
 
 
-def _scan_blocks(fh: IO[bytes], name: str, scan: _Scan) -> None:
+def _scan_blocks(
+    fh: IO[bytes],
+    name: str,
+    scan: _Scan,
+    evidence: Mapping[str, _Dates],
+    *,
+    resume: _Resume | None = None,
+    end: int | None = None,
+) -> _Resume:
     """Pass 1 over a plain file, a block of whole lines at a time, with the same results
     as :func:`_scan_lines`: the fault (a line too long, invalid UTF-8) is the first one a
     line-by-line reading meets, at the same line and byte, and only the lines before it
-    count."""
+    count. Dates go to ``evidence``.
+
+    ``fh`` is read from where it is up to byte ``end`` (a line start) or its end. The
+    scan goes on from ``resume``, what a scan that ended at ``fh``'s position left (by
+    default the start of the file); it returns what it leaves."""
     limit = MAX_LINE_BYTES + 1
-    last_dates: dict[str, str | None] = {"ios": None, "android": None}
-    prev_term = ""  # the terminator of the line before the block
-    number = 0  # lines before the block
-    offset = 0  # bytes before the block
+    state = resume or _Resume(0, 0, "", {"ios": None, "android": None})
+    number, offset, prev_term, last_dates = state  # lines and bytes before the block,
+    # the terminator of the line before it, each style's last date as written
     carry = b""
     read = fh.read
     try:
         while True:
-            more = read(_BLOCK)
+            want = _BLOCK if end is None else min(_BLOCK, end - offset - len(carry))
+            more = read(want) if want > 0 else b""
             data = carry + more if carry else more
             if not data:
-                return
+                break
             if more:
                 cut = data.rfind(b"\n") + 1
                 if cut == 0:  # a line longer than the block: read on, up to the limit
@@ -718,7 +803,7 @@ def _scan_blocks(fh: IO[bytes], name: str, scan: _Scan) -> None:
                 text = data.decode("utf-8")
             if text:
                 scan.marks.append((offset, number + 1))
-                _scan_text(text, prev_term, number, scan, last_dates)
+                _scan_text(text, prev_term, number, scan, evidence, last_dates)
                 number += text.count("\n") + (text[-1] != "\n")
                 prev_term = "\r\n" if text.endswith("\r\n") else text[-1]
                 offset += len(data)
@@ -730,6 +815,83 @@ def _scan_blocks(fh: IO[bytes], name: str, scan: _Scan) -> None:
     except _FAULTS as exc:
         # a read error of the file itself: the lines of the blocks before it are kept
         scan.fault, scan.fault_line = _zip_fault(name, scan.lines, exc), scan.lines + 1
+    return _Resume(number, offset, prev_term, last_dates)
+
+
+def _scan_in_halves(source: Source, fh: IO[bytes], name: str, scan: _Scan) -> bool:
+    """Pass 1 over a large plain file in two halves at once, the second by a forked
+    worker: the same :class:`_Scan` as one pass. False (nothing read) when the file is
+    small, the machine has one core for the process, or it cannot fork now.
+
+    The halves meet at the first line start past the middle. The worker counts its lines
+    from there and logs its dates (:class:`_DateLog`); they are added after the first
+    half's, renumbered. A fault in the first half ends the scan there, as in one pass;
+    a fault in the second half (or a failed worker) has the parent scan that half
+    itself, going on from where the first half ended."""
+    if not _two_cores_free():
+        return False
+    fd = fh.fileno()
+    size = os.fstat(fd).st_size
+    if size < PARALLEL_MIN_BYTES:
+        return False
+    middle = size // 2
+    ahead = os.pread(fd, 1 << 20, middle)
+    split = middle + ahead.find(b"\n") + 1
+    if split == middle or split >= size:
+        return False  # no line end near the middle, or only the last line after it
+    try:
+        worker = _Forked(lambda: _scan_part(source, name, split))
+    except OSError:  # cannot fork now: one pass
+        return False
+    try:
+        resume = _scan_blocks(fh, name, scan, scan.evidence, end=split)
+        if scan.fault is not None:
+            return True  # one pass would stop there too
+        part = worker.value()
+        if part is None:  # a fault in the second half, or the worker failed
+            _scan_blocks(fh, name, scan, scan.evidence, resume=resume)
+            return True
+        headers, crlf_before, lf_before, lines, good_bytes, marks, logs = part
+        for style in STYLES:
+            scan.headers[style] += headers[style]
+            scan.crlf_before[style] += crlf_before[style]
+            scan.lf_before[style] += lf_before[style]
+            added, repeats = logs[style]
+            evidence = scan.evidence[style]
+            for a, b, c, line, raw in added:
+                evidence.add(a, b, c, resume.lines + line, raw)
+            evidence.add_repeat(repeats)
+        scan.marks.extend((offset, resume.lines + line) for offset, line in marks)
+        scan.lines = resume.lines + lines
+        scan.good_bytes = good_bytes
+        return True
+    finally:
+        worker.close()
+
+
+def _scan_part(source: Source, name: str, split: int) -> list[Any] | None:
+    """Pass 1 from byte ``split`` (a line start) to the end, in the worker: its counts,
+    lines, the byte after its last good line, marks and each style's date log, with lines
+    counted from ``split``; None on a fault (the parent then scans this half itself)."""
+    part = _Scan()
+    logs = {style: _DateLog() for style in STYLES}
+    with source.open() as fh:
+        before = os.pread(fh.fileno(), 2, max(0, split - 2))
+        fh.seek(split)
+        prev_term = "\r\n" if before.endswith(b"\r\n") else "\n"
+        start = _Resume(0, split, prev_term, {"ios": None, "android": None})
+        _scan_blocks(fh, name, part, logs, resume=start)
+    if part.fault is not None:
+        return None
+    return [
+        part.headers,
+        part.crlf_before,
+        part.lf_before,
+        part.lines,
+        part.good_bytes,
+        part.marks,
+        {style: [log.added, log.repeats] for style, log in logs.items()},
+    ]
 
 
 def _long_line(data: bytes, limit: int) -> int:
@@ -750,6 +912,7 @@ def _scan_text(
     prev_term: str,
     number: int,
     scan: _Scan,
+    evidences: Mapping[str, _Dates],
     last_dates: dict[str, str | None],
 ) -> None:
     """Pass 1 over the whole lines ``text`` (line ``number + 1`` first): count each
@@ -759,7 +922,7 @@ def _scan_text(
     # and for none at the start of the file: a header on line 1 is then not counted).
     buf = ("\r\n" if prev_term == "\r\n" else " \n") + text
     for style, finder in _SCAN_FIND.items():
-        evidence = scan.evidence[style]
+        evidence = evidences[style]
         add = evidence.add
         last = last_dates[style]
         count = crlf = added = 0
@@ -865,16 +1028,14 @@ PARALLEL_MIN_BYTES = 4 << 20
 machine has two cores for the process and can fork)."""
 
 
-def _jsonl(records: Iterator[Record], counts: Counter[str] | None) -> Iterator[bytes]:
-    """The records' JSON Lines a batch (about 256 KiB) at a time, each record counted by
-    kind into ``counts``. On a fault the lines before it are given first."""
+def _batches(lines: Iterator[bytes]) -> Iterator[bytes]:
+    """The lines a batch (about 256 KiB) at a time. On a fault the lines before it are
+    given first."""
     batch: list[bytes] = []
     add = batch.append
     try:
-        for record in records:
-            add(record_bytes(record))
-            if counts is not None:
-                counts[record.kind._value_] += 1
+        for line in lines:
+            add(line)
             if len(batch) >= 512:
                 yield b"".join(batch)
                 batch.clear()
@@ -889,12 +1050,19 @@ def _jsonl(records: Iterator[Record], counts: Counter[str] | None) -> Iterator[b
 def _parallel(source: Source, plan: _Plan) -> bool:
     """Whether to parse in two halves: a large plain file with no fault, two cores, and
     only this thread in the process (as ``cyberstalk parse`` runs)."""
-    if plan.scan.fault is not None or not plan.scan.marks or not hasattr(os, "fork"):
+    if plan.scan.fault is not None or not plan.scan.marks:
         return False
     if plan.scan.good_bytes < PARALLEL_MIN_BYTES or _is_zip(source.head(4)):
         return False
-    if threading.active_count() > 1:
-        return False  # a fork copies one thread: a lock another one holds stays held
+    return _two_cores_free()
+
+
+def _two_cores_free() -> bool:
+    """Whether a forked worker can run beside this process: it can fork, only this
+    thread runs (a fork copies one thread: a lock another one holds stays held), and
+    the process may use two cores."""
+    if not hasattr(os, "fork") or threading.active_count() > 1:
+        return False
     try:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # pragma: no cover - not Linux
@@ -946,34 +1114,23 @@ def _wall(m: re.Match[str], order: str) -> Wall | None:
     return (ymd[0], ymd[1], ymd[2], hour, minute, second)
 
 
-class _Worker:
-    """A forked process that writes the chunks of ``work(counts)`` into a temporary file
-    and hands back what it counted and what it added to the report (its copy of it, as
-    it was at the fork): warnings and skipped items, in order."""
+class _Forked:
+    """A forked child that runs ``work`` and hands its result (JSON) back through a pipe;
+    its failure is the parent's to make good, so the child never raises."""
 
-    def __init__(
-        self, report: ParseReport, work: Callable[[Counter[str]], Iterator[bytes]]
-    ) -> None:
-        self.output: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 - see close()
-        warned, skipped = len(report.warnings), len(report.skipped)
+    def __init__(self, work: Callable[[], object]) -> None:
         read_end, write_end = os.pipe()
         try:
             pid = os.fork()
         except OSError:
             os.close(read_end)
             os.close(write_end)
-            self.output.close()
             raise
         if pid == 0:  # pragma: no cover - the child (coverage does not follow it)
             os.close(read_end)
             payload = b""
             try:
-                counts: Counter[str] = Counter()
-                for chunk in work(counts):
-                    self.output.write(chunk)
-                self.output.flush()
-                done = [counts, report.warnings[warned:], report.skipped[skipped:]]
-                payload = json.dumps(done).encode("utf-8")
+                payload = json.dumps(work()).encode("utf-8")
             except BaseException:  # noqa: S110 - any failure: the parent does the work instead
                 pass
             finally:
@@ -987,11 +1144,8 @@ class _Worker:
         self.pid = pid
         self.pipe = read_end
 
-    def result(
-        self,
-    ) -> tuple[dict[str, int], list[str], list[tuple[str, str]], IO[bytes]] | None:
-        """Wait for the worker: its counts, warnings, skipped items and output (at its
-        start), or None if it failed."""
+    def value(self) -> Any:
+        """Wait for the child: what ``work`` returned (null: None), or None if it failed."""
         chunks = []
         while data := os.read(self.pipe, 1 << 16):
             chunks.append(data)
@@ -1001,12 +1155,10 @@ class _Worker:
         self.pid = 0
         if status != 0 or not chunks:
             return None
-        counts, warnings, skipped = json.loads(b"".join(chunks))
-        self.output.seek(0)
-        return counts, warnings, [(p, r) for p, r in skipped], self.output
+        return json.loads(b"".join(chunks))
 
     def close(self) -> None:
-        """Stop the worker if it still runs (the parse was abandoned) and drop its file."""
+        """Stop the child if it still runs (its result is not wanted)."""
         if self.pipe >= 0:
             os.close(self.pipe)
             self.pipe = -1
@@ -1015,6 +1167,47 @@ class _Worker:
                 os.kill(self.pid, signal.SIGKILL)
             os.waitpid(self.pid, 0)
             self.pid = 0
+
+
+class _Worker:
+    """A forked process that writes the chunks of ``work(counts)`` into a temporary file
+    and hands back what it counted and what it added to the report (its copy of it, as
+    it was at the fork): warnings and skipped items, in order."""
+
+    def __init__(
+        self, report: ParseReport, work: Callable[[Counter[str]], Iterator[bytes]]
+    ) -> None:
+        self.output: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 - see close()
+        warned, skipped = len(report.warnings), len(report.skipped)
+
+        def run() -> list[object]:
+            counts: Counter[str] = Counter()
+            for chunk in work(counts):
+                self.output.write(chunk)
+            self.output.flush()
+            return [counts, report.warnings[warned:], report.skipped[skipped:]]
+
+        try:
+            self.child = _Forked(run)
+        except OSError:
+            self.output.close()
+            raise
+
+    def result(
+        self,
+    ) -> tuple[dict[str, int], list[str], list[tuple[str, str]], IO[bytes]] | None:
+        """Wait for the worker: its counts, warnings, skipped items and output (at its
+        start), or None if it failed."""
+        done = self.child.value()
+        if done is None:
+            return None
+        counts, warnings, skipped = done
+        self.output.seek(0)
+        return counts, warnings, [(p, r) for p, r in skipped], self.output
+
+    def close(self) -> None:
+        """Stop the worker if it still runs (the parse was abandoned) and drop its file."""
+        self.child.close()
         self.output.close()
 
 
@@ -1081,6 +1274,18 @@ class _Builder:
         self.version = parser.version
         self.exhibit = source.exhibit
         self.path = source.name
+        self.counts: Counter[str] = Counter()
+        """Records by kind, of those :meth:`line` wrote."""
+        self.lines = TextLines(
+            "whatsapp",
+            self.basis,
+            self.title,
+            self.exhibit,
+            self.path,
+            member,
+            "whatsapp",
+            self.version,
+        )
 
     def _hour_start(self, year: int, month: int, day: int, hour: int) -> datetime | None:
         """The UTC instant of a wall-clock hour's start, via :func:`timeutil.localise`, or
@@ -1158,6 +1363,124 @@ class _Builder:
     ) -> Record:
         """The record of the message whose header is on ``line_start``: ``rest`` is its text
         after the header, ``pflags`` its own set of flags so far (added to here)."""
+        kind, utc, basis, sender, text, attachments, flags, subtype, extra = self._fields(
+            line_start, time_raw, wall, rest, pflags
+        )
+        return self._record(
+            kind,
+            utc,
+            time_raw,
+            basis,
+            (line_start, line_end, byte_start, byte_end),
+            sender,
+            text,
+            attachments,
+            flags,
+            subtype,
+            extra,
+        )
+
+    def line(
+        self,
+        line_start: int,
+        line_end: int,
+        byte_start: int,
+        byte_end: int,
+        time_raw: str,
+        wall: Wall | None,
+        rest: str,
+        pflags: set[str] | None,
+    ) -> bytes:
+        """``record_bytes(self.build(...))``, counted by kind into ``self.counts``; with a
+        time, written from the fields (:class:`models.TextLines`), with no Record built."""
+        kind, utc, basis, sender, text, attachments, flags, subtype, extra = self._fields(
+            line_start, time_raw, wall, rest, pflags
+        )
+        self.counts[kind._value_] += 1
+        if utc is not None and basis is self.basis:
+            try:
+                return self.lines.line(
+                    kind,
+                    subtype,
+                    utc,
+                    time_raw,
+                    sender,
+                    (),
+                    text,
+                    attachments,
+                    flags,
+                    line_start,
+                    line_end,
+                    byte_start,
+                    byte_end,
+                    extra,
+                )
+            except (TypeError, UnicodeEncodeError):
+                pass  # record_bytes decides
+        return record_bytes(
+            self._record(
+                kind,
+                utc,
+                time_raw,
+                basis,
+                (line_start, line_end, byte_start, byte_end),
+                sender,
+                text,
+                attachments,
+                flags,
+                subtype,
+                extra,
+            )
+        )
+
+    def _record(
+        self,
+        kind: RecordKind,
+        utc: datetime | None,
+        time_raw: str,
+        basis: TzBasis,
+        span: tuple[int, int, int, int],
+        sender: str | None,
+        text: str,
+        attachments: tuple[Attachment, ...],
+        flags: frozenset[str],
+        subtype: str | None,
+        extra: Mapping[str, JSON],
+    ) -> Record:
+        return make_record(
+            kind,
+            "whatsapp",
+            utc,
+            time_raw,
+            basis,
+            make_locator(self.exhibit, self.path, *span, None, None, self.member),
+            "whatsapp",
+            self.version,
+            sender,
+            (),
+            text,
+            attachments,
+            flags,
+            subtype,
+            self.title,
+            extra,
+        )
+
+    def _fields(
+        self, line_start: int, time_raw: str, wall: Wall | None, rest: str, pflags: set[str] | None
+    ) -> tuple[
+        RecordKind,
+        datetime | None,
+        TzBasis,
+        str | None,
+        str,
+        tuple[Attachment, ...],
+        frozenset[str],
+        str | None,
+        Mapping[str, JSON],
+    ]:
+        """A message's kind, time in UTC, zone basis, sender, text, attachments, flags,
+        subtype and extra facts (see :meth:`build`)."""
         flags = pflags
         utc: datetime | None
         if wall is not None:
@@ -1261,34 +1584,26 @@ class _Builder:
         elif lead == "P" and core.startswith("POLL:"):
             subtype = "poll"
 
-        return make_record(
+        return (
             kind,
-            "whatsapp",
             utc,
-            time_raw,
             basis,
-            make_locator(
-                self.exhibit,
-                self.path,
-                line_start,
-                line_end,
-                byte_start,
-                byte_end,
-                None,
-                None,
-                self.member,
-            ),
-            "whatsapp",
-            self.version,
             sender,
-            (),
             text,
             attachments,
             frozenset(flags) if flags else _NO_FLAGS,
             subtype,
-            self.title,
             extra if extra else _EMPTY_EXTRA,
         )
+
+
+_T = TypeVar("_T")
+_Emit = Callable[[int, int, int, int, str, Wall | None, str, set[str] | None], _T]
+"""What pass 2 gives each message to (``_Builder.build`` or ``line``)."""
+
+
+def _records_of(builder: _Builder) -> _Emit[Record]:
+    return builder.build
 
 
 def _sniff_text(head: bytes) -> float:
