@@ -1,4 +1,5 @@
-"""`cyberstalk ingest` parsed without typer (cyberstalk.commands.fastpath).
+"""`cyberstalk ingest` and `cyberstalk parse` parsed without typer
+(cyberstalk.commands.fastpath).
 
 The fast parser must give exactly the values typer gives for every line it takes, and
 decline every other line, which typer then parses as it always did. A real run through
@@ -23,6 +24,7 @@ from typer.testing import CliRunner
 
 from cyberstalk.cli import build_app
 from cyberstalk.commands import ingest as ingest_module
+from cyberstalk.commands import parse as parse_module
 from cyberstalk.commands.fastpath import Signature, fast_command
 
 FAST = ingest_module.FAST
@@ -155,7 +157,7 @@ try:
         main()
     else:
         from cyberstalk.cli import build_app
-        build_app("ingest")()
+        build_app(argv[0])()
 except SystemExit as exc:
     code = exc.code or 0
 # what an ingest of plain files has no use for: the CLI framework, and what only an
@@ -287,3 +289,147 @@ def test_the_collector_runs_during_a_fast_command_and_its_code_is_the_exit_code(
     )
     seen = json.loads(result.stdout.strip().splitlines()[-1])
     assert seen == {"in_command": True, "code": 3, "after": True, "typer": False}
+
+
+# --------------------------------------------------------------------------- parse
+
+PARSE = parse_module.FAST
+
+
+def parse_typer_values(argv: list[str]) -> tuple[int, dict[str, Any] | None]:
+    """(exit code, the values typer hands to ``run``) for ``cyberstalk parse ARGV``."""
+    seen: dict[str, Any] = {}
+
+    def spy(target: Path | None, **options: Any) -> int:
+        seen.update(target=target, **options)
+        return 0
+
+    with mock.patch.object(parse_module, "run", spy):
+        result = CliRunner().invoke(build_app("parse"), ["parse", *argv])
+    return result.exit_code, (seen or None)
+
+
+PARSE_TOKENS = st.sampled_from(
+    [
+        "chat.txt",
+        "case",
+        "a b.zip",
+        "--format",
+        "--format=whatsapp",
+        "whatsapp",
+        "-f",
+        "--tz",
+        "--tz=Europe/London",
+        "Europe/London",
+        "--date-order",
+        "--date-order=DMY",
+        "--date-order=mdy",
+        "--date-order=dym",
+        "--date-order=\u0131dm",
+        "ymd",
+        "Ymd",
+        "--exhibit",
+        "RE/1/3",
+        "--map",
+        "time=Date",
+        "--list",
+        "--json",
+        "--list=1",
+        "--help",
+        "--",
+        "-",
+        "",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(PARSE_TOKENS, max_size=7))
+def test_every_parse_line_the_fast_parser_takes_typer_parses_the_same(argv: list[str]) -> None:
+    fast = PARSE.parse(argv)
+    if fast is None:
+        return  # declined: typer parses it, as before
+    code, values = parse_typer_values(argv)
+    assert code == 0, argv
+    assert values == fast, argv
+    assert type(values["date_order"]) is type(fast["date_order"])  # (an enum, not a str)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["chat.txt"],
+        ["chat.txt", "--format", "whatsapp", "--tz", "Europe/London"],
+        ["--format=whatsapp", "chat.txt", "--date-order", "DMY"],
+        ["case", "--exhibit", "RE/1/3", "--date-order=ymd"],
+        ["chat.txt", "--list", "--json"],
+    ],
+)
+def test_ordinary_parse_lines_are_parsed_without_typer_to_typers_values(argv: list[str]) -> None:
+    fast = PARSE.parse(argv)
+    assert fast is not None
+    assert parse_typer_values(argv) == (0, fast)
+    assert isinstance(fast["target"], Path)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],  # no target: --list alone, or typer's own message
+        ["--list"],
+        ["chat.txt", "--help"],
+        ["chat.txt", "-f", "whatsapp"],
+        ["chat.txt", "--map", "time=Date"],
+        ["chat.txt", "--date-order", "dym"],  # typer's usage error names the choices
+        ["chat.txt", "--date-order"],
+        ["chat.txt", "--tz", "a", "--tz", "b"],
+        ["chat.txt", "other.txt"],
+        ["chat.txt", "--list=1"],
+    ],
+)
+def test_unusual_parse_lines_are_left_to_typer(argv: list[str]) -> None:
+    assert PARSE.parse(argv) is None
+
+
+WHATSAPP = (
+    "13/01/2024, 08:00 - Messages and calls are end-to-end encrypted.\n"
+    "13/01/2024, 08:01 - Dylan: answer me \u00e2 caf\u00e9\n"
+    "13/01/2024, 08:02 - Dylan: <script>alert(1)</script>\n"
+    "13/01/2024, 08:03 - \x1b[2J\x1b[31mCarys: stop\n"
+)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["chat.txt", "--format", "whatsapp", "--tz", "Europe/London"],
+        ["chat.txt"],  # detected
+        ["bad.txt", "--format", "whatsapp"],  # invalid UTF-8 part-way: exit 3 after 1 record
+        ["chat.txt", "--tz", "Mars/Olympus"],  # usage error: exit 2
+        ["missing.txt"],
+        ["notes.txt"],  # not an export
+        ["chat.txt", "--list"],
+    ],
+)
+def test_fast_and_typer_parse_runs_print_the_same_and_exit_the_same(
+    tmp_path: Path, argv: list[str]
+) -> None:
+    (tmp_path / "chat.txt").write_text(WHATSAPP, encoding="utf-8")
+    (tmp_path / "bad.txt").write_bytes(WHATSAPP.encode().replace(b"stop", b"st\xffop"))
+    (tmp_path / "notes.txt").write_text("shopping list\nmilk\n", encoding="utf-8")
+    results = {mode: run(mode, tmp_path, "parse", *argv) for mode in ("fast", "typer")}
+    assert results["fast"][:3] == results["typer"][:3]
+    assert not {"click", "typer"} & set(results["fast"][3])
+    assert {"click", "typer"} <= set(results["typer"][3])
+    code, out, err, _ = results["fast"]
+    assert "\x1b" not in err
+    if argv[0] == "chat.txt" and len(argv) > 1 and argv[1] == "--format":
+        assert code == 0
+        lines = [json.loads(line) for line in out.splitlines()]
+        assert [r["kind"] for r in lines] == ["system", "message", "message", "message"]
+        assert lines[2]["text"] == "<script>alert(1)</script>"  # kept as data
+    elif argv[0] == "bad.txt":
+        assert code == 3 and out.count("\n") == 3
+        assert "3 record(s) parsed before the fault were written to stdout" in err
+    elif "Mars/Olympus" in argv:
+        assert code == 2 and "not a known IANA timezone" in err

@@ -2,7 +2,8 @@
 
 Importing typer and click is a quarter of a short ``cyberstalk ingest`` (249 ms against
 188 ms without them, median of 21 runs of an ingest of one file already in the case),
-and an ingest is timed against a plain ``cp -r`` (benchmarks/bench_custody.py). A command
+and an ingest is timed against a plain ``cp -r`` (benchmarks/bench_custody.py), as a
+``parse`` is against its peers (benchmarks/bench_whatsapp.py). A command
 module in :data:`FAST_COMMANDS` declares its command line once more as a
 :class:`Signature` and keeps its work in a typer-free ``run(**params) -> int``, which its
 typer command calls too. :func:`fast_command` takes an ordinary command line (long
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-FAST_COMMANDS = ("ingest",)
+FAST_COMMANDS = ("ingest", "parse")
 """Command modules with a ``FAST`` signature and a ``run`` function."""
 COMPLETION_VAR = "_CYBERSTALK_COMPLETE"
 """click's shell-completion variable: a line that asks for completion is click's."""
@@ -32,7 +33,8 @@ COMPLETION_VAR = "_CYBERSTALK_COMPLETE"
 class Signature:
     """A command line: positional arguments, the last one or more values when
     ``variadic``; options that take one value; flags that set a value; defaults for every
-    option and flag; which values are paths."""
+    option and flag; which values are paths; converters of other values (one that raises
+    ValueError, as for a value typer refuses, leaves the line to typer)."""
 
     positionals: tuple[str, ...]
     options: Mapping[str, str]
@@ -44,6 +46,7 @@ class Signature:
     options have none)."""
     variadic: bool = False
     paths: frozenset[str] = field(default_factory=frozenset)
+    converters: Mapping[str, Callable[[str], Any]] = field(default_factory=dict)
 
     def parse(self, argv: list[str]) -> dict[str, Any] | None:
         """The parameters of ``argv``, or None where the line is not an ordinary one."""
@@ -67,7 +70,10 @@ class Signature:
                 return None  # --help, a short or unknown option, `--`, `-`, --flag=x
             if param in values:
                 return None  # given twice: typer takes the last one; left to it
-            values[param] = self._convert(param, value)
+            try:
+                values[param] = self._convert(param, value)
+            except ValueError:
+                return None  # a value typer refuses: its usage error
         fixed = len(self.positionals) - int(self.variadic)
         if len(given) < len(self.positionals) or (not self.variadic and len(given) > fixed):
             return None
@@ -82,7 +88,12 @@ class Signature:
         return {**self.defaults, **values}
 
     def _convert(self, param: str, value: Any) -> Any:
-        return Path(value) if param in self.paths and isinstance(value, str) else value
+        if not isinstance(value, str):
+            return value  # a flag's value
+        if param in self.paths:
+            return Path(value)
+        convert = self.converters.get(param)
+        return value if convert is None else convert(value)
 
 
 def fast_command(argv: list[str]) -> Callable[[], int] | None:
