@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import inspect
+import json
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -83,6 +86,30 @@ def test_sniff_picks_itself_and_parses_its_samples(
             assert record.time_utc is None or record.time_utc.utcoffset() is not None
             # round-trips through JSON (derived/ data)
             assert Record.from_dict(record.as_dict()).as_dict() == record.as_dict()
+
+
+ONE_FORMAT = """
+import json, sys
+from cyberstalk.parsers.registry import get_parser
+name = sys.argv[1]
+parser = get_parser(name)
+loaded = sorted(m for m in sys.modules if m.startswith("cyberstalk.parsers."))
+print(json.dumps([parser.name, type(parser).__module__, loaded]))
+"""
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_named_format_loads_its_own_module_first(name: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", ONE_FORMAT, name], capture_output=True, text=True, check=True
+    )
+    got, module, loaded = json.loads(result.stdout)
+    assert got == name and module == type(PARSERS[name]).__module__
+    parsers = {m for m in loaded if m.rsplit(".", 1)[-1] in PARSER_MODULES}
+    if name in PARSER_MODULES:  # a parser named as its module: that module alone
+        assert parsers == {module}
+    else:  # found among all of them
+        assert parsers == {f"cyberstalk.parsers.{m}" for m in PARSER_MODULES}
 
 
 def test_unknown_format_is_a_usage_error() -> None:

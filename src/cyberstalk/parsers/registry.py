@@ -51,6 +51,12 @@ def all_parsers() -> dict[str, Parser]:
 
 
 def get_parser(name: str) -> Parser:
+    """The parser called ``name``. A parser named as its module is found by importing that
+    module alone (a named format's parse loads no other parser's libraries)."""
+    if name not in _REGISTRY and name in PARSER_MODULES:
+        importlib.import_module(f"cyberstalk.parsers.{name}")
+    if name in _REGISTRY:
+        return _REGISTRY[name]
     parsers = all_parsers()
     if name not in parsers:
         raise UsageError(
