@@ -18,10 +18,13 @@ kept exactly as written, marks and all.
 Header lines are found in a decoded block by a regex that starts at the ``\n`` ending
 the line before; line numbers are counted and byte offsets measured between headers, so
 Python runs once a message, not once a line. For JSON Lines (``cyberstalk parse``) a
-large plain-text export is parsed in two halves at once, the second in a forked worker:
-the halves meet at a header line, and the worker starts with what the first half would
-have known there (line, byte, the terminator before, the last wall clock), so the output
-is the same bytes as one pass (tests/parsers/test_whatsapp_blocks.py).
+large plain-text export is read in two halves at once, the second in a forked worker,
+in both passes. Pass 1's halves meet at a line start; the worker's dates are given to
+the evidence after the first half's, renumbered. Pass 2's halves meet at a header line,
+and the worker starts with what the first half would have known there (line, byte, the
+terminator before, the last wall clock). Each message's line is written from its
+fields (``models.TextLines``), with no Record built. The output is the same bytes as
+one pass (tests/parsers/test_whatsapp_blocks.py).
 """
 
 from __future__ import annotations
