@@ -761,8 +761,11 @@ class TextLines:
             or type(byte_end) is not int
             or time_utc.tzinfo is not UTC
             or type(time_utc) is not datetime
-            or not _plain_id_parts(None, "", None, "", value, time_raw, text, subtype)
-        ):
+            or type(value) is not str
+            or type(time_raw) is not str
+            or type(text) is not str
+            or (subtype is not None and type(subtype) is not str)
+        ):  # (what record_bytes checks, with _plain_id_parts for the id's parts)
             raise TypeError("a field is not of the model's type")
         return _text_line(
             self.parts,
@@ -806,7 +809,16 @@ def _text_line(
     lone surrogate): the generic way is the caller's to take. The caller has checked
     that the numbers are ints and the id's parts strings (:func:`_plain_id_parts`)."""
     sls, sle, sbs, sbe = str(ls), str(le), str(bs), str(be)
-    rid = _line_id(parts[5], sls, sle, sbs, sbe, kind, time_raw, text, subtype)
+    # _line_id's input after its first part, which parts[6] has hashed already
+    digest = parts[6].copy()
+    digest.update(
+        f"{len(sls)}:{sls};{len(sle)}:{sle};{len(sbs)}:{sbs};{len(sbe)}:{sbe};{parts[5][1]}"
+        f"{len(kind)}:{kind};{len(time_raw)}:{time_raw};{len(text)}:{text};"
+        f"{'-;' if subtype is None else f'{len(subtype)}:{subtype};'}".encode(
+            "utf-8", "surrogatepass"
+        )
+    )
+    rid = "r-" + digest.hexdigest()[:16]
     line = (
         f'{{"id":"{rid}","kind":{_string(kind)},"subtype":'
         f"{'null' if subtype is None else _string(subtype)}{parts[0]}"
@@ -840,14 +852,14 @@ def _utc_text(t: datetime) -> str:
     return text + _MINUTES_SECONDS[t.minute * 60 + t.second]
 
 
-_Shared = tuple[str, str, str, str, str, tuple[str, str]]
+_Shared = tuple[str, str, str, str, str, tuple[str, str], Any]
 _SHARED: dict[tuple[Any, ...], _Shared] = {}
 
 
 def _shared(same: tuple[Any, ...]) -> _Shared:
-    """The JSON between a text line's own values, and the id input's parts from
-    ``_id_head``, for its platform, tz_basis, conversation, exhibit, path, member,
-    parser and version (remembered)."""
+    """The JSON between a text line's own values, the id input's parts from ``_id_head``,
+    and a SHA-256 that has hashed the first of them, for its platform, tz_basis,
+    conversation, exhibit, path, member, parser and version (remembered)."""
     platform, basis, conversation, exhibit, path, member, parser, version = same
     parts = (
         f',"platform":{_string(platform)},"time_utc":"',
@@ -858,7 +870,8 @@ def _shared(same: tuple[Any, ...]) -> _Shared:
         + f'"path":{_string(path)},"line_start":',
         ("" if member is None else f',"member":{_string(member)}')
         + f'}},"parser":{{"name":{_string(parser)},"version":{_string(version)}}},"extra":',
-        _id_head(exhibit, path, member, parser),
+        head := _id_head(exhibit, path, member, parser),
+        _sha256(head[0].encode("utf-8", "surrogatepass")),
     )
     if len(_SHARED) >= 64:
         _SHARED.clear()
