@@ -30,16 +30,19 @@ from cyberstalk.commands.fastpath import Signature, fast_command
 FAST = ingest_module.FAST
 
 
-def typer_values(argv: list[str]) -> tuple[int, dict[str, Any] | None]:
-    """(exit code, the values typer hands to ``run``) for ``cyberstalk ingest ARGV``."""
+def typer_values(argv: list[str], module: Any = ingest_module) -> tuple[int, dict[str, Any] | None]:
+    """(exit code, the values typer hands to ``run``) for ``cyberstalk COMMAND ARGV``, the
+    command of ``module`` (ingest by default)."""
     seen: dict[str, Any] = {}
+    names = list(module.FAST.positionals)
 
-    def spy(directory: Path, paths: list[Path], **options: Any) -> int:
-        seen.update(directory=directory, paths=paths, **options)
+    def spy(*args: Any, **options: Any) -> int:
+        seen.update(zip(names, args, strict=True), **options)
         return 0
 
-    with mock.patch.object(ingest_module, "run", spy):
-        result = CliRunner().invoke(build_app("ingest"), ["ingest", *argv])
+    command = module.__name__.rsplit(".", 1)[-1]
+    with mock.patch.object(module, "run", spy):
+        result = CliRunner().invoke(build_app(command), [command, *argv])
     return result.exit_code, (seen or None)
 
 
@@ -297,16 +300,7 @@ PARSE = parse_module.FAST
 
 
 def parse_typer_values(argv: list[str]) -> tuple[int, dict[str, Any] | None]:
-    """(exit code, the values typer hands to ``run``) for ``cyberstalk parse ARGV``."""
-    seen: dict[str, Any] = {}
-
-    def spy(target: Path | None, **options: Any) -> int:
-        seen.update(target=target, **options)
-        return 0
-
-    with mock.patch.object(parse_module, "run", spy):
-        result = CliRunner().invoke(build_app("parse"), ["parse", *argv])
-    return result.exit_code, (seen or None)
+    return typer_values(argv, parse_module)
 
 
 PARSE_TOKENS = st.sampled_from(

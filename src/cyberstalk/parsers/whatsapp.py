@@ -1366,22 +1366,8 @@ class _Builder:
     ) -> Record:
         """The record of the message whose header is on ``line_start``: ``rest`` is its text
         after the header, ``pflags`` its own set of flags so far (added to here)."""
-        kind, utc, basis, sender, text, attachments, flags, subtype, extra = self._fields(
-            line_start, time_raw, wall, rest, pflags
-        )
-        return self._record(
-            kind,
-            utc,
-            time_raw,
-            basis,
-            (line_start, line_end, byte_start, byte_end),
-            sender,
-            text,
-            attachments,
-            flags,
-            subtype,
-            extra,
-        )
+        fields = self._fields(line_start, time_raw, wall, rest, pflags)
+        return self._record(time_raw, (line_start, line_end, byte_start, byte_end), *fields)
 
     def line(
         self,
@@ -1396,9 +1382,8 @@ class _Builder:
     ) -> bytes:
         """``record_bytes(self.build(...))``, counted by kind into ``self.counts``; with a
         time, written from the fields (:class:`models.TextLines`), with no Record built."""
-        kind, utc, basis, sender, text, attachments, flags, subtype, extra = self._fields(
-            line_start, time_raw, wall, rest, pflags
-        )
+        fields = self._fields(line_start, time_raw, wall, rest, pflags)
+        kind, utc, basis, sender, text, attachments, flags, subtype, extra = fields
         self.counts[kind._value_] += 1
         if utc is not None and basis is self.basis:
             try:
@@ -1420,29 +1405,16 @@ class _Builder:
                 )
             except (TypeError, UnicodeEncodeError):
                 pass  # record_bytes decides
-        return record_bytes(
-            self._record(
-                kind,
-                utc,
-                time_raw,
-                basis,
-                (line_start, line_end, byte_start, byte_end),
-                sender,
-                text,
-                attachments,
-                flags,
-                subtype,
-                extra,
-            )
-        )
+        span = (line_start, line_end, byte_start, byte_end)
+        return record_bytes(self._record(time_raw, span, *fields))
 
     def _record(
         self,
+        time_raw: str,
+        span: tuple[int, int, int, int],
         kind: RecordKind,
         utc: datetime | None,
-        time_raw: str,
         basis: TzBasis,
-        span: tuple[int, int, int, int],
         sender: str | None,
         text: str,
         attachments: tuple[Attachment, ...],
