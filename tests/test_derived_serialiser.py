@@ -25,6 +25,7 @@ from cyberstalk.models import (
     RecordKind,
     TextLines,
     TzBasis,
+    hour_text,
     make_locator,
     make_record,
     record_bytes,
@@ -266,8 +267,9 @@ def test_unserialisable_values_fail_as_before() -> None:
 # ------------------------------------------------------------------ lines from fields
 
 
-def _text_lines(record: Record) -> bytes:
-    """``TextLines(...).line(...)`` over ``record``'s fields."""
+def _text_lines(record: Record, hour: str | None = None) -> bytes:
+    """``TextLines(...).line_in_hour(...)`` over ``record``'s fields; ``hour`` by default
+    the hour_text of its time's hour."""
     loc = record.locator
     assert loc.json_path is None and loc.xml_index is None
     writer = TextLines(
@@ -280,11 +282,16 @@ def _text_lines(record: Record) -> bytes:
         record.parser,
         record.parser_version,
     )
-    assert record.time_utc is not None
-    return writer.line(
+    t = record.time_utc
+    assert t is not None
+    if hour is None:
+        hour = hour_text(datetime(t.year, t.month, t.day, t.hour, tzinfo=UTC))
+        assert hour is not None
+    return writer.line_in_hour(
         record.kind,
         record.subtype,
-        record.time_utc,
+        hour,
+        t.minute * 60 + t.second,
         record.time_raw,
         record.sender,
         record.recipients,
@@ -303,7 +310,10 @@ _ints = st.integers(min_value=0, max_value=10**12)
 text_line_records = st.builds(
     lambda record, loc: dataclasses.replace(record, locator=loc),
     records.filter(lambda r: r.time_utc is not None).map(
-        lambda r: dataclasses.replace(r, time_utc=r.time_utc.astimezone(UTC))  # type: ignore[union-attr]
+        lambda r: dataclasses.replace(
+            r,
+            time_utc=r.time_utc.astimezone(UTC).replace(microsecond=0),  # type: ignore[union-attr]
+        )
     ),
     st.builds(
         Locator,
@@ -329,11 +339,43 @@ def test_text_lines_write_what_record_bytes_writes(record: Record) -> None:
     assert line == record_bytes(record) == reference_line(record)
 
 
+def test_hour_text_is_the_start_of_the_time_text_of_a_utc_hour() -> None:
+    start = datetime(2024, 3, 31, 1, tzinfo=UTC)
+    assert hour_text(start) == "2024-03-31T01:"
+    assert hour_text(start) + "59:59+00:00" == (start + timedelta(seconds=3599)).isoformat()
+    assert hour_text(datetime(999, 1, 2, 3, tzinfo=UTC)) == "0999-01-02T03:"
+    for off_the_hour in (
+        start.replace(minute=30),
+        start.replace(second=1),
+        start.replace(microsecond=1),
+        start.replace(tzinfo=timezone(timedelta(0), "UTC+0")),
+        start.astimezone(timezone(timedelta(hours=5, minutes=30))),
+        _Local(2024, 3, 31, 1, tzinfo=UTC),
+    ):
+        assert hour_text(off_the_hour) is None, off_the_hour
+
+
+@pytest.mark.parametrize("second", [-1, 3600, True, 1.0])
+def test_text_lines_refuse_a_second_out_of_the_hour(second: Any) -> None:
+    record = _line_record()
+    writer = TextLines(
+        "whatsapp", TzBasis.DEFAULT_TIMEZONE, "Dylan", "RE/1/3", "c.txt", None, "whatsapp", "1.1"
+    )
+    with pytest.raises(TypeError):
+        writer.line_in_hour(
+            record.kind, None, "2024-01-13T08:", second, "t", None, (), "x", (), frozenset(),
+            1, 1, 0, 9, {},
+        )  # fmt: skip
+    last = writer.line_in_hour(
+        record.kind, None, "2024-01-13T08:", 3599, "t", None, (), "x", (), frozenset(),
+        1, 1, 0, 9, {},
+    )  # fmt: skip
+    assert b'"time_utc":"2024-01-13T08:59:59+00:00"' in last
+
+
 @pytest.mark.parametrize(
     "changes",
     [
-        {"time_utc": datetime(2024, 1, 13, 8, 2, tzinfo=timezone(timedelta(0), "UTC+0"))},
-        {"time_utc": _Local(2024, 1, 13, 8, 2, tzinfo=UTC)},
         {"subtype": _Str("call")},
         {"text": _Str("hello")},
         {"time_raw": 1},

@@ -655,7 +655,7 @@ def record_bytes(record: Record) -> bytes:
                 _SHARED.get(same) or _shared(same),
                 kind,
                 subtype,
-                t,
+                _utc_text(t),
                 time_raw,
                 record.sender,
                 record.recipients,
@@ -713,8 +713,8 @@ class TextLines:
 
     The records share platform, zone basis, conversation, exhibit, path, member, parser
     and version; each is at lines and bytes (ints), has an aware time in ``UTC`` and no
-    JSON path or XML index. :meth:`line` raises TypeError or UnicodeEncodeError where
-    record_bytes would take the generic way: the caller then builds the Record.
+    JSON path or XML index. :meth:`line_in_hour` raises TypeError or UnicodeEncodeError
+    where record_bytes would take the generic way: the caller then builds the Record.
     """
 
     __slots__ = ("parts",)
@@ -735,11 +735,12 @@ class TextLines:
         same = (platform, tz_basis._value_, conversation, exhibit, path, member, parser)
         self.parts = _shared((*same, parser_version))
 
-    def line(
+    def line_in_hour(
         self,
         kind: RecordKind,
         subtype: str | None,
-        time_utc: datetime,
+        hour: str,
+        second: int,
         time_raw: str,
         sender: str | None,
         recipients: tuple[str, ...],
@@ -752,26 +753,16 @@ class TextLines:
         byte_end: int,
         extra: Mapping[str, JSON],
     ) -> bytes:
-        """The JSON Lines line of the record with these fields."""
-        value = kind._value_
-        if (
-            type(line_start) is not int
-            or type(line_end) is not int
-            or type(byte_start) is not int
-            or type(byte_end) is not int
-            or time_utc.tzinfo is not UTC
-            or type(time_utc) is not datetime
-            or type(value) is not str
-            or type(time_raw) is not str
-            or type(text) is not str
-            or (subtype is not None and type(subtype) is not str)
-        ):  # (what record_bytes checks, with _plain_id_parts for the id's parts)
-            raise TypeError("a field is not of the model's type")
+        """The JSON Lines line of the record with these fields, whose time is ``second``
+        seconds (0 to 3599) into the UTC hour whose :func:`hour_text` is ``hour``: no
+        datetime is made or read (a chat's messages share a few thousand hours)."""
+        if type(second) is not int or not 0 <= second < 3600:
+            raise TypeError("second must be an int from 0 to 3599")
         return _text_line(
             self.parts,
-            value,
+            kind._value_,
             subtype,
-            time_utc,
+            hour + _MINUTES_SECONDS[second],
             time_raw,
             sender,
             recipients,
@@ -786,11 +777,26 @@ class TextLines:
         )
 
 
+def hour_text(hour_start: datetime) -> str | None:
+    """The text a record's ``time_utc`` starts with in JSON for a time in the UTC hour that
+    starts at ``hour_start`` (``2024-01-13T08:``, for :meth:`TextLines.line_in_hour`);
+    None unless ``hour_start`` is a datetime in UTC on the hour."""
+    if (
+        type(hour_start) is not datetime
+        or hour_start.tzinfo is not UTC
+        or hour_start.minute
+        or hour_start.second
+        or hour_start.microsecond
+    ):
+        return None
+    return _utc_text(hour_start)[: -len(_MINUTES_SECONDS[0])]
+
+
 def _text_line(
     parts: _Shared,
     kind: str,
     subtype: str | None,
-    t: datetime,
+    utc_text: str,
     time_raw: str,
     sender: str | None,
     recipients: tuple[str, ...],
@@ -803,11 +809,22 @@ def _text_line(
     be: int,
     extra: Mapping[str, JSON],
 ) -> bytes:
-    """The line of a record of a text export (``parts`` from :func:`_shared`; ``t`` in
-    UTC): the id and the locator share the numbers' text, and nothing is looked up
-    twice. TypeError (a value that is not the model's type) or UnicodeEncodeError (a
-    lone surrogate): the generic way is the caller's to take. The caller has checked
-    that the numbers are ints and the id's parts strings (:func:`_plain_id_parts`)."""
+    """The line of a record of a text export (``parts`` from :func:`_shared`;
+    ``utc_text``, its time as :func:`_utc_text` writes it): the id and the locator share
+    the numbers' text, and nothing is looked up twice. TypeError (a value that is not the
+    model's type, as record_bytes checks them) or UnicodeEncodeError (a lone surrogate):
+    the generic way is the caller's to take."""
+    if (
+        type(ls) is not int
+        or type(le) is not int
+        or type(bs) is not int
+        or type(be) is not int
+        or type(kind) is not str
+        or type(time_raw) is not str
+        or type(text) is not str
+        or (subtype is not None and type(subtype) is not str)
+    ):  # (the numbers' text goes into the id: a bool or a str subclass would differ)
+        raise TypeError("a field is not of the model's type")
     sls, sle, sbs, sbe = str(ls), str(le), str(bs), str(be)
     # _line_id's input after its first part, which parts[6] has hashed already
     digest = parts[6].copy()
@@ -822,7 +839,7 @@ def _text_line(
     line = (
         f'{{"id":"{rid}","kind":{_string(kind)},"subtype":'
         f"{'null' if subtype is None else _string(subtype)}{parts[0]}"
-        f'{_utc_text(t)}","time_raw":{_string(time_raw)}{parts[1]}'
+        f'{utc_text}","time_raw":{_string(time_raw)}{parts[1]}'
         f'{"null" if sender is None else _string(sender)},"recipients":'
         f"{_ENCODE(list(recipients)) if recipients else '[]'}{parts[2]}"
         f'{_string(text)},"attachments":'

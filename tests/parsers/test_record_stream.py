@@ -4,12 +4,16 @@ that writes its own JSON Lines) the lines, once, with the same counts."""
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from cyberstalk.models import record_bytes
+import pytest
+
+from cyberstalk.models import TextLines, record_bytes
 from cyberstalk.parsers.base import ParseContext, Source
 from cyberstalk.parsers.registry import RecordStream, parse_source
-from cyberstalk.parsers.runner import write_jsonl
+from cyberstalk.parsers.runner import make_context, write_jsonl
 
 SAMPLE = Path(__file__).parent / "samples" / "whatsapp" / "android-en-gb.txt"
 
@@ -45,3 +49,52 @@ def test_a_parser_without_jsonl_is_iterated() -> None:
     out = io.BytesIO()
     count = write_jsonl(records, out)
     assert count == report.total == out.getvalue().count(b"\n") > 0
+
+
+def _lines_both_ways(path: Path, tz: str) -> tuple[bytes, bytes]:
+    ctx = make_context(
+        tz=tz, case_tz=None, date_order="dmy", latest=datetime(2026, 1, 1, tzinfo=UTC)
+    )
+    _, by_record, records = parse_source(Source.loose(path), ctx, "whatsapp")
+    lines = b"".join(record_bytes(r) for r in records)
+    _, by_line, stream = parse_source(Source.loose(path), ctx, "whatsapp")
+    out = io.BytesIO()
+    write_jsonl(stream, out)
+    assert by_line.as_dict() == by_record.as_dict()
+    return out.getvalue(), lines
+
+
+@pytest.mark.parametrize(
+    "tz", ["Europe/London", "Asia/Kolkata", "Asia/Kathmandu", "Australia/Lord_Howe", "UTC"]
+)
+def test_lines_are_the_records_across_clock_changes_and_part_hour_zones(
+    tmp_path: Path, tz: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Messages every 7 minutes over both of 2024's UK clock changes (and Lord Howe's
+    half-hour change): hours that hold a change, and zones whose hours do not start on
+    the UTC hour, are written the slow way; the rest from the hour's text. Same bytes."""
+    lines = []
+    for start in (datetime(2024, 3, 30, 22), datetime(2024, 10, 26, 22), datetime(2024, 4, 6, 12)):
+        for i in range(90):
+            when = start + timedelta(minutes=7 * i)
+            lines.append(f"{when:%d/%m/%Y, %H:%M} - Dylan: m{i} caf\u00e9\n")
+    path = tmp_path / "WhatsApp Chat with Dylan.txt"
+    path.write_text("".join(lines), encoding="utf-8")
+    fast: list[int] = []
+    line_in_hour = TextLines.line_in_hour
+
+    def counted(self: TextLines, *fields: Any) -> bytes:
+        fast.append(1)
+        return line_in_hour(self, *fields)
+
+    monkeypatch.setattr(TextLines, "line_in_hour", counted)
+    by_line, by_record = _lines_both_ways(path, tz)
+    assert by_line == by_record
+    assert by_line.count(b"\n") == 270
+    if tz == "Europe/London":  # the gap and the overlap were met, and flagged
+        assert b'"dst_nonexistent"' in by_line and b'"dst_ambiguous"' in by_line
+        assert 200 < len(fast) < 270  # the hours that hold a change went the slow way
+    elif tz in ("Asia/Kolkata", "Asia/Kathmandu"):
+        assert not fast  # no hour starts on the UTC hour
+    elif tz == "UTC":
+        assert len(fast) == 270

@@ -207,14 +207,14 @@ def test_a_failed_worker_leaves_the_parent_to_do_its_half(
     assert spy == [True]
 
     parent = os.getpid()
-    real = whatsapp.TextLines.line
+    real = whatsapp.TextLines.line_in_hour
 
     def failing(self: Any, *fields: Any) -> bytes:
         if os.getpid() != parent:
             raise OSError("no space left on device")  # in the worker only
         return real(self, *fields)
 
-    monkeypatch.setattr(whatsapp.TextLines, "line", failing)
+    monkeypatch.setattr(whatsapp.TextLines, "line_in_hour", failing)
     assert _outcome(path, None) == serial
     assert spy == [True, False]
 

@@ -55,6 +55,7 @@ from cyberstalk.models import (
     RecordKind,
     TextLines,
     TzBasis,
+    hour_text,
     make_locator,
     make_record,
     record_bytes,
@@ -1273,7 +1274,8 @@ class _Builder:
         # Siblings are keyed by full member name (maybe in a folder); exports name the leaf.
         self.sibling_leaves = {k.rsplit("/", 1)[-1]: v for k, v in source.siblings.items()}
         self.senders: dict[str, str | None] = {}
-        self.hour_starts: dict[tuple[int, ...], datetime | None] = {}
+        self.hour_starts: dict[tuple[int, ...], tuple[datetime, str | None] | None] = {}
+        """Wall-clock hour -> its start in UTC and that hour's :func:`models.hour_text`."""
         self.version = parser.version
         self.exhibit = source.exhibit
         self.path = source.name
@@ -1367,7 +1369,7 @@ class _Builder:
         """The record of the message whose header is on ``line_start``: ``rest`` is its text
         after the header, ``pflags`` its own set of flags so far (added to here)."""
         fields = self._fields(line_start, time_raw, wall, rest, pflags)
-        return self._record(time_raw, (line_start, line_end, byte_start, byte_end), *fields)
+        return self._record(time_raw, (line_start, line_end, byte_start, byte_end), fields)
 
     def line(
         self,
@@ -1381,16 +1383,18 @@ class _Builder:
         pflags: set[str] | None,
     ) -> bytes:
         """``record_bytes(self.build(...))``, counted by kind into ``self.counts``; with a
-        time, written from the fields (:class:`models.TextLines`), with no Record built."""
+        time in an hour of a whole-hour offset, written from the fields
+        (:meth:`models.TextLines.line_in_hour`), with no Record built."""
         fields = self._fields(line_start, time_raw, wall, rest, pflags)
-        kind, utc, basis, sender, text, attachments, flags, subtype, extra = fields
+        kind, _, _, sender, text, attachments, flags, subtype, extra, hour, second = fields
         self.counts[kind._value_] += 1
-        if utc is not None and basis is self.basis:
+        if hour is not None:
             try:
-                return self.lines.line(
+                return self.lines.line_in_hour(
                     kind,
                     subtype,
-                    utc,
+                    hour,
+                    second,
                     time_raw,
                     sender,
                     (),
@@ -1406,22 +1410,10 @@ class _Builder:
             except (TypeError, UnicodeEncodeError):
                 pass  # record_bytes decides
         span = (line_start, line_end, byte_start, byte_end)
-        return record_bytes(self._record(time_raw, span, *fields))
+        return record_bytes(self._record(time_raw, span, fields))
 
-    def _record(
-        self,
-        time_raw: str,
-        span: tuple[int, int, int, int],
-        kind: RecordKind,
-        utc: datetime | None,
-        basis: TzBasis,
-        sender: str | None,
-        text: str,
-        attachments: tuple[Attachment, ...],
-        flags: frozenset[str],
-        subtype: str | None,
-        extra: Mapping[str, JSON],
-    ) -> Record:
+    def _record(self, time_raw: str, span: tuple[int, int, int, int], fields: _Fields) -> Record:
+        kind, utc, basis, sender, text, attachments, flags, subtype, extra, _, _ = fields
         return make_record(
             kind,
             "whatsapp",
@@ -1443,31 +1435,27 @@ class _Builder:
 
     def _fields(
         self, line_start: int, time_raw: str, wall: Wall | None, rest: str, pflags: set[str] | None
-    ) -> tuple[
-        RecordKind,
-        datetime | None,
-        TzBasis,
-        str | None,
-        str,
-        tuple[Attachment, ...],
-        frozenset[str],
-        str | None,
-        Mapping[str, JSON],
-    ]:
+    ) -> _Fields:
         """A message's kind, time in UTC, zone basis, sender, text, attachments, flags,
-        subtype and extra facts (see :meth:`build`)."""
+        subtype and extra facts (see :meth:`build`); and, when its UTC hour starts on the
+        hour, that hour's :func:`models.hour_text` and the seconds into it (else None)."""
         flags = pflags
         utc: datetime | None
+        hour: str | None = None
+        second = 0
         if wall is not None:
             key = wall[:4]
             try:
-                base = self.hour_starts[key]
+                start = self.hour_starts[key]
             except KeyError:
                 if len(self.hour_starts) >= _CACHE_MAX:
                     self.hour_starts.clear()
-                base = self.hour_starts[key] = self._hour_start(*key)
-            if base is not None:
-                utc = base + _SECONDS[wall[4] * 60 + wall[5]]
+                base = self._hour_start(*key)
+                start = self.hour_starts[key] = None if base is None else (base, hour_text(base))
+            if start is not None:
+                second = wall[4] * 60 + wall[5]
+                utc = start[0] + _SECONDS[second]
+                hour = start[1]
             else:
                 naive = datetime(*wall)  # noqa: DTZ001 - wall clock, localised here
                 utc, tflags = localise(naive, self.zone)
@@ -1569,8 +1557,25 @@ class _Builder:
             frozenset(flags) if flags else _NO_FLAGS,
             subtype,
             extra if extra else _EMPTY_EXTRA,
+            hour,
+            second,
         )
 
+
+_Fields = tuple[
+    RecordKind,
+    datetime | None,
+    TzBasis,
+    str | None,
+    str,
+    tuple[Attachment, ...],
+    frozenset[str],
+    str | None,
+    Mapping[str, JSON],
+    str | None,
+    int,
+]
+"""What :meth:`_Builder._fields` makes of a message."""
 
 _T = TypeVar("_T")
 _Emit = Callable[[int, int, int, int, str, Wall | None, str, set[str] | None], _T]
