@@ -151,19 +151,24 @@ def _digest(folder: Path) -> str:
     return total.hexdigest()
 
 
-@pytest.fixture
-def spy(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """Whether each two-halves parse got its worker's half (True) or did it itself."""
+def _watch(monkeypatch: pytest.MonkeyPatch, owner: type, name: str) -> list[bool]:
+    """Whether each call of ``owner.name`` returned something (True) or None (False)."""
     done: list[bool] = []
-    result = whatsapp._Worker.result
+    method = getattr(owner, name)
 
     def watched(self: Any) -> Any:
-        got = result(self)
+        got = method(self)
         done.append(got is not None)
         return got
 
-    monkeypatch.setattr(whatsapp._Worker, "result", watched)
+    monkeypatch.setattr(owner, name, watched)
     return done
+
+
+@pytest.fixture
+def spy(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether each two-halves parse got its worker's half (True) or did it itself."""
+    return _watch(monkeypatch, whatsapp._Worker, "result")
 
 
 @pytest.mark.parametrize("block", [None, 4099, 64])
@@ -236,16 +241,7 @@ def _scan_facts(scan: Any) -> tuple[object, ...]:
 @pytest.fixture
 def delivered(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     """Whether each forked child handed back a result (True) or nothing (False)."""
-    done: list[bool] = []
-    value = whatsapp._Forked.value
-
-    def watched(self: Any) -> Any:
-        got = value(self)
-        done.append(got is not None)
-        return got
-
-    monkeypatch.setattr(whatsapp._Forked, "value", watched)
-    return done
+    return _watch(monkeypatch, whatsapp._Forked, "value")
 
 
 @pytest.mark.parametrize("block", [4099, 512])
