@@ -151,6 +151,13 @@ def _digest(folder: Path) -> str:
     return total.hexdigest()
 
 
+def _halves_everywhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read every plain export in two halves from here on, as if it were large and the
+    process had two cores."""
+    monkeypatch.setattr(whatsapp, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(whatsapp.os, "sched_getaffinity", lambda pid: {0, 1})
+
+
 def _watch(monkeypatch: pytest.MonkeyPatch, owner: type, name: str) -> list[bool]:
     """Whether each call of ``owner.name`` returned something (True) or None (False)."""
     done: list[bool] = []
@@ -186,8 +193,7 @@ def test_two_halves_give_the_same_bytes(
     block: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spy: list[bool]
 ) -> None:
     monkeypatch.setattr(whatsapp, "_BLOCK", block)
-    monkeypatch.setattr(whatsapp, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(whatsapp.os, "sched_getaffinity", lambda pid: {0, 1})
+    _halves_everywhere(monkeypatch)
     assert _digest(tmp_path) == EXPECTED_DIGEST
     assert spy and all(spy)  # halves were parsed by workers, and every worker delivered
 
@@ -205,9 +211,8 @@ def test_a_failed_worker_leaves_the_parent_to_do_its_half(
     serial = _outcome(path, None)
     assert serial.count(b"\n") >= 3000  # (and no fault)
     assert serial.endswith(b"\0")
-    monkeypatch.setattr(whatsapp, "PARALLEL_MIN_BYTES", 0)
     monkeypatch.setattr(whatsapp, "_BLOCK", 4099)
-    monkeypatch.setattr(whatsapp.os, "sched_getaffinity", lambda pid: {0, 1})
+    _halves_everywhere(monkeypatch)
     assert _outcome(path, None) == serial
     assert spy == [True]
 
@@ -249,8 +254,7 @@ def test_a_scan_in_two_halves_learns_what_one_pass_learns(
     block: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, delivered: list[bool]
 ) -> None:
     monkeypatch.setattr(whatsapp, "_BLOCK", block)
-    monkeypatch.setattr(whatsapp, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(whatsapp.os, "sched_getaffinity", lambda pid: {0, 1})
+    _halves_everywhere(monkeypatch)
     parser = whatsapp.WhatsAppParser()
     ctx = make_context(
         tz="Europe/London", case_tz=None, date_order=None, latest=datetime(2026, 1, 1, tzinfo=UTC)
@@ -285,8 +289,7 @@ def test_a_scan_worker_that_dies_leaves_the_parent_to_scan_its_half(
             for i, d in enumerate(range(0, 3000, 7))
         ).encode()
     )
-    monkeypatch.setattr(whatsapp, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(whatsapp.os, "sched_getaffinity", lambda pid: {0, 1})
+    _halves_everywhere(monkeypatch)
     parser = whatsapp.WhatsAppParser()
     ctx = make_context(tz="Europe/London", case_tz=None, date_order=None)
     source = Source.loose(path)
