@@ -756,11 +756,20 @@ class TextLines:
         """The JSON Lines line of the record with these fields, whose time is ``second``
         seconds (0 to 3599) into the UTC hour whose :func:`hour_text` is ``hour``: no
         datetime is made or read (a chat's messages share a few thousand hours)."""
+        value = kind._value_
         if type(second) is not int or not 0 <= second < 3600:
             raise TypeError("second must be an int from 0 to 3599")
+        if (
+            type(line_start) is not int
+            or type(line_end) is not int
+            or type(byte_start) is not int
+            or type(byte_end) is not int
+            or not _plain_id_parts(None, "", None, "", value, time_raw, text, subtype)
+        ):  # (what record_bytes checks before it calls _text_line)
+            raise TypeError("a field is not of the model's type")
         return _text_line(
             self.parts,
-            kind._value_,
+            value,
             subtype,
             hour + _MINUTES_SECONDS[second],
             time_raw,
@@ -811,20 +820,11 @@ def _text_line(
 ) -> bytes:
     """The line of a record of a text export (``parts`` from :func:`_shared`;
     ``utc_text``, its time as :func:`_utc_text` writes it): the id and the locator share
-    the numbers' text, and nothing is looked up twice. TypeError (a value that is not the
-    model's type, as record_bytes checks them) or UnicodeEncodeError (a lone surrogate):
-    the generic way is the caller's to take."""
-    if (
-        type(ls) is not int
-        or type(le) is not int
-        or type(bs) is not int
-        or type(be) is not int
-        or type(kind) is not str
-        or type(time_raw) is not str
-        or type(text) is not str
-        or (subtype is not None and type(subtype) is not str)
-    ):  # (the numbers' text goes into the id: a bool or a str subclass would differ)
-        raise TypeError("a field is not of the model's type")
+    the numbers' text, and nothing is looked up twice. The caller has checked that the
+    numbers are ints and the id's parts plain strings (the numbers' text goes into the
+    id: a bool or a str subclass would differ). TypeError (another value of a type
+    _string refuses) or UnicodeEncodeError (a lone surrogate): the generic way is the
+    caller's to take."""
     sls, sle, sbs, sbe = str(ls), str(le), str(bs), str(be)
     # _line_id's input after its first part, which parts[6] has hashed already
     digest = parts[6].copy()
