@@ -5,6 +5,9 @@ with a clear message."""
 from __future__ import annotations
 
 import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -138,3 +141,58 @@ print("cryptography.hazmat.primitives.serialization" in sys.modules)
         [__import__("sys").executable, "-c", code], check=True, capture_output=True, text=True
     )
     assert out.stdout.strip() == "False"
+
+
+def _create_side_by_side(path: Path, n: int) -> list[bytes | BaseException]:
+    """``n`` threads make the key at ``path`` at the same moment (as a refused ingest's
+    key thread and the next ingest's can); what each got back, or raised."""
+    barrier = threading.Barrier(n)
+    got: list[bytes | BaseException] = [b""] * n
+
+    def make(i: int) -> None:
+        barrier.wait()
+        try:
+            got[i] = signing.load_or_create_key(path).private_bytes_raw()
+        except BaseException as exc:  # reported by the test
+            got[i] = exc
+
+    threads = [threading.Thread(target=make, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return got
+
+
+@pytest.mark.parametrize("_round", range(10))
+def test_keys_made_at_once_are_one_key(tmp_path: Path, _round: int) -> None:
+    path = tmp_path / "keys" / "RE.ed25519.pem"
+    got = _create_side_by_side(path, 8)
+    assert [g for g in got if isinstance(g, BaseException)] == []
+    on_disk = signing.load_or_create_key(path).private_bytes_raw()
+    # every caller signs with the key that stays on disk; none made a key that was lost
+    assert got == [on_disk] * 8
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert sorted(p.name for p in path.parent.iterdir()) == [path.name]
+
+
+def test_keys_made_by_processes_at_once_are_one_key(tmp_path: Path) -> None:
+    path = tmp_path / "keys" / "RE.ed25519.pem"
+    script = (
+        "import sys, time; from pathlib import Path\n"
+        "from cyberstalk.hashing import signing\n"
+        "time.sleep(max(0.0, float(sys.argv[2]) - time.time()))\n"
+        "print(signing.load_or_create_key(Path(sys.argv[1])).private_bytes_raw().hex())\n"
+    )
+    start = time.time() + 1.5
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(path), str(start)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    keys = [p.communicate(timeout=60)[0].strip() for p in procs]
+    assert [p.returncode for p in procs] == [0] * 4
+    assert keys == [signing.load_or_create_key(path).private_bytes_raw().hex()] * 4

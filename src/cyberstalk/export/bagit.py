@@ -42,7 +42,7 @@ from cyberstalk.case import Case, tool_string
 from cyberstalk.errors import ReportError
 from cyberstalk.export import ExportResult, check_output_parent
 from cyberstalk.hashing.digest import open_regular
-from cyberstalk.hashing.fsutil import fsync_dir
+from cyberstalk.hashing.fsutil import fsync_dir, temp_beside
 from cyberstalk.hashing.manifest import load_manifest
 from cyberstalk.reports.common import generated_at
 
@@ -214,7 +214,7 @@ def write_bag(case: Case, out: Path) -> ExportResult:
             f"case {case.config.reference} has no exhibits to bag",
             advice="ingest evidence first with `cyberstalk ingest`",
         )
-    tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
+    tmp = temp_beside(out)
     if tmp.exists():
         shutil.rmtree(tmp)
     try:

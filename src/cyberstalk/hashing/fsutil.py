@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from pathlib import Path
 
 
@@ -35,8 +36,31 @@ def atomic_write_many(files: list[tuple[Path, bytes, int]]) -> None:
         fsync_dir(folder)
 
 
+def temp_beside(path: Path) -> Path:
+    """A temp name beside ``path`` that no other live thread or process uses:
+    ``.<name>.tmp-<pid>.<thread id>`` (an interrupted write's leftovers match ``.*.tmp-*``)."""
+    return path.with_name(f".{path.name}.tmp-{os.getpid()}.{threading.get_native_id()}")
+
+
+def create_once(path: Path, data: bytes, *, mode: int = 0o644) -> bool:
+    """Create ``path`` holding ``data`` unless it exists; False when it already did.
+
+    Of writers racing to create one file, exactly one wins and the others see the
+    winner's file whole (temp file, fsync, then a hard link, which never replaces).
+    """
+    tmp = _write_temp(path, data, mode)
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        return False
+    finally:
+        tmp.unlink()
+    fsync_dir(path.parent)
+    return True
+
+
 def _write_temp(path: Path, data: bytes, mode: int) -> Path:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp = temp_beside(path)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, mode)
     try:
         view = memoryview(data)

@@ -27,7 +27,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from cyberstalk.errors import CaseError
-from cyberstalk.hashing.fsutil import atomic_write
+from cyberstalk.hashing.fsutil import create_once
 
 PKCS8_ED25519 = bytes.fromhex("302e020100300506032b657004220420")
 """DER of a PKCS #8 Ed25519 private key up to its 32-byte seed (RFC 8410 section 7)."""
@@ -95,25 +95,28 @@ def default_key_path(initials: str) -> Path:
 
 
 def load_or_create_key(path: Path) -> Ed25519PrivateKey:
-    """Load the operator's key, creating it (mode 0600, folder 0700) on first use."""
-    if path.exists():
-        st = path.stat()
-        if st.st_mode & 0o077:
-            raise CaseError(
-                f"signing key {path} is readable by others (mode {oct(st.st_mode & 0o777)})",
-                advice=f"run `chmod 600 {path}`",
-            )
-        try:
-            key = load_private_pem(path.read_bytes())
-        except (ValueError, TypeError) as exc:
-            raise CaseError(f"{path} is not an unencrypted PEM private key: {exc}") from exc
-        if not isinstance(key, Ed25519PrivateKey):
-            raise CaseError(f"{path} is not an Ed25519 key")
-        return key
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    key = Ed25519PrivateKey.generate()
-    atomic_write(path, private_pem(key), mode=0o600)
-    return key
+    """Load the operator's key, creating it (mode 0600, folder 0700) on first use.
+
+    Commands that make the key at the same moment all get the one key that stays on disk.
+    """
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        key = Ed25519PrivateKey.generate()
+        if create_once(path, private_pem(key), mode=0o600):
+            return key
+    st = path.stat()
+    if st.st_mode & 0o077:
+        raise CaseError(
+            f"signing key {path} is readable by others (mode {oct(st.st_mode & 0o777)})",
+            advice=f"run `chmod 600 {path}`",
+        )
+    try:
+        loaded = load_private_pem(path.read_bytes())
+    except (ValueError, TypeError) as exc:
+        raise CaseError(f"{path} is not an unencrypted PEM private key: {exc}") from exc
+    if not isinstance(loaded, Ed25519PrivateKey):
+        raise CaseError(f"{path} is not an Ed25519 key")
+    return loaded
 
 
 def public_pem(key: Ed25519PrivateKey | Ed25519PublicKey) -> bytes:

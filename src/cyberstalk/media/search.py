@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from typing import Any
 
 from cyberstalk.derived import iter_record_dicts, records_dir
 from cyberstalk.errors import CaseError, UsageError
+from cyberstalk.hashing.fsutil import temp_beside
 from cyberstalk.models import Locator
 
 INDEX_NAME = "search.sqlite"
@@ -112,7 +112,7 @@ def _ocr_docs(derived: Path) -> Iterator[dict[str, Any]]:
 def build_index(derived: Path) -> Path:
     """(Re)build the index from derived/ atomically; returns its path."""
     target = index_path(derived)
-    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    tmp = temp_beside(target)
     with contextlib.suppress(FileNotFoundError):
         tmp.unlink()
     fp = fingerprint(derived)

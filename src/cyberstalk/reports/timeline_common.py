@@ -15,7 +15,7 @@ from typing import IO, Any
 
 from cyberstalk.case import Case, tool_string
 from cyberstalk.errors import ReportError
-from cyberstalk.hashing.fsutil import fsync_dir
+from cyberstalk.hashing.fsutil import fsync_dir, temp_beside
 from cyberstalk.models import utc_iso
 from cyberstalk.reports.common import OUTPUT_EVENTS, generated_at
 from cyberstalk.timeline import Analysis, Entry
@@ -165,7 +165,7 @@ def atomic_text(path: Path) -> Iterator[IO[str]]:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ReportError(f"cannot create {path.parent}: {exc.strerror}") from exc
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp = temp_beside(path)
     try:
         fh = tmp.open("w", encoding="utf-8", newline="")
     except OSError as exc:
