@@ -196,3 +196,15 @@ def test_keys_made_by_processes_at_once_are_one_key(tmp_path: Path) -> None:
     keys = [p.communicate(timeout=60)[0].strip() for p in procs]
     assert [p.returncode for p in procs] == [0] * 4
     assert keys == [signing.load_or_create_key(path).private_bytes_raw().hex()] * 4
+
+
+def test_a_key_that_cannot_be_read_or_made_is_a_clear_error(tmp_path: Path) -> None:
+    dangling = tmp_path / "gone.pem"
+    dangling.symlink_to(tmp_path / "nowhere.pem")
+    under_a_file = tmp_path / "file" / "RE.ed25519.pem"
+    under_a_file.parent.write_bytes(b"not a folder")
+    for path in (dangling, under_a_file):
+        with pytest.raises(CaseError, match="cannot read or create the signing key") as info:
+            signing.load_or_create_key(path)
+        assert "cyberstalk ingest --key FILE" in (info.value.advice or "")
+    assert not (tmp_path / "nowhere.pem").exists()

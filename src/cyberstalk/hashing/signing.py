@@ -99,19 +99,26 @@ def load_or_create_key(path: Path) -> Ed25519PrivateKey:
 
     Commands that make the key at the same moment all get the one key that stays on disk.
     """
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        key = Ed25519PrivateKey.generate()
-        if create_once(path, private_pem(key), mode=0o600):
-            return key
-    st = path.stat()
+    try:
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            key = Ed25519PrivateKey.generate()
+            if create_once(path, private_pem(key), mode=0o600):
+                return key
+        st = path.stat()
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CaseError(
+            f"cannot read or create the signing key {path}: {exc.strerror}",
+            advice="give a key file you can read with `cyberstalk ingest --key FILE`",
+        ) from exc
     if st.st_mode & 0o077:
         raise CaseError(
             f"signing key {path} is readable by others (mode {oct(st.st_mode & 0o777)})",
             advice=f"run `chmod 600 {path}`",
         )
     try:
-        loaded = load_private_pem(path.read_bytes())
+        loaded = load_private_pem(data)
     except (ValueError, TypeError) as exc:
         raise CaseError(f"{path} is not an unencrypted PEM private key: {exc}") from exc
     if not isinstance(loaded, Ed25519PrivateKey):
