@@ -65,18 +65,22 @@ def test_kill_at_random_points_then_rerun(tmp_path: Path, monkeypatch) -> None:
     sub = tmp_path / "sub"
     expected = submission(sub)
     env = {**os.environ}
-    # time a full run once, to spread the kills over it
-    probe = init_case(tmp_path / "probe", reference="R", officer="O", initials="AB")
-    started = time.monotonic()
-    assert run_ingest(probe.root, sub, env).wait() == 0
-    full = time.monotonic() - started
-    rng = random.Random(2026)
+    # time full runs, to spread the kills over one: the quicker of two (the first also
+    # makes the signing key), so that kills do not all land after a quick run has ended
+    runs = []
+    for probe_run in range(2):
+        probe = init_case(tmp_path / f"probe{probe_run}", reference="R", officer="O", initials="AB")
+        started = time.monotonic()
+        assert run_ingest(probe.root, sub, env).wait() == 0
+        runs.append(time.monotonic() - started)
+    full = min(runs)
+    fractions = [0.1, 0.25, 0.4, 0.55, 0.7, 0.85]
+    random.Random(2026).shuffle(fractions)
     outcomes = []
-    for attempt in range(6):
+    for attempt, fraction in enumerate(fractions):
         case = init_case(tmp_path / f"c{attempt}", reference="R", officer="O", initials="AB")
         proc = run_ingest(case.root, sub, env)
-        delay = rng.uniform(0.2, full * 0.95)
-        time.sleep(delay)
+        time.sleep(full * fraction)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         report = check_case(case.root)
