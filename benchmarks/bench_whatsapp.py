@@ -21,7 +21,7 @@ contender writes and reads bytecode under ``benchmarks/out/pycache`` (one untime
 run each first); the venvs are not touched.
 
 Usage: .venv/bin/python benchmarks/bench_whatsapp.py [--quick] [--messages N] [--repeat R]
-       [--bytecode-cache]
+       [--bytecode-cache] [--busy-core]
 """
 
 from __future__ import annotations
@@ -168,6 +168,26 @@ def measure(
     return wall, cpu, usage.ru_maxrss / 1024, captured.decode().strip()
 
 
+def run_rounds(
+    contenders: list[tuple[str, list[str], Path | None]], repeat: int, env: dict[str, str]
+) -> dict[str, tuple[float, float, float, str]]:
+    """Best wall and CPU time, and highest peak RSS, of each contender over ``repeat``
+    interleaved rounds (load changes hit every contender alike); and the rows it printed."""
+    results: dict[str, tuple[float, float, float, str]] = {}
+    for _ in range(repeat):
+        for name, cmd, outfile in contenders:
+            wall, cpu, rss, printed = measure(cmd, outfile, env)
+            if outfile is not None:
+                with outfile.open("rb") as fh:
+                    printed = str(sum(1 for _ in fh))
+            old = results.get(name)
+            if old is None:
+                results[name] = (wall, cpu, rss, printed)
+            else:
+                results[name] = (min(wall, old[0]), min(cpu, old[1]), max(rss, old[2]), printed)
+    return results
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="20,000 messages, one run each")
@@ -177,6 +197,11 @@ def main() -> None:
         "--bytecode-cache",
         action="store_true",
         help="every contender keeps compiled bytecode (benchmarks/out/pycache), as installed",
+    )
+    ap.add_argument(
+        "--busy-core",
+        action="store_true",
+        help="a busy loop takes one core's worth of CPU throughout (a host under load)",
     )
     args = ap.parse_args()
     env = child_env(args.bytecode_cache)
@@ -222,18 +247,16 @@ def main() -> None:
             make_export(warm, 500)
         for _name, cmd, _outfile in contenders:
             measure([str(warm) if arg == str(export) else arg for arg in cmd], None, env)
-    results: dict[str, tuple[float, float, float, str]] = {}
-    for _ in range(repeat):  # interleaved rounds: load changes hit every contender alike
-        for name, cmd, outfile in contenders:
-            wall, cpu, rss, printed = measure(cmd, outfile, env)
-            if outfile is not None:
-                with outfile.open("rb") as fh:
-                    printed = str(sum(1 for _ in fh))
-            old = results.get(name)
-            if old is None:
-                results[name] = (wall, cpu, rss, printed)
-            else:
-                results[name] = (min(wall, old[0]), min(cpu, old[1]), max(rss, old[2]), printed)
+    busy = None
+    if args.busy_core:
+        busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        print("a busy loop takes one core's worth of CPU throughout (--busy-core)")
+    try:
+        results = run_rounds(contenders, repeat, env)
+    finally:
+        if busy is not None:
+            busy.kill()
+            busy.wait()
 
     base = results.get("whatstk")
     print(
