@@ -220,7 +220,8 @@ def main() -> None:
         + (
             "cached under benchmarks/out/pycache (--bytecode-cache)"
             if args.bytecode_cache
-            else "PYTHONDONTWRITEBYTECODE is set: every run compiles its imports"
+            else "PYTHONDONTWRITEBYTECODE is set: every run reads the bytecode compiled at "
+            "install (make setup; the peers' install) and writes none"
             if dont_write
             else "as the venvs and the shell leave it"
         )
