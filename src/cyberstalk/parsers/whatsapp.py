@@ -1293,20 +1293,24 @@ class _Builder:
         )
 
     def _hour_start(self, year: int, month: int, day: int, hour: int) -> datetime | None:
-        """The UTC instant of a wall-clock hour's start, via :func:`timeutil.localise`, or
-        None when the hour holds a clock change. An hour whose first and last second have
-        the same offset and no DST flag has that offset throughout (clock changes are far
-        more than an hour apart), so localise runs twice per wall-clock hour; hours that
-        hold a change are localised second by second."""
-        start = datetime(year, month, day, hour)  # noqa: DTZ001 - wall clock, localised here
-        end = start.replace(minute=59, second=59)
-        utc_a, flags_a = localise(start, self.zone)
-        utc_b, flags_b = localise(end, self.zone)
-        off_a = start - utc_a.replace(tzinfo=None)
-        off_b = end - utc_b.replace(tzinfo=None)
-        if flags_a or flags_b or off_a != off_b:
+        """The UTC instant of a wall-clock hour's start, as :func:`timeutil.localise` gives
+        it, or None when the hour holds a clock change. An hour whose first and last
+        second each have one offset (localise flags neither), the same one, has that
+        offset throughout (clock changes are far more than an hour apart), so the zone is
+        asked four times per wall-clock hour; hours that hold a change are localised
+        second by second."""
+        zone = self.zone
+        start = datetime(year, month, day, hour, tzinfo=zone)
+        end = datetime(year, month, day, hour, 59, 59, tzinfo=zone)
+        offset = start.utcoffset()
+        if (
+            offset is None
+            or start.replace(fold=1).utcoffset() != offset
+            or end.utcoffset() != offset
+            or end.replace(fold=1).utcoffset() != offset
+        ):
             return None
-        return datetime(year, month, day, hour, tzinfo=UTC) - off_a
+        return datetime(year, month, day, hour, tzinfo=UTC) - offset
 
     def _sender(self, raw: str) -> str | None:
         cleaned = self.senders.get(raw, _MISSING)
