@@ -6,11 +6,13 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 import tomllib
 from pathlib import Path
 
 from cyberstalk.case import open_case
+from cyberstalk.hashing.signing import default_key_path
 
 from .helpers import cli, log_events, write
 
@@ -148,6 +150,11 @@ def test_second_writer_fails_at_once_naming_the_holder(case, tmp_path: Path) -> 
         assert f"locked by pid {holder.pid} (long job)" in result.stderr
         assert "custody.jsonl" not in result.stderr
         assert [e["event"] for e in log_events(case.root)] == ["case_created"]
+        # the refused ingest made nothing, not even the operator's first signing key
+        for thread in threading.enumerate():
+            if thread.name == "signing-key":  # (one left running would make it)
+                thread.join()
+        assert not default_key_path(case.config.exhibit_prefix).exists()
     finally:
         holder.kill()
         holder.wait()

@@ -1018,8 +1018,8 @@ def ingest(
 ) -> IngestSummary:
     """Take ``paths`` into ``case``. Refused items are reported, not fatal; a full disk or an
     unwritable case stops the ingest with what was recorded so far intact."""
-    key = SigningKey(options.key_path, case.config.exhibit_prefix)
-    with case.lock("ingest"):
+    with case.lock("ingest"):  # (a refused ingest leaves no key thread behind)
+        key = SigningKey(options.key_path, case.config.exhibit_prefix)
         job = _Ingest(case, options, progress, key)
         try:
             job.summary.recovered = recover(case, job.log, key)
