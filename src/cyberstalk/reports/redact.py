@@ -39,7 +39,7 @@ import phonenumbers
 
 from cyberstalk.case import ROLES, CaseConfig, Identifier
 from cyberstalk.errors import UsageError
-from cyberstalk.timeline.identities import display_key, identifier_key, normalise_phone
+from cyberstalk.identifiers import display_key, identifier_key, normalise_phone
 
 KINDS = ("name", "phone", "email", "username", "display-name", "account-id", "address")
 """What can be revealed, by kind (``--reveal KIND`` or ``--reveal ROLE-KIND``)."""

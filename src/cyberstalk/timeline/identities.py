@@ -1,38 +1,46 @@
 """Who sent what: resolving record senders and recipients to the people in case.toml.
 
-Normalisation (so that one person's spellings meet):
-
-- phone numbers: parsed with ``phonenumbers``, UK (``GB``) as the default region, written
-  in E.164 (``07700 900789`` and ``+44 7700 900789`` are both ``+447700900789``); a
-  number too short to be a subscriber number keeps its digits as written;
-- email addresses: the address part of ``Name <addr>``, compared case-insensitively;
-- usernames: without a leading ``@``, case-insensitive, per platform when case.toml says
-  which platform (otherwise on any platform);
-- display names: case-insensitive with runs of spaces collapsed, per platform likewise;
-- account ids: exact.
+Identifiers are normalised by :mod:`cyberstalk.identifiers` (phone numbers in E.164 with
+a UK default, e-mail addresses, usernames and display names folded), the one module that
+the case commands, this resolver and the panel pack's masking share.
 
 Direction (seen from the victim) follows one written rule, :func:`direction_of`.
 """
 
 from __future__ import annotations
 
-import functools
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from email.utils import parseaddr
 
-import phonenumbers
-
-from cyberstalk.case import Identifier, Person
-from cyberstalk.models import Flag, Record, RecordKind
+from cyberstalk.case import Person
+from cyberstalk.identifiers import (
+    ANY,
+    WITHHELD_NAMES,
+    display_key,
+    fold_name,
+    fold_platform,
+    identifier_key,
+    normalise_email,
+    normalise_phone,
+    sender_keys,
+)
+from cyberstalk.models import Record, RecordKind
 from cyberstalk.timeline.model import Direction
 
-_PHONE_CHARS = re.compile(r"^[+\d\s().\-/]+$")
-_SPACES = re.compile(r"\s+")
-WITHHELD_NAMES = frozenset(
-    {"withheld", "private", "private number", "unknown", "no caller id", "anonymous", "restricted"}
-)
+__all__ = [
+    "ANY",
+    "INCOMING_SUBTYPES",
+    "OUTGOING_SUBTYPES",
+    "WITHHELD_NAMES",
+    "Resolution",
+    "Resolver",
+    "direction_of",
+    "display_key",
+    "identifier_key",
+    "normalise_email",
+    "normalise_phone",
+    "sender_keys",
+]
 
 OUTGOING_SUBTYPES = frozenset({"outgoing", "sent", "outbox"})
 """Subtypes that say the victim's own device sent the record (SMS type 2, outgoing call)."""
@@ -41,91 +49,6 @@ INCOMING_SUBTYPES = frozenset(
 )
 """Subtypes that say the record arrived at the victim's device."""
 _OUT_WORDS = frozenset({"out", "outgoing", "sent"})
-
-ANY = "*"
-
-
-def normalise_phone(value: str) -> str | None:
-    """E.164 for a phone-shaped string (UK default), digits for short codes, else None."""
-    text = value.strip()
-    if not text or not _PHONE_CHARS.match(text):
-        return None
-    digits = re.sub(r"\D", "", text)
-    if len(digits) < 7:
-        return digits or None
-    try:
-        number = phonenumbers.parse(text, "GB")
-    except phonenumbers.NumberParseException:
-        return ("+" if text.startswith("+") else "") + digits
-    if not phonenumbers.is_possible_number(number):
-        return ("+" if text.startswith("+") else "") + digits
-    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
-
-
-def normalise_email(value: str) -> str | None:
-    """The lower-cased address of ``addr`` or ``Name <addr>``, or None if not an address."""
-    _, addr = parseaddr(value)
-    addr = addr.strip()
-    if "@" not in addr or addr.startswith("@") or "." not in addr.rpartition("@")[2]:
-        return None
-    return addr.casefold()
-
-
-def _name(value: str) -> str:
-    return _SPACES.sub(" ", value.strip()).casefold()
-
-
-def _user(value: str) -> str:
-    return value.strip().lstrip("@").casefold()
-
-
-def _plat(platform: str | None) -> str:
-    return platform.strip().casefold() if platform else ANY
-
-
-def identifier_key(ident: Identifier) -> str:
-    """The normalised key of an identifier from case.toml."""
-    if ident.type == "phone":
-        return "phone:" + (normalise_phone(ident.value) or ident.value.strip())
-    if ident.type == "email":
-        return "email:" + (normalise_email(ident.value) or ident.value.strip().casefold())
-    if ident.type == "username":
-        return f"user:{_plat(ident.platform)}:{_user(ident.value)}"
-    if ident.type == "display_name":
-        return f"name:{_plat(ident.platform)}:{_name(ident.value)}"
-    return f"acct:{_plat(ident.platform)}:{ident.value.strip()}"
-
-
-def sender_keys(value: str, platform: str) -> list[str]:
-    """Candidate keys for an identifier as a source wrote it, most specific first."""
-    text = value.strip()
-    if not text:
-        return []
-    email = normalise_email(text)
-    if email is not None:
-        keys = ["email:" + email]
-        display, _ = parseaddr(text)
-        if display.strip():
-            keys += [f"name:{_plat(platform)}:{_name(display)}", f"name:{ANY}:{_name(display)}"]
-        return keys
-    phone = normalise_phone(text)
-    if phone is not None:
-        return ["phone:" + phone]
-    p = _plat(platform)
-    return [
-        f"acct:{p}:{text}",
-        f"acct:{ANY}:{text}",
-        f"user:{p}:{_user(text)}",
-        f"user:{ANY}:{_user(text)}",
-        f"name:{p}:{_name(text)}",
-        f"name:{ANY}:{_name(text)}",
-    ]
-
-
-@functools.lru_cache(maxsize=4096)
-def display_key(key: str) -> str:
-    """A key without the platform wildcard, for reports (``user:*:x`` -> ``user:x``)."""
-    return key.replace(f":{ANY}:", ":")
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +91,7 @@ class Resolver:
             return hit
         result: Resolution | None = None
         keys = sender_keys(value, platform)
-        if _name(value) in WITHHELD_NAMES:
+        if fold_name(value) in WITHHELD_NAMES:
             result = Resolution(None, "withheld", withheld=True)
         else:
             for key in keys:
@@ -183,7 +106,7 @@ class Resolver:
             fallback = keys[0] if keys else value
             if fallback.startswith("acct:"):
                 # Unresolved names group by a spelling-insensitive form, per platform.
-                fallback = f"id:{_plat(platform)}:{_name(value)}"
+                fallback = f"id:{fold_platform(platform)}:{fold_name(value)}"
             result = Resolution(None, fallback)
         self._cache[cache_key] = result
         return result
@@ -206,10 +129,6 @@ def has_incoming_hint(record: Record) -> bool:
         return True
     direction = record.extra.get("direction")
     return isinstance(direction, str) and direction.casefold() in {"in", "incoming", "received"}
-
-
-def is_withheld(record: Record, sender: Resolution | None) -> bool:
-    return Flag.WITHHELD_NUMBER.value in record.flags or (sender is not None and sender.withheld)
 
 
 def direction_of(
