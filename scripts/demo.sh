@@ -21,9 +21,12 @@ cyberstalk case person add "$DEMO" --name "Carys Hughes" --role victim \
   --id display_name:Carys@whatsapp --id username:carys_h_example@instagram \
   --id "display_name:Carys H@telegram"
 cyberstalk case person add "$DEMO" --name "Dylan Price" --role suspect \
-  --id phone:+447700900456 --id phone:+447700900789 --id email:dylan.price@example.net \
+  --id phone:+447700900456 --id email:dylan.price@example.net \
   --id display_name:Dylan@whatsapp --id username:dylan.p_example@instagram \
-  --id username:d.price.new_example@instagram --id "display_name:Dylan P@telegram"
+  --id "display_name:Dylan P@telegram"
+# his second number and new Instagram account came to light later
+cyberstalk case person add-id "$DEMO" --name "Dylan Price" \
+  --id phone:+447700900789 --id username:d.price.new_example@instagram
 cyberstalk case order add "$DEMO" --kind "Stalking Protection Order" --subject "Dylan Price" \
   --made 2026-02-13 --served 2026-02-14T11:00 \
   --condition "Must not contact Carys Hughes by any means, directly or indirectly"

@@ -16,7 +16,7 @@ import re
 import stat
 import sys
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -26,12 +26,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from cyberstalk import TOOL_NAME, __version__
 from cyberstalk.errors import CaseError, CaseLockedError, UsageError
 from cyberstalk.hashing.custody import CustodyLog
+from cyberstalk.identifiers import IDENTIFIER_TYPES, check_identifier, identifier_key
 
 DEFAULT_TIMEZONE = "Europe/London"
 DEFAULT_FORCE = "North Wales Police"
 INITIALS_RE = re.compile(r"^[A-Z]{1,5}$")
 ROLES = ("victim", "suspect", "witness", "other")
-IDENTIFIER_TYPES = ("phone", "email", "username", "display_name", "account_id")
 
 SUBDIRS = ("evidence", "derived", "reports", "timestamps", "keys")
 
@@ -114,34 +114,103 @@ def _parse_served(value: Any, zone: ZoneInfo, where: str) -> datetime | None:
     raise CaseError(f"case.toml: {where} must be a TOML date or date-time, found {value!r}")
 
 
+CASE_KEYS = ("reference", "officer", "exhibit_prefix", "timezone", "force")
+PERSON_KEYS = ("name", "role", "identifiers", "address")
+IDENTIFIER_KEYS = ("type", "value", "platform")
+ORDER_KEYS = ("kind", "subject", "made", "served", "conditions")
+TIMELINE_SETTINGS = (
+    "occasion_gap_hours",
+    "night_start",
+    "night_end",
+    "fixated_min_days",
+    "obsessive_daily",
+    "obsessive_unanswered",
+    "obsessive_channels",
+    "unanswered_run_min",
+    "html_collapse_rows",
+    "pdf_max_rows",
+)
+"""The timeline's ``[settings]`` keys (``timeline.settings.Settings``; a test holds the two
+lists equal)."""
+SETTINGS_KEYS = ("legacy_digests", *TIMELINE_SETTINGS)
+TABLES = {
+    "case": CASE_KEYS,
+    "people": PERSON_KEYS,
+    "orders": ORDER_KEYS,
+    "settings": SETTINGS_KEYS,
+    "timestamps": ("tsa",),
+}
+"""Every table case.toml may hold, and the keys each may hold: anything else is refused,
+so that a misspelt table (``[[peopel]]``) or a key written under the wrong table (a person
+after ``[settings]``) is an error, never an entry silently ignored."""
+
+
+def _check_keys(table: Mapping[str, Any], known: tuple[str, ...], where: str, source: str) -> None:
+    unknown = [k for k in table if k not in known]
+    if not unknown:
+        return
+    key = unknown[0]
+    advice = f"known keys there: {', '.join(known)}; fix or remove it by hand"
+    if where == "[settings]" and key in ("people", "orders"):
+        advice = (
+            f"a {key[:-1] if key == 'orders' else 'person'} written after [settings] lands "
+            f"inside it: give it a table of its own ([[{key}]] on a line of its own)"
+        )
+    elif where == "the file" and isinstance(table[key], Mapping | list):
+        advice = f"known tables: {', '.join(known)}; check the spelling"
+    raise CaseError(f"{source}: unknown key {key!r} in {where}", advice=advice)
+
+
 def parse_config(data: Mapping[str, Any], source: str = "case.toml") -> CaseConfig:
-    """Validate parsed TOML into a CaseConfig; errors name the key at fault."""
+    """Validate parsed TOML into a CaseConfig; errors name the key at fault. Unknown
+    tables and keys are refused (see :data:`TABLES`)."""
+    _check_keys(data, tuple(TABLES), "the file", source)
     case = data.get("case")
     if not isinstance(case, dict):
         raise CaseError(f"{source}: missing [case] table")
+    _check_keys(case, CASE_KEYS, "[case]", source)
     for key in ("reference", "officer", "exhibit_prefix"):
         if not isinstance(case.get(key), str) or not case[key].strip():
             raise CaseError(f"{source}: [case] {key} must be a non-empty string")
     tz = case.get("timezone", DEFAULT_TIMEZONE)
     try:
         zone = ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:
         raise CaseError(f"{source}: [case] timezone {tz!r} is not a known IANA zone") from exc
+    for name in ("people", "orders"):
+        if not isinstance(data.get(name, []), list):
+            raise CaseError(f"{source}: {name} must be an array of tables ([[{name}]])")
+    for name in ("settings", "timestamps"):
+        if not isinstance(data.get(name, {}), dict):
+            raise CaseError(f"{source}: {name} must be a table ([{name}])")
+    _check_keys(data.get("settings", {}), SETTINGS_KEYS, "[settings]", source)
+    _check_keys(data.get("timestamps", {}), ("tsa",), "[timestamps]", source)
     people: list[Person] = []
     for i, p in enumerate(data.get("people", [])):
         if not isinstance(p, dict) or not p.get("name"):
             raise CaseError(f"{source}: people[{i}] needs a name")
+        _check_keys(p, PERSON_KEYS, f"people[{i}] ({p['name']})", source)
         role = p.get("role", "other")
         if role not in ROLES:
-            raise CaseError(f"{source}: people[{i}] role {role!r} is not one of {ROLES}")
+            raise CaseError(f"{source}: people[{i}] role {role!r} is not one of {', '.join(ROLES)}")
         idents = []
-        for j, ident in enumerate(p.get("identifiers", [])):
+        raw_idents = p.get("identifiers", [])
+        if not isinstance(raw_idents, list):
+            raise CaseError(f"{source}: people[{i}].identifiers must be an array")
+        for j, ident in enumerate(raw_idents):
             if not isinstance(ident, dict) or ident.get("type") not in IDENTIFIER_TYPES:
                 raise CaseError(
-                    f"{source}: people[{i}].identifiers[{j}] needs a type from {IDENTIFIER_TYPES}"
+                    f"{source}: people[{i}].identifiers[{j}] needs a type from "
+                    f"{', '.join(IDENTIFIER_TYPES)}"
                 )
+            _check_keys(ident, IDENTIFIER_KEYS, f"people[{i}].identifiers[{j}]", source)
+            platform = ident.get("platform")
             idents.append(
-                Identifier(str(ident["type"]), str(ident.get("value", "")), ident.get("platform"))
+                Identifier(
+                    str(ident["type"]),
+                    str(ident.get("value", "")),
+                    None if platform is None else str(platform),
+                )
             )
         address = p.get("address", [])
         if isinstance(address, str):
@@ -155,18 +224,22 @@ def parse_config(data: Mapping[str, Any], source: str = "case.toml") -> CaseConf
     for i, o in enumerate(data.get("orders", [])):
         if not isinstance(o, dict) or not o.get("kind") or not o.get("subject"):
             raise CaseError(f"{source}: orders[{i}] needs a kind and a subject")
+        _check_keys(o, ORDER_KEYS, f"orders[{i}] ({o['kind']})", source)
         made = o.get("made")
         if made is not None and not isinstance(made, date):
             raise CaseError(f"{source}: orders[{i}].made must be a TOML date")
         if isinstance(made, datetime):
             made = made.date()
+        conditions = o.get("conditions", [])
+        if not isinstance(conditions, list):
+            raise CaseError(f"{source}: orders[{i}].conditions must be an array of strings")
         orders.append(
             Order(
                 kind=str(o["kind"]),
                 subject=str(o["subject"]),
                 made=made,
                 served=_parse_served(o.get("served"), zone, f"orders[{i}].served"),
-                conditions=tuple(str(c) for c in o.get("conditions", [])),
+                conditions=tuple(str(c) for c in conditions),
             )
         )
     return CaseConfig(
@@ -339,13 +412,6 @@ def hold_lock(root: Path, command: str) -> Iterator[None]:
         os.close(fd)
 
 
-def _toml_dumps(table: Mapping[str, Any]) -> str:
-    """TOML text for case.toml (tomli_w is imported only by the commands that write it)."""
-    import tomli_w
-
-    return tomli_w.dumps(table)
-
-
 def _user() -> str:
     import getpass
 
@@ -401,17 +467,21 @@ def init_case(
             f"{path} already exists and is not an empty folder",
             advice="choose a new folder for the case",
         )
-    case_table = _toml_dumps(
-        {
-            "case": {
-                "reference": reference,
-                "officer": officer,
-                "exhibit_prefix": initials,
-                "timezone": timezone,
-                "force": force,
+    case_table = (
+        _toml()
+        .dumps(
+            {
+                "case": {
+                    "reference": reference,
+                    "officer": officer,
+                    "exhibit_prefix": initials,
+                    "timezone": timezone,
+                    "force": force,
+                }
             }
-        }
-    ).strip()
+        )
+        .strip()
+    )
     try:
         path.mkdir(parents=True, exist_ok=True)
         for sub in SUBDIRS:
@@ -435,30 +505,248 @@ def init_case(
     return case
 
 
+def _toml() -> Any:
+    """tomlkit, imported by the commands that write case.toml only (not at start-up)."""
+    import tomlkit
+
+    return tomlkit
+
+
+def _edit_case_toml(
+    case: Case,
+    command: str,
+    edit: Callable[[Any], None],
+    check: Callable[[CaseConfig], bool],
+) -> None:
+    """Change case.toml through tomlkit's document model, under the case lock.
+
+    The file is read again under the lock, edited as a document (so the officer's
+    comments, order and spacing survive), and written only if it still parses into a
+    CaseConfig in which ``check`` finds the change: a write that could lose or misplace
+    an entry (as appending text after ``[settings]`` once did) stops here instead.
+    """
+    tomlkit = _toml()
+    from cyberstalk.hashing.fsutil import atomic_write
+
+    text = case.case_toml.read_text("utf-8")
+    try:
+        doc = tomlkit.parse(text)
+    except tomlkit.exceptions.TOMLKitError as exc:
+        raise CaseError(f"{case.case_toml}: invalid TOML: {exc}") from exc
+    before = parse_config(tomllib.loads(text), str(case.case_toml))
+    edit(doc)
+    new_text = tomlkit.dumps(doc)
+    after = parse_config(tomllib.loads(new_text), str(case.case_toml))
+    if not check(after) or not _kept(before, after):
+        raise RuntimeError(f"{command}: the edited case.toml does not read back as intended")
+    atomic_write(case.case_toml, new_text.encode("utf-8"))
+
+
+def _kept(before: CaseConfig, after: CaseConfig) -> bool:
+    """Every person, identifier and order of ``before`` is still in ``after``."""
+    people = {p.name: p for p in after.people}
+    for person in before.people:
+        now = people.get(person.name)
+        if now is None or not set(person.identifiers) <= set(now.identifiers):
+            return False
+    return all(o in after.orders for o in before.orders)
+
+
+def _array_of_tables(doc: Any, key: str) -> Any:
+    """``doc[key]`` as a list we can append a table to, made if absent."""
+    tomlkit = _toml()
+    if key not in doc:
+        doc.append(key, tomlkit.aot())
+    return doc[key]
+
+
+def _append_table(items: Any, table: Mapping[str, Any]) -> None:
+    """Append ``table`` to an array of tables (``[[x]]``) or an inline array (``x = [..]``),
+    whichever the officer's file uses."""
+    tomlkit = _toml()
+    if isinstance(items, tomlkit.items.AoT):
+        item = tomlkit.table()
+        item.trivia.indent = "\n"  # a blank line before its [[header]]
+    else:
+        item = tomlkit.inline_table()
+    for k, v in table.items():
+        item[k] = v
+    items.append(item)
+
+
+def _identifier_array(identifiers: list[Identifier]) -> Any:
+    tomlkit = _toml()
+    array = tomlkit.array()
+    for ident in identifiers:
+        array.append(_identifier_table(ident))
+    if identifiers:
+        array.multiline(True)
+    return array
+
+
+def _identifier_table(ident: Identifier) -> Any:
+    item = _toml().inline_table()
+    item["type"] = ident.type
+    item["value"] = ident.value
+    if ident.platform:
+        item["platform"] = ident.platform
+    return item
+
+
+def _identifier_dict(ident: Identifier) -> dict[str, str]:
+    out = {"type": ident.type, "value": ident.value}
+    if ident.platform:
+        out["platform"] = ident.platform
+    return out
+
+
+def _check_new_identifiers(
+    case: Case, identifiers: list[Identifier], person: str | None = None
+) -> None:
+    """Refuse an identifier that is malformed, given twice, or already another person's
+    (one identifier resolving to two people would make every record from it ambiguous)."""
+    owners = {identifier_key(i): p.name for p in case.config.people for i in p.identifiers}
+    seen: set[str] = set()
+    for ident in identifiers:
+        problem = check_identifier(ident)
+        shown = f"{ident.type}:{ident.value}" + (f"@{ident.platform}" if ident.platform else "")
+        if problem:
+            raise UsageError(f"identifier {shown}: {problem}")
+        key = identifier_key(ident)
+        owner = owners.get(key)
+        if owner is not None:
+            whose = "this person's" if owner == person else f"{owner!r}'s"
+            raise UsageError(
+                f"identifier {shown} is already {whose} in case.toml",
+                advice="one identifier belongs to one person; correct case.toml by hand if "
+                "it was entered against the wrong person",
+            )
+        if key in seen:
+            raise UsageError(f"identifier {shown} is given twice")
+        seen.add(key)
+
+
 def add_person(
     case: Case, *, name: str, role: str, identifiers: list[Identifier], actor: str | None = None
 ) -> Case:
-    """Append a ``[[people]]`` table to case.toml (keeping the officer's comments)."""
+    """Add a ``[[people]]`` table to case.toml (keeping the officer's comments); logged."""
     if role not in ROLES:
         raise UsageError(f"role {role!r} must be one of {', '.join(ROLES)}")
-    if any(p.name == name for p in case.config.people):
-        raise UsageError(f"{name!r} is already a person in this case; edit case.toml to change")
-    table: dict[str, Any] = {"name": name, "role": role, "identifiers": []}
-    for ident in identifiers:
-        item = {"type": ident.type, "value": ident.value}
-        if ident.platform:
-            item["platform"] = ident.platform
-        table["identifiers"].append(item)
-    block = "\n" + _toml_dumps({"people": [table]})
+    if not name.strip():
+        raise UsageError("a person needs a name")
     with case.lock("case person add"):
-        text = case.case_toml.read_text("utf-8")
-        new_text = text + block
-        parse_config(tomllib.loads(new_text))  # refuse to write a file we could not read
-        from cyberstalk.hashing.fsutil import atomic_write
+        case = case.reload()
+        if any(p.name == name for p in case.config.people):
+            raise UsageError(
+                f"{name!r} is already a person in this case",
+                advice=f"add identifiers with `cyberstalk case person add-id {case.root} "
+                f"--name {_shell_word(name)} --id TYPE:VALUE`",
+            )
+        _check_new_identifiers(case, identifiers)
 
-        atomic_write(case.case_toml, new_text.encode("utf-8"))
-        case.log(actor).append("person_added", table)
+        def edit(doc: Any) -> None:
+            table: dict[str, Any] = {"name": name, "role": role}
+            table["identifiers"] = _identifier_array(identifiers)
+            _append_table(_array_of_tables(doc, "people"), table)
+
+        def check(cfg: CaseConfig) -> bool:
+            return any(
+                p.name == name and p.role == role and p.identifiers == tuple(identifiers)
+                for p in cfg.people
+            )
+
+        _edit_case_toml(case, "case person add", edit, check)
+        case.log(actor).append(
+            "person_added",
+            {
+                "name": name,
+                "role": role,
+                "identifiers": [_identifier_dict(i) for i in identifiers],
+            },
+        )
     return case.reload()
+
+
+def add_identifiers(
+    case: Case, *, name: str, identifiers: list[Identifier], actor: str | None = None
+) -> Case:
+    """Add identifiers to a person already in case.toml; logged as ``identifiers_added``."""
+    if not identifiers:
+        raise UsageError("give at least one --id TYPE:VALUE")
+    with case.lock("case person add-id"):
+        case = case.reload()
+        names = [p.name for p in case.config.people]
+        if name not in names:
+            close = [n for n in names if n.casefold() == name.casefold()]
+            raise UsageError(
+                f"{name!r} is not a person in this case",
+                advice=f"did you mean {close[0]!r}?"
+                if close
+                else "add them with `cyberstalk case person add` (people: "
+                + (", ".join(names) or "none yet")
+                + ")",
+            )
+        _check_new_identifiers(case, identifiers, person=name)
+        index = names.index(name)
+
+        def edit(doc: Any) -> None:
+            table = doc["people"][index]
+            if "identifiers" not in table:
+                table["identifiers"] = _identifier_array([])
+            items = table["identifiers"]
+            for ident in identifiers:
+                _append_table(items, _identifier_dict(ident))
+            if isinstance(items, _toml().items.Array):
+                items.multiline(True)
+
+        def check(cfg: CaseConfig) -> bool:
+            person = cfg.people[index]
+            return person.name == name and set(identifiers) <= set(person.identifiers)
+
+        _edit_case_toml(case, "case person add-id", edit, check)
+        case.log(actor).append(
+            "identifiers_added",
+            {"name": name, "identifiers": [_identifier_dict(i) for i in identifiers]},
+        )
+    return case.reload()
+
+
+def set_setting(case: Case, key: str, value: Any, actor: str | None = None) -> Case:
+    """Set one ``[settings]`` key in case.toml (value already checked by the caller);
+    logged as ``setting_changed`` with the old and new values."""
+    if key not in SETTINGS_KEYS:
+        raise UsageError(
+            f"unknown setting {key!r}", advice=f"known settings: {', '.join(SETTINGS_KEYS)}"
+        )
+    with case.lock("case set"):
+        case = case.reload()
+        old = case.config.settings.get(key)
+
+        def edit(doc: Any) -> None:
+            if "settings" not in doc:
+                doc.append("settings", _toml().table())
+            doc["settings"][key] = value
+
+        def check(cfg: CaseConfig) -> bool:
+            return bool(cfg.settings.get(key) == value)
+
+        _edit_case_toml(case, "case set", edit, check)
+        case.log(actor).append(
+            "setting_changed", {"key": key, "old": _loggable(old), "new": _loggable(value)}
+        )
+    return case.reload()
+
+
+def _loggable(value: Any) -> Any:
+    if isinstance(value, date | datetime) or hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def _shell_word(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
 
 
 def add_order(
@@ -471,7 +759,7 @@ def add_order(
     conditions: list[str],
     actor: str | None = None,
 ) -> Case:
-    """Append an ``[[orders]]`` table to case.toml (keeping comments) and log it."""
+    """Add an ``[[orders]]`` table to case.toml (keeping comments) and log it."""
     if not kind.strip() or not subject.strip():
         raise UsageError("an order needs a kind and a subject")
     if served is not None and (served.tzinfo is None or served.utcoffset() is None):
@@ -482,14 +770,27 @@ def add_order(
     if served is not None:
         table["served"] = served
     table["conditions"] = conditions
-    block = "\n" + _toml_dumps({"orders": [table]})
     with case.lock("case order add"):
-        text = case.case_toml.read_text("utf-8")
-        new_text = text + block
-        parse_config(tomllib.loads(new_text))
-        from cyberstalk.hashing.fsutil import atomic_write
-
-        atomic_write(case.case_toml, new_text.encode("utf-8"))
+        case = case.reload()
+        people = [p.name for p in case.config.people]
+        if people and subject not in people:
+            raise UsageError(
+                f"--subject {subject!r} is not a person in this case",
+                advice=f"people: {', '.join(people)} (add them with `cyberstalk case person add`)",
+            )
+        wanted = Order(
+            kind=kind,
+            subject=subject,
+            made=made,
+            served=_parse_served(served, case.config.zone, "served"),
+            conditions=tuple(conditions),
+        )
+        _edit_case_toml(
+            case,
+            "case order add",
+            lambda doc: _append_table(_array_of_tables(doc, "orders"), table),
+            lambda cfg: wanted in cfg.orders,
+        )
         logged = {
             **table,
             "made": made.isoformat() if made else None,

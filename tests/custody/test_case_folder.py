@@ -220,4 +220,5 @@ def test_order_add_records_service_time_in_case_zone(case) -> None:
         "--served",
         "14/02/2026",
     )
-    assert bad.exit_code == 2 and "bad date" in bad.stderr
+    assert bad.exit_code == 2 and "is not a date and time" in bad.stderr
+    assert "YYYY-MM-DD" in bad.stderr

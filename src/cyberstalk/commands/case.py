@@ -10,16 +10,24 @@ import typer
 
 from cyberstalk.case import (
     DEFAULT_TIMEZONE,
-    IDENTIFIER_TYPES,
     ROLES,
-    Identifier,
+    SETTINGS_KEYS,
+    add_identifiers,
     add_order,
     add_person,
     init_case,
     open_case,
+    set_setting,
 )
 from cyberstalk.cli import handle_errors
-from cyberstalk.errors import UsageError
+from cyberstalk.errors import CaseError, UsageError
+from cyberstalk.identifiers import IDENTIFIER_TYPES, check_identifier, parse_identifier_arg
+
+_ID_HELP = (
+    "TYPE:VALUE[@PLATFORM], repeatable. Types: "
+    + ", ".join(IDENTIFIER_TYPES)
+    + ". E.g. --id phone:07700900123 --id username:alex_x@instagram --id email:a@example.org"
+)
 
 case_app = typer.Typer(help="Create and inspect case folders.", no_args_is_help=True)
 person_app = typer.Typer(help="People in the case and their identifiers.", no_args_is_help=True)
@@ -55,8 +63,23 @@ def show_cmd(
     directory: Path = typer.Argument(..., help="Case folder."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
 ) -> None:
-    """Check case.toml and print the case, its people and orders."""
+    """Check case.toml and print the case, its people, orders and settings.
+
+    Unknown tables or keys, and identifiers that are not what their type says (a phone
+    number that is no number), are errors naming the entry."""
     cfg = open_case(directory).config
+    problems = [
+        f"{p.name}: {i.type}:{i.value}: {problem}"
+        for p in cfg.people
+        for i in p.identifiers
+        if (problem := check_identifier(i))
+    ]
+    if problems:
+        raise CaseError(
+            f"{directory / 'case.toml'}: identifiers that cannot be right:\n  "
+            + "\n  ".join(problems),
+            advice="correct them in case.toml by hand",
+        )
     data = {
         "reference": cfg.reference,
         "officer": cfg.officer,
@@ -71,6 +94,7 @@ def show_cmd(
                     {"type": i.type, "value": i.value, "platform": i.platform}
                     for i in p.identifiers
                 ],
+                "addresses": list(p.addresses),
             }
             for p in cfg.people
         ],
@@ -84,6 +108,10 @@ def show_cmd(
             }
             for o in cfg.orders
         ],
+        "settings": {
+            k: v if isinstance(v, bool | int | float | str) else _shown(v)
+            for k, v in cfg.settings.items()
+        },
     }
     if as_json:
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
@@ -91,10 +119,28 @@ def show_cmd(
     typer.echo(f"case      {cfg.reference}  ({cfg.force})")
     typer.echo(f"officer   {cfg.officer}  exhibits {cfg.exhibit_prefix}/n  timezone {cfg.timezone}")
     for p in cfg.people:
-        ids = ", ".join(f"{i.type}:{i.value}" for i in p.identifiers) or "no identifiers"
+        ids = (
+            ", ".join(
+                f"{i.type}:{i.value}" + (f"@{i.platform}" if i.platform else "")
+                for i in p.identifiers
+            )
+            or "no identifiers"
+        )
         typer.echo(f"person    {p.name} [{p.role}]  {ids}")
     for o in cfg.orders:
-        typer.echo(f"order     {o.kind} binding {o.subject}, served {o.served or 'not recorded'}")
+        served = o.served.isoformat() if o.served else "not recorded"
+        made = f", made {o.made.isoformat()}" if o.made else ""
+        typer.echo(f"order     {o.kind} binding {o.subject}{made}, served {served}")
+    for key, value in cfg.settings.items():
+        typer.echo(f"setting   {key} = {_shown(value)}")
+
+
+def _shown(value: object) -> object:
+    """A setting's value as case.toml writes it (``true``, ``22:00``, ``6.0``)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    isoformat = getattr(value, "isoformat", None)
+    return isoformat() if callable(isoformat) else value
 
 
 @person_app.command("add")
@@ -103,28 +149,75 @@ def person_add_cmd(
     directory: Path = typer.Argument(..., help="Case folder."),
     name: str = typer.Option(..., "--name", help="Name used in reports."),
     role: str = typer.Option(..., "--role", help=f"One of: {', '.join(ROLES)}."),
-    identifier: list[str] = typer.Option(
-        [],
-        "--id",
-        help=(
-            "TYPE:VALUE[@PLATFORM], repeatable. Types: "
-            "phone, email, username, display_name, account_id. E.g. --id phone:07700900123 "
-            "--id username:alex_x@instagram"
-        ),
-    ),
+    identifier: list[str] = typer.Option([], "--id", help=_ID_HELP),
 ) -> None:
     """Add a person and their identifiers to case.toml (recorded in the custody log)."""
-    idents = []
-    for raw in identifier:
-        kind, sep, rest = raw.partition(":")
-        if not sep or kind not in IDENTIFIER_TYPES or not rest:
-            raise UsageError(f"--id {raw!r} must be TYPE:VALUE with TYPE one of {IDENTIFIER_TYPES}")
-        platform = None
-        if "@" in rest and kind != "email":
-            rest, _, platform = rest.rpartition("@")
-        idents.append(Identifier(kind, rest, platform or None))
+    idents = [parse_identifier_arg(raw) for raw in identifier]
     case = add_person(open_case(directory), name=name, role=role, identifiers=idents)
     typer.echo(f"added {name} [{role}] to {case.config.reference}")
+
+
+@person_app.command("add-id")
+@handle_errors
+def person_add_id_cmd(
+    directory: Path = typer.Argument(..., help="Case folder."),
+    name: str = typer.Option(..., "--name", help="The person's name, as in case.toml."),
+    identifier: list[str] = typer.Option(..., "--id", help=_ID_HELP),
+) -> None:
+    """Add identifiers to a person already in the case (recorded in the custody log)."""
+    idents = [parse_identifier_arg(raw) for raw in identifier]
+    case = add_identifiers(open_case(directory), name=name, identifiers=idents)
+    person = next(p for p in case.config.people if p.name == name)
+    typer.echo(
+        f"added {len(idents)} identifier{'s' if len(idents) != 1 else ''} to {name} "
+        f"({len(person.identifiers)} in all)"
+    )
+
+
+@case_app.command("set")
+@handle_errors
+def set_cmd(
+    directory: Path = typer.Argument(..., help="Case folder."),
+    key: str = typer.Argument(..., help=f"Setting: {', '.join(SETTINGS_KEYS)}."),
+    value: str = typer.Argument(..., help="New value (true/false, a number, or HH:MM)."),
+) -> None:
+    """Change one [settings] value in case.toml (recorded in the custody log)."""
+    case = open_case(directory)
+    typed = _setting_value(key, value)
+    set_setting(case, key, typed)
+    typer.echo(f"{key} = {_shown(typed)} in {case.config.reference}")
+
+
+def _setting_value(key: str, value: str) -> object:
+    """The TOML value for ``case set KEY VALUE``, checked as the command that reads it
+    checks it (so a setting that would be refused later is refused now)."""
+    from dataclasses import fields
+    from datetime import time
+
+    from cyberstalk.timeline.settings import Settings, load_settings
+
+    if key == "legacy_digests":
+        if value.lower() not in ("true", "false"):
+            raise UsageError(f"legacy_digests must be true or false (found {value!r})")
+        return value.lower() == "true"
+    names = {f.name for f in fields(Settings)}
+    if key not in names:
+        raise UsageError(
+            f"unknown setting {key!r}", advice=f"known settings: {', '.join(SETTINGS_KEYS)}"
+        )
+    default = getattr(Settings(), key)
+    typed: object = value
+    try:
+        if isinstance(default, float):
+            typed = float(value)
+        elif isinstance(default, int):
+            typed = int(value)
+    except ValueError:
+        raise UsageError(f"{key} must be a number (found {value!r})") from None
+    checked = getattr(load_settings({}, {key: typed}), key)
+    if isinstance(checked, time):
+        return checked.strftime("%H:%M")
+    return checked
 
 
 @order_app.command("add")
@@ -147,9 +240,18 @@ def order_add_cmd(
     """Record an order (e.g. a Stalking Protection Order) in case.toml."""
     try:
         made_d = date.fromisoformat(made) if made else None
+    except ValueError:
+        raise UsageError(
+            f"--made {made!r} is not a date", advice="write it as YYYY-MM-DD, e.g. 2026-02-13"
+        ) from None
+    try:
         served_dt = datetime.fromisoformat(served) if served else None
-    except ValueError as exc:
-        raise UsageError(f"bad date: {exc}") from None
+    except ValueError:
+        raise UsageError(
+            f"--served {served!r} is not a date and time",
+            advice="write it as YYYY-MM-DDTHH:MM, e.g. 2026-02-14T11:00 (case timezone) or "
+            "2026-02-14T11:00+00:00",
+        ) from None
     case = add_order(
         open_case(directory),
         kind=kind,

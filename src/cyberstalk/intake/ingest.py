@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cyberstalk.case import Case, tool_string
-from cyberstalk.errors import ArchiveError, CaseError, IngestError
+from cyberstalk.errors import ArchiveError, CaseError, IngestError, UsageError
 from cyberstalk.hashing.copier import Copy, CopyPool, copy_and_hash, make_durable, open_output
 from cyberstalk.hashing.custody import CustodyLog, events, read_lines
 from cyberstalk.hashing.digest import Digests, FileIdentity, Hashers, open_regular
@@ -180,6 +180,27 @@ class _Item:
     """Relative path within the submission, as bytes (exact)."""
     error: str | None = None
     """Set when the walk already knows the item cannot be taken."""
+
+
+def refuse_case_paths(case_root: Path, paths: list[Path]) -> None:
+    """UsageError for a path that is the case, is inside it or contains it: the case's
+    own files (its lock, log, manifest, keys, derived data) must never become exhibits of
+    itself. Paths are compared resolved, so ``./case/../case`` and links are seen through."""
+    root = Path(os.path.realpath(case_root))
+    for path in paths:
+        real = Path(os.path.realpath(path))
+        if real == root:
+            why = "is the case folder itself"
+        elif real.is_relative_to(root):
+            why = f"is inside the case folder {case_root}"
+        elif root.is_relative_to(real):
+            why = f"contains the case folder {case_root}"
+        else:
+            continue
+        raise UsageError(
+            f"{path} {why}: a case cannot take its own files as evidence",
+            advice="give the submission's files or folders, kept outside the case folder",
+        )
 
 
 def walk(paths: list[Path]) -> Iterator[_Item]:
@@ -1017,7 +1038,9 @@ def ingest(
     progress: Progress | None = None,
 ) -> IngestSummary:
     """Take ``paths`` into ``case``. Refused items are reported, not fatal; a full disk or an
-    unwritable case stops the ingest with what was recorded so far intact."""
+    unwritable case stops the ingest with what was recorded so far intact. A path that is
+    the case folder, lies inside it or holds it is refused before anything is recorded."""
+    refuse_case_paths(case.root, paths)
     with case.lock("ingest"):  # (a refused ingest leaves no key thread behind)
         key = SigningKey(options.key_path, case.config.exhibit_prefix)
         job = _Ingest(case, options, progress, key)
