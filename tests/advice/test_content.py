@@ -89,6 +89,28 @@ def test_every_english_module_has_a_welsh_twin_with_the_same_structure() -> None
 def test_welsh_is_honestly_marked_draft_until_a_translator_reviews_it() -> None:
     # No Welsh module has been through a translator yet: none may claim "reviewed".
     assert {m.status for m in CY.values()} == {"draft"}
+    # The key steps are newer Welsh wording still: marked for a Welsh speaker's review.
+    assert {m.key_steps_status for m in CY.values()} == {"draft"}
+    assert all(m.draft for m in CY.values())
+
+
+def test_every_module_has_a_few_key_steps_and_the_welsh_has_as_many() -> None:
+    for tid, en in EN.items():
+        cy = CY[tid]
+        assert 2 <= len(en.key_steps) <= 4, tid  # short: the sheet prints only these
+        assert len(cy.key_steps) == len(en.key_steps), tid
+        # bold in the same steps, and the same numbers to call
+        assert [("**" in k) for k in cy.key_steps] == [("**" in k) for k in en.key_steps], tid
+        assert sorted(phone_numbers(cy.key_text())) == sorted(phone_numbers(en.key_text())), tid
+
+
+def test_key_steps_keep_the_warnings_that_matter() -> None:
+    assert "warn the person" in EN["stalkerware"].key_text()
+    assert "destroy evidence" in EN["stalkerware"].key_text()
+    evidence = EN["core-evidence"].key_text().lower()
+    assert "before you block" in evidence and "do not reply" in evidence
+    assert "press 55" in EN["core-reporting"].key_text()
+    assert "101" in EN["core-reporting"].key_text()
 
 
 def test_stalkerware_warns_that_removal_alerts_and_destroys_evidence() -> None:
@@ -128,10 +150,18 @@ def test_english_reading_ease_is_at_least_60(tid: str, textstat_offline: object)
 
 
 @pytest.mark.parametrize("tid", sorted(EN))
+def test_english_key_steps_reading_ease_is_at_least_60(tid: str, textstat_offline: object) -> None:
+    import textstat
+
+    score = textstat.flesch_reading_ease(EN[tid].key_text())
+    assert score >= 60, f"{tid} key steps: Flesch reading ease {score} < 60"
+
+
+@pytest.mark.parametrize("tid", sorted(EN))
 def test_every_sentence_is_short(tid: str) -> None:
     for lang, module in (("en", EN[tid]), ("cy", CY[tid])):
         limit = MAX_WORDS if lang == "en" else MAX_WORDS + 5  # Welsh runs a little longer
-        for sentence in sentences(module.text()):
+        for sentence in sentences(module.text() + "\n" + module.key_text()):
             assert len(sentence.split()) <= limit, f"{lang}/{tid}: {sentence!r}"
 
 
@@ -199,6 +229,7 @@ behaviours = ["demo"]
 sources = ["https://example.org/"]
 last_reviewed = 2026-11-29
 status = "draft"
+key_steps = ["Do one thing."]
 +++
 """
 
@@ -211,8 +242,8 @@ def test_a_good_module_parses() -> None:
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ("Text first\n", "line 11: text before the first '## ' heading"),
-        ("# Title\n", "line 11: only '## ' headings are allowed"),
+        ("Text first\n", "line 12: text before the first '## ' heading"),
+        ("# Title\n", "line 12: only '## ' headings are allowed"),
         ("## Empty\n", "section 'Empty' is empty"),
         ("## Call\nCall 0800 123 4567 now.\n", "phone number 08001234567 is not a verified"),
         ("## Call\nCall 020 3866 4107.\n", "phone number 02038664107 is not a verified"),
@@ -233,6 +264,20 @@ def test_wrong_language_and_unverified_contact_are_refused() -> None:
         parse_module(front + "## H\nx\n", "en/demo.md", "en")
     with pytest.raises(AdviceContentError, match="line 1: expected '\\+\\+\\+'"):
         parse_module("id = 'x'\n", "en/demo.md", "en")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('key_steps = ["Do one thing."]\n', "", "'key_steps' must hold 1 to 5 steps, found 0"),
+        ('["Do one thing."]', '["a", "b", "c", "d", "e", "f"]', "must hold 1 to 5 steps, found 6"),
+        ('["Do one thing."]', '["Call 0800 123 4567."]', "phone number 08001234567"),
+        ("key_steps = ", 'key_steps_status = "done"\nkey_steps = ', "key_steps_status 'done'"),
+    ],
+)
+def test_key_steps_are_required_few_and_checked(old: str, new: str, message: str) -> None:
+    with pytest.raises(AdviceContentError, match=re.escape(message)):
+        parse_module(GOOD_FRONT.replace(old, new) + "## H\nx\n", "en/demo.md", "en")
 
 
 def test_contact_without_source_is_refused() -> None:

@@ -13,11 +13,18 @@ A module is a small Markdown file with TOML front matter between ``+++`` lines::
     sources = ["https://..."]    # where the facts come from
     last_reviewed = 2026-11-29   # date the facts were last checked against the sources
     status = "draft"             # draft or reviewed (for Welsh: the translation review)
+    key_steps = ["...", "..."]   # the short form: 1-5 plain steps for the victim's sheet
+    key_steps_status = "draft"   # review status of key_steps (they were written later)
     +++
     ## A heading
     A paragraph of short sentences.
     - a list item
     > a caution, shown in a box
+
+The victim's sheet prints only each module's ``key_steps`` (the most important, actionable
+steps, most urgent first), so that it stays short; the body is the full guide, printed
+only when the officer asks for it (``--full``). The ``sources`` go on the officer's copy,
+never on the victim's sheet.
 
 Only that subset of Markdown is accepted (``**bold**`` inline), so that the structure of
 an English module and its Welsh twin can be compared block by block. Phone numbers may
@@ -41,6 +48,8 @@ from cyberstalk.errors import ReportError
 LANGUAGES = ("en", "cy")
 KINDS = ("core", "platform", "behaviour")
 STATUSES = ("draft", "reviewed")
+MAX_KEY_STEPS = 5
+"""At most this many key steps per topic: the victim's sheet must stay short."""
 ID_RE = re.compile(r"^[a-z][a-z0-9-]*$")
 BOLD_RE = re.compile(r"\*\*(.+?)\*\*")
 
@@ -285,6 +294,10 @@ class Module:
     """When the facts were last checked against the sources."""
     status: str
     """``draft`` or ``reviewed`` (for Welsh: whether a translator has reviewed it)."""
+    key_steps: tuple[str, ...]
+    """The short form printed on the victim's sheet: the most important steps, in order."""
+    key_steps_status: str
+    """``draft`` or ``reviewed``: the review status of ``key_steps`` on their own."""
     sections: tuple[Section, ...]
     """The body."""
     path: str
@@ -301,6 +314,15 @@ class Module:
             for block in section.blocks:
                 lines.extend(BOLD_RE.sub(r"\1", item) for item in block.items)
         return "\n".join(lines)
+
+    def key_text(self) -> str:
+        """The key steps as prose (``**`` removed), one step per line."""
+        return "\n".join(BOLD_RE.sub(r"\1", step) for step in self.key_steps)
+
+    @property
+    def draft(self) -> bool:
+        """True when any of the module's text (body or key steps) is still a draft."""
+        return "draft" in (self.status, self.key_steps_status)
 
 
 def _split_front_matter(text: str, where: str) -> tuple[dict[str, Any], list[str], int]:
@@ -411,6 +433,17 @@ def parse_module(
     sources = _str_list(meta, "sources", where)
     if not sources or not all(s.startswith(("https://", "http://")) for s in sources):
         raise AdviceContentError(f"{where}: needs at least one source URL in 'sources'")
+    key_steps = _str_list(meta, "key_steps", where)
+    if not 1 <= len(key_steps) <= MAX_KEY_STEPS or not all(k.strip() for k in key_steps):
+        raise AdviceContentError(
+            f"{where}: 'key_steps' must hold 1 to {MAX_KEY_STEPS} steps, found {len(key_steps)}",
+            advice="the victim's sheet prints only the key steps: keep them few and plain",
+        )
+    key_steps_status = meta.get("key_steps_status", status)
+    if key_steps_status not in STATUSES:
+        raise AdviceContentError(
+            f"{where}: key_steps_status {key_steps_status!r} is not one of {STATUSES}"
+        )
     contact_ids = _str_list(meta, "contacts", where)
     for cid in contact_ids:
         if cid not in contacts:
@@ -431,12 +464,15 @@ def parse_module(
         sources=sources,
         last_reviewed=reviewed,
         status=status,
+        key_steps=key_steps,
+        key_steps_status=str(key_steps_status),
         sections=_parse_body(body, first, where),
         path=where,
     )
     allowed = verified_numbers(contacts)
     headings = "\n".join(s.heading for s in module.sections)
-    for number in phone_numbers(module.title + "\n" + headings + "\n" + module.text()):
+    everything = "\n".join((module.title, headings, module.text(), module.key_text()))
+    for number in phone_numbers(everything):
         if number.lstrip("+") not in allowed:
             raise AdviceContentError(
                 f"{where}: phone number {number} is not a verified number in contacts.toml",
