@@ -123,15 +123,16 @@ def table_headers(report_html: str) -> list[str]:
 
 
 def broken_header_words(pdf: Path, headers: list[str]) -> list[str]:
-    """Header words printed broken: a word of a ``<th>`` that the PDF shows as two or
-    three pieces, each starting a line below the last at about the same left edge (as a
-    word wrapped inside a narrow column is), with or without a hyphen."""
+    """Words of ``headers`` (table headers, or any cell text) that the PDF prints in
+    pieces: a run of two or three words stacked one line below the other at about the same
+    left edge (as a word wrapped inside a narrow column is), whose joined text holds the
+    word while no single piece does. ``screenshot_t`` over ``ext`` breaks "text"."""
     wanted = {
-        w.strip("()[],:;.").replace("\u00ad", "")
+        w.replace("\u00ad", "")
         for header in headers
-        for w in re.findall(r"[^\s/]+", header)
+        for w in re.findall(r"[A-Za-z0-9\u00c0-\u024f+]+", header)
     }
-    wanted = {w for w in wanted if len(w) >= 3}
+    wanted = {w for w in wanted if len(w) >= 4}
     found: set[str] = set()
     for page in pages(pdf):
         words = sorted(page.words, key=lambda w: (w.y_min, w.x_min))
@@ -148,10 +149,14 @@ def broken_header_words(pdf: Path, headers: list[str]) -> list[str]:
                 if not below:
                     break
                 chain.append(below[0])
-                joined = "".join(w.text.rstrip("-\u2010\u00ad") for w in chain)
-                joined = joined.strip("()[],:;.")
-                if joined in wanted and all(w.text.strip("-") != joined for w in chain):
-                    found.add(joined)
+                pieces = [w.text.rstrip("-\u2010\u00ad") for w in chain]
+                joined = "".join(pieces)
+                for word in wanted:
+                    if any(word in p for p in pieces):
+                        continue
+                    # whole in the joined text: not glued to letters on either side
+                    if re.search(rf"(?<![A-Za-z0-9]){re.escape(word)}(?![A-Za-z0-9])", joined):
+                        found.add(word)
     return sorted(found)
 
 

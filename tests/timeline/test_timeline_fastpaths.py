@@ -179,6 +179,19 @@ def ref_escape(value: str) -> str:
     return str(markupsafe.escape(value))
 
 
+def ref_wbr(value: str) -> str:
+    """Escaped, with a <wbr> after each / _ . [ @ : (where narrow print columns wrap)."""
+    out = ""
+    for ch in ref_escape(value):
+        out += ch + ("<wbr>" if ch in "/_.[@:" else "")
+    return out
+
+
+def ref_loc(described: str) -> str:
+    ref, sep, rest = described.partition(" ")
+    return f'<span class="nw">{ref_escape(ref)}</span>{sep}{ref_wbr(rest)}'
+
+
 def ref_row_html(a: Analysis, e: Entry) -> str:
     rec = e.record
     kind = rec.kind.value + (f"/{rec.subtype}" if rec.subtype else "")
@@ -191,18 +204,32 @@ def ref_row_html(a: Analysis, e: Entry) -> str:
     inds = "<br>".join(
         ref_escape(i.replace("_", " ")) for i in a.indicators_by_record.get(e.id, ())
     )
-    flags = " ".join(f"<em>{ref_escape(f)}</em>" for f in sorted(rec.flags)) if rec.flags else ""
+    flags = " ".join(f"<em>{ref_wbr(f)}</em>" for f in sorted(rec.flags)) if rec.flags else ""
     occ = f'<a href="#{ref_escape(e.occasion)}">{ref_escape(e.occasion)}</a>' if e.occasion else ""
     cls = f"d-{e.direction.value}" + (" c" if e.contact else "")
     stamp = local_text(e.local)
     when = f"{stamp[:10]}<br>{ref_escape(stamp[11:])}" if e.local else "no time"
+    if e.person and rec.sender and rec.sender != e.person:
+        sender = f'{ref_escape(e.person)}<br><span class="sid">{ref_wbr(rec.sender)}</span>'
+    else:
+        sender = ref_wbr(sender_label(e))
+    corr = ""
+    shown = rec.extra.get("corroborates") if rec.kind is RecordKind.SCREENSHOT_TEXT else None
+    for rid in shown or ():
+        if rid in a.by_id:
+            where = ref_loc(a.by_id[rid].record.locator.describe())
+            corr += f'<br><span class="corr">shows the exported message <a href="#{rid}">{where}</a></span>'  # noqa: E501
+    shots = a.corroborated_by.get(e.id, ()) if rec.kind is not RecordKind.SCREENSHOT_TEXT else ()
+    for rid in shots:
+        where = ref_loc(a.by_id[rid].record.locator.describe())
+        corr += f'<br><span class="corr">also on screenshot <a href="#{rid}">{where}</a></span>'
     return (
         f'<tr id="{ref_escape(e.id)}" class="{cls}"><td>{when}</td>'
-        f"<td>{ref_escape(rec.platform)}<br>{ref_escape(kind)}</td>"
+        f"<td>{ref_escape(rec.platform)}<br>{ref_wbr(kind.replace('_', ' '))}</td>"
         f"<td>{DIRECTION_LABELS[e.direction.value]}</td>"
-        f'<td>{ref_escape(sender_label(e))}</td><td class="x">{text}</td>'
-        f'<td class="loc">{ref_escape(rec.locator.describe())}<br>'
-        f'<span class="muted">{ref_escape(e.id)}</span></td>'
+        f'<td>{sender}</td><td class="x">{text}</td>'
+        f'<td class="loc">{ref_loc(rec.locator.describe())}{corr}<br>'
+        f'<span class="rid">{ref_escape(e.id)}</span></td>'
         f"<td>{occ}</td><td>{inds}{'<br>' if inds and flags else ''}{flags}</td></tr>\n"
     )
 

@@ -75,6 +75,9 @@ def html_to_pdf(html: str, out: Path | None = None) -> bytes:
     def refuse(url: str, *args: object, **kwargs: object) -> dict[str, object]:
         raise ReportError(f"report tried to load {url!r}; reports must be self-contained")
 
+    # WeasyPrint (70) does not break lines at <wbr>: a zero-width space is the same break
+    # opportunity (narrow columns then wrap handles and locators at "_", ".", "/")
+    html = html.replace("<wbr>", "\u200b")
     try:
         pdf = weasyprint.HTML(string=html, url_fetcher=refuse).write_pdf()
     except ReportError:

@@ -20,6 +20,7 @@ import jinja2
 import markupsafe
 from markupsafe import Markup
 
+from cyberstalk.models import RecordKind
 from cyberstalk.reports.common import CSP
 from cyberstalk.reports.timeline_common import (
     DIRECTION_LABELS,
@@ -62,6 +63,7 @@ def env() -> jinja2.Environment:
             undefined=jinja2.StrictUndefined,
             keep_trailing_newline=True,
         )
+        _ENV.filters["wbr"] = lambda value: Markup(breakable(str(value)))  # noqa: S704 - escaped
     return _ENV
 
 
@@ -73,13 +75,41 @@ def _short(entry: Entry | None, rid: str) -> str:
 
 # --------------------------------------------------------------------------- chart
 
-W, H = 1000, 250
-LEFT, RIGHT, TOP, BOTTOM = 44, 12, 34, 52
+W, H = 720, 260
+LEFT, RIGHT, TOP, BOTTOM = 34, 8, 46, 56
+"""The chart's viewBox: 720 units span the A4 text width (about 188 mm), so the 11-unit
+labels print at about 8 pt and read at about the same size on screen."""
+
+PLATFORM_COLOURS = {
+    "whatsapp": "#009e73",
+    "sms": "#0072b2",
+    "instagram": "#cc79a7",
+    "telegram": "#56b4e9",
+    "email": "#e69f00",
+    "facebook": "#3b3b98",
+    "messenger": "#3b3b98",
+    "snapchat": "#b8a000",
+    "calls": "#d55e00",
+    "phone": "#d55e00",
+}
+"""One colour per platform (Okabe-Ito, safe for colour-blind readers); others take
+:data:`_SPARE_COLOURS` in name order."""
+_SPARE_COLOURS = ("#882255", "#44aa99", "#999933", "#661100", "#6699cc", "#555555")
+
+
+def platform_colours(platforms: Iterable[str]) -> dict[str, str]:
+    """A colour for each platform: fixed for the common ones, the rest in name order."""
+    out: dict[str, str] = {}
+    spare = iter(_SPARE_COLOURS * 4)
+    for platform in sorted(set(platforms)):
+        out[platform] = PLATFORM_COLOURS.get(platform) or next(spare, "#555555")
+    return out
 
 
 def chart_svg(a: Analysis) -> str:
-    """Bars of contacts per day (all persons of interest), occasion starts as ticks, order
-    service and block events as vertical lines. Every label is escaped."""
+    """Bars of contacts per day (all persons of interest), stacked by platform with a
+    legend, occasion starts as ticks, order service and block events as vertical lines.
+    Every label is escaped."""
     zone = ZoneInfo(a.timezone)
     per_day: Counter[date] = Counter()
     for ps in a.summary.persons:
@@ -87,6 +117,11 @@ def chart_svg(a: Analysis) -> str:
             per_day[d] += n
     if not per_day:
         return "<p>No contacts from a person of interest are in scope, so there is no chart.</p>"
+    by_platform: dict[date, Counter[str]] = {}
+    for e in a.entries:
+        if e.contact and e.local is not None:
+            by_platform.setdefault(e.local.date(), Counter())[e.record.platform] += 1
+    colours = platform_colours(p for c in by_platform.values() for p in c)
     marks: list[tuple[datetime, str, str]] = []
     for b in a.breaches:
         marks.append((b.served.astimezone(zone), f"{b.order_kind} served", "order"))
@@ -115,11 +150,17 @@ def chart_svg(a: Analysis) -> str:
         f'<text x="{LEFT - 4}" y="{TOP + ph}" text-anchor="end" font-size="11">0</text>',
     ]
     for d, n in sorted(per_day.items()):
-        h = ph * n / top
-        out.append(
-            f'<rect x="{x_of(d):.2f}" y="{TOP + ph - h:.2f}" width="{max(bw * 0.85, 0.5):.2f}" '
-            f'height="{h:.2f}" fill="#1d3c6e"><title>{d.isoformat()}: {n}</title></rect>'
-        )
+        counts = by_platform.get(d) or Counter({"": n})
+        y = float(TOP + ph)
+        for platform in sorted(counts):
+            h = ph * counts[platform] / top
+            y -= h
+            fill = colours.get(platform, "#1d3c6e")
+            label = f"{d.isoformat()}: {counts[platform]} {platform}".rstrip()
+            out.append(
+                f'<rect x="{x_of(d):.2f}" y="{y:.2f}" width="{max(bw * 0.85, 0.5):.2f}" '
+                f'height="{h:.2f}" fill="{fill}"><title>{escape(label)}</title></rect>'
+            )
     for o in a.occasions:
         d = o.start.astimezone(zone).date()
         cx = x_of(d, 0.5)
@@ -133,7 +174,7 @@ def chart_svg(a: Analysis) -> str:
         x = x_of(when.date(), frac)
         colour = "#b00020" if kind == "order" else "#666"
         dash = "" if kind == "order" else ' stroke-dasharray="4 3"'
-        ly = 12 + (i % 2) * 12
+        ly = 26 + (i % 2) * 12
         out.append(
             f'<line x1="{x:.2f}" y1="{TOP - 4}" x2="{x:.2f}" y2="{TOP + ph}" stroke="{colour}" '
             f'stroke-width="1.5"{dash}/>'
@@ -143,6 +184,12 @@ def chart_svg(a: Analysis) -> str:
             f'<text x="{x + (-3 if anchor == "end" else 3):.2f}" y="{ly}" font-size="11" '
             f'fill="{colour}" text-anchor="{anchor}">{escape(label)} {when:%d %b}</text>'
         )
+    # legend: one swatch per platform, on the top line
+    lx = float(LEFT)
+    for platform, fill in colours.items():
+        out.append(f'<rect x="{lx:.1f}" y="4" width="10" height="10" fill="{fill}"/>')
+        out.append(f'<text x="{lx + 13:.1f}" y="13" font-size="11">{escape(platform)}</text>')
+        lx += 22 + 6.6 * len(platform)
     for d, label in _ticks(first, last):
         x = x_of(d)
         out.append(
@@ -150,9 +197,12 @@ def chart_svg(a: Analysis) -> str:
         )
         out.append(f'<text x="{x + 2:.2f}" y="{TOP + ph + 26}" font-size="11">{label}</text>')
     out.append(
-        f'<text x="{LEFT}" y="{H - 6}" font-size="11" fill="#444">Bars: contacts per day '
-        f"({escape(a.timezone)}). \u25b2 start of an occasion. Solid red line: order served. "
-        "Dashed line: block.</text>"
+        f'<text x="{LEFT}" y="{H - 18}" font-size="11" fill="#444">Bars: contacts per day '
+        f"({escape(a.timezone)}), coloured by platform. ▲ start of an occasion.</text>"
+    )
+    out.append(
+        f'<text x="{LEFT}" y="{H - 5}" font-size="11" fill="#444">Solid red line: order '
+        "served. Dashed line: block.</text>"
     )
     out.append("</svg>")
     return "\n".join(out)
@@ -190,6 +240,31 @@ def _ticks(first: date, last: date) -> list[tuple[date, str]]:
 # --------------------------------------------------------------------------- context
 
 
+_RECORD_ID = re.compile(r"\br-[0-9a-f]{16}\b")
+
+
+def _cite(by_id: dict[str, Entry], text: str) -> Markup:
+    """An indicator's detail line with each record id shown as a link naming where the
+    record is (exhibit and line) and when: a bare hash id tells a reader nothing, and
+    broke across lines in print."""
+
+    def link(m: re.Match[str]) -> str:
+        rid = m.group(0)
+        entry = by_id.get(rid)
+        if entry is None:
+            return rid
+        when = f", {entry.local:%d %b %H:%M}" if entry.local else ""
+        return f'<a href="#{rid}">{_where(entry)}{when}</a>'
+
+    out: list[str] = []
+    last = 0
+    for m in _RECORD_ID.finditer(text):
+        out += [escape(text[last : m.start()]), link(m)]
+        last = m.end()
+    out.append(escape(text[last:]))
+    return Markup("".join(out))  # noqa: S704 - every part escaped
+
+
 def _join(items: Iterable[tuple[str, int]]) -> str:
     return ", ".join(f"{k} ({n})" for k, n in items) or "none"
 
@@ -218,7 +293,7 @@ def context(a: Analysis, meta: ReportMeta) -> dict[str, Any]:
                 "person": ind.person,
                 "group": ind.group,
                 "rule": ind.rule,
-                "details": ind.details,
+                "details": [_cite(by_id, d) for d in ind.details],
                 "links": links,
                 "count": len(ind.records),
                 "more": max(0, len(ind.records) - LINKS_PER_INDICATOR),
@@ -414,7 +489,8 @@ _COLS = (
     '<colgroup><col class="c-time"><col class="c-plat"><col class="c-dir"><col class="c-from">'
     '<col class="c-text"><col class="c-loc"><col class="c-occ"><col class="c-ind"></colgroup>'
     "<thead><tr><th>Time</th><th>Platform</th><th>To / from</th><th>From</th><th>Text</th>"
-    "<th>Exhibit and position</th><th>Occa­sion</th><th>Indicators, flags</th></tr></thead>"
+    '<th>Exhibit and position</th><th><abbr title="Occasion">Occ.</abbr></th>'
+    "<th>Indicators, flags</th></tr></thead>"
 )
 
 
@@ -449,6 +525,51 @@ _CLASSES = {
 }
 
 
+_BREAK_AFTER = re.compile(r"([/_.\[@:])")
+"""Characters a long token may wrap after (paths, JSON paths, handles, kinds)."""
+
+
+def breakable(value: str) -> str:
+    """Escaped ``value`` with a ``<wbr>`` after ``/ _ . [ @ :``, so that a narrow column
+    wraps a locator, a handle or a kind at those points, never inside a word."""
+    return _BREAK_AFTER.sub(r"\1<wbr>", escape(value))
+
+
+def _where(entry: Entry) -> str:
+    """Where a record sits, as HTML: the exhibit reference kept on one line (``RE/14/1``
+    broke as ``R`` / ``E/14/1`` in print), then its position, wrappable."""
+    return locator_html(entry.record.locator.describe())
+
+
+def locator_html(described: str) -> str:
+    ref, sep, rest = described.partition(" ")
+    return f'<span class="nw">{escape(ref)}</span>{sep}{breakable(rest)}'
+
+
+def _corroboration(a: Analysis, e: Entry) -> str:
+    """The other half of a screenshot/export pair, both ways, as links to its row."""
+    rec = e.record
+    links: list[str] = []
+    if rec.kind is RecordKind.SCREENSHOT_TEXT:
+        ids = rec.extra.get("corroborates")
+        for rid in ids if isinstance(ids, list) else ():
+            other = a.by_id.get(rid) if isinstance(rid, str) else None
+            if other is not None:
+                links.append(
+                    f'shows the exported message <a href="#{escape(other.id)}">'
+                    f"{_where(other)}</a>"
+                )
+    else:
+        for rid in a.corroborated_by.get(e.id, ()):
+            other = a.by_id.get(rid)
+            if other is not None:
+                links.append(
+                    f'also on screenshot <a href="#{escape(other.id)}">'
+                    f"{_where(other)}</a>"
+                )
+    return "".join(f'<br><span class="corr">{link}</span>' for link in links)
+
+
 def row_html(a: Analysis, e: Entry) -> str:
     rec = e.record
     esc = escape
@@ -462,7 +583,7 @@ def row_html(a: Analysis, e: Entry) -> str:
         text += f'<br><span class="muted">to: {esc("; ".join(rec.recipients))}</span>'
     ind_ids = a.indicators_by_record.get(e.id)
     inds = _indicator_cell(ind_ids) if ind_ids else ""
-    flags = " ".join(f"<em>{esc(f)}</em>" for f in sorted(rec.flags)) if rec.flags else ""
+    flags = " ".join(f"<em>{breakable(f)}</em>" for f in sorted(rec.flags)) if rec.flags else ""
     occ = ""
     if e.occasion:
         o = esc(e.occasion)
@@ -473,15 +594,41 @@ def row_html(a: Analysis, e: Entry) -> str:
     else:
         when = "no time"
     rid = esc(e.id)
+    corr = (
+        _corroboration(a, e) if rec.kind is RecordKind.SCREENSHOT_TEXT or a.corroborated_by else ""
+    )
     return (
         f'<tr id="{rid}" class="{_CLASSES[direction, e.contact]}"><td>{when}</td>'
-        f"<td>{_esc_small(rec.platform)}<br>{_esc_small(kind)}</td>"
+        f"<td>{_esc_small(rec.platform)}<br>{_kind_label(kind)}</td>"
         f"<td>{DIRECTION_LABELS[direction]}</td>"
-        f'<td>{_esc_small(sender_label(e))}</td><td class="x">{text}</td>'
-        f'<td class="loc">{esc(rec.locator.describe())}<br>'
-        f'<span class="muted">{rid}</span></td>'
+        f"<td>{_sender_cell(e)}</td>"
+        f'<td class="x">{text}</td>'
+        f'<td class="loc">{locator_html(rec.locator.describe())}{corr}<br>'
+        f'<span class="rid">{rid}</span></td>'
         f"<td>{occ}</td><td>{inds}{'<br>' if inds and flags else ''}{flags}</td></tr>\n"
     )
+
+
+_KIND_MEMO: dict[str, str] = {}
+
+
+def _kind_label(kind: str) -> str:
+    """``screenshot_text/incoming`` as ``screenshot text`` / ``incoming``, wrappable."""
+    hit = _KIND_MEMO.get(kind)
+    if hit is None:
+        if len(_KIND_MEMO) > 10_000:
+            _KIND_MEMO.clear()
+        hit = _KIND_MEMO[kind] = breakable(kind.replace("_", " "))
+    return hit
+
+
+def _sender_cell(e: Entry) -> str:
+    """The person on one line and the identifier as written on the next (a number in
+    brackets beside a name was broken across lines in narrow print columns)."""
+    rec = e.record
+    if e.person and rec.sender and rec.sender != e.person:
+        return f'{_esc_small(e.person)}<br><span class="sid">{breakable(rec.sender)}</span>'
+    return breakable(sender_label(e))
 
 
 _BATCH = 2000

@@ -27,6 +27,7 @@ from cyberstalk.timeline.identities import (
     direction_of,
     display_key,
     identifier_key,
+    platform_hints,
 )
 from cyberstalk.timeline.indicators import INDICATOR_IDS, PersonFacts, person_indicators
 from cyberstalk.timeline.model import (
@@ -286,6 +287,7 @@ def analyse_records(
 
     # ---- pass 1: resolve, direct and filter
     pre: list[tuple[Record, str, Any, Direction, str | None, str | None, list[Resolution]]] = []
+    platform_of: dict[str, str] | None = None
     for rec, rec_id in ordered:
         local = rec.time_utc.astimezone(zone) if rec.time_utc else None
         if date_from or date_to:
@@ -293,8 +295,22 @@ def analyse_records(
                 continue
             if (date_from and local.date() < date_from) or (date_to and local.date() > date_to):
                 continue
-        sender = resolver.resolve(rec.sender, rec.platform)
-        recips = [r for v in rec.recipients if (r := resolver.resolve(v, rec.platform))]
+        if rec.kind is RecordKind.SCREENSHOT_TEXT:
+            # a name read off a screenshot has no platform of its own: hint it
+            if platform_of is None:
+                platform_of = {
+                    rid: r.platform
+                    for r, rid in ordered
+                    if r.kind is not RecordKind.SCREENSHOT_TEXT
+                }
+            hints = platform_hints(rec, platform_of)
+            sender = resolver.resolve_hinted(rec.sender, hints, rec.platform)
+            recips = [
+                r for v in rec.recipients if (r := resolver.resolve_hinted(v, hints, rec.platform))
+            ]
+        else:
+            sender = resolver.resolve(rec.sender, rec.platform)
+            recips = [r for v in rec.recipients if (r := resolver.resolve(v, rec.platform))]
         direction = direction_of(rec, sender, recips, victims)
         who = sender.person if sender else None
         if person is not None:

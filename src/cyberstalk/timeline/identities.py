@@ -9,7 +9,8 @@ Direction (seen from the victim) follows one written rule, :func:`direction_of`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from cyberstalk.case import Person
@@ -39,6 +40,7 @@ __all__ = [
     "identifier_key",
     "normalise_email",
     "normalise_phone",
+    "platform_hints",
     "sender_keys",
 ]
 
@@ -68,6 +70,8 @@ class Resolver:
     """Resolves written identifiers (sender, recipients) to people, with a cache."""
 
     def __init__(self, people: Iterable[Person]) -> None:
+        self._anywhere: dict[str, dict[str, str]] = {}
+        """``kind:value`` without its platform -> {person: the key they have it under}."""
         self.index: dict[str, list[str]] = {}
         self.shown: dict[str, tuple[str, str | None]] = {}
         self.roles: dict[str, str] = {}
@@ -79,6 +83,12 @@ class Resolver:
                 if person.name not in names:
                     names.append(person.name)
                 self.shown.setdefault(key, (ident.value, ident.platform))
+                # the same key on any platform, for lines whose platform is unknown
+                kind, _, rest = key.partition(":")
+                if kind in ("name", "user", "acct"):
+                    anywhere = f"{kind}:{rest.partition(':')[2]}"
+                    owners = self._anywhere.setdefault(anywhere, {})
+                    owners.setdefault(person.name, key)
         self._cache: dict[tuple[str, str], Resolution] = {}
 
     def resolve(self, value: str | None, platform: str) -> Resolution | None:
@@ -110,6 +120,77 @@ class Resolver:
             result = Resolution(None, fallback)
         self._cache[cache_key] = result
         return result
+
+    def resolve_hinted(
+        self, value: str | None, platforms: Sequence[str], fallback_platform: str
+    ) -> Resolution | None:
+        """Resolve a name read from a screenshot, whose platform the record does not know.
+
+        Tried in order: each hinted platform (the platforms of the export records the line
+        corroborates, then platforms named in the image's file name), then the record's
+        own platform; then the same name or username on *any* platform, when exactly one
+        person in the case has it (two people with it leave the line ambiguous)."""
+        if value is None or not value.strip():
+            return None
+        first: Resolution | None = None
+        for platform in (*platforms, fallback_platform):
+            res = self.resolve(value, platform)
+            if res is None:
+                return None
+            if res.person is not None or res.ambiguous or res.withheld:
+                return res
+            first = first or res
+        owners: dict[str, str] = {}
+        for key in sender_keys(value, fallback_platform):
+            kind, _, rest = key.partition(":")
+            anywhere = f"{kind}:{rest.partition(':')[2]}"
+            owners = self._anywhere.get(anywhere, {})
+            if owners:
+                break
+        if len(owners) == 1:
+            ((name, key),) = owners.items()
+            return Resolution(name, key)
+        if len(owners) > 1:
+            return Resolution(None, next(iter(owners.values())), ambiguous=tuple(sorted(owners)))
+        return first
+
+
+KNOWN_PLATFORMS = frozenset(
+    {
+        "whatsapp",
+        "instagram",
+        "facebook",
+        "messenger",
+        "telegram",
+        "snapchat",
+        "tiktok",
+        "discord",
+        "signal",
+        "twitter",
+        "sms",
+        "email",
+    }
+)
+"""Platform ids a screenshot's file name may name (``Screenshot_whatsapp_late.png``)."""
+_WORDS = re.compile(r"[a-z]+")
+
+
+def platform_hints(record: Record, platform_of: Mapping[str, str]) -> tuple[str, ...]:
+    """Platforms a screenshot line may belong to, strongest first: those of the export
+    records it corroborates (``platform_of`` maps record ids to platforms), then those
+    named in the image's file name."""
+    hints: list[str] = []
+    corroborates = record.extra.get("corroborates")
+    if isinstance(corroborates, list):
+        for rid in corroborates:
+            platform = platform_of.get(rid) if isinstance(rid, str) else None
+            if platform and platform not in hints:
+                hints.append(platform)
+    name = (record.locator.path or "").rsplit("/", 1)[-1].casefold()
+    for word in _WORDS.findall(name):
+        if word in KNOWN_PLATFORMS and word not in hints:
+            hints.append(word)
+    return tuple(hints)
 
 
 def has_outgoing_hint(record: Record) -> bool:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from typing import NamedTuple
 
-from cyberstalk.models import Record
+from cyberstalk.models import Record, RecordKind
 from cyberstalk.timeline.settings import Settings
 
 
@@ -267,6 +268,19 @@ class Analysis:
     """Entry by record id."""
     indicators_by_record: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Indicator ids per record id (for chronology rows)."""
+
+    @functools.cached_property
+    def corroborated_by(self) -> dict[str, tuple[str, ...]]:
+        """Export record id -> ids of the screenshot lines that show the same message
+        (each screenshot line names what it corroborates in ``extra.corroborates``)."""
+        out: dict[str, list[str]] = {}
+        for e in self.entries:
+            ids = e.record.extra.get("corroborates")
+            if e.record.kind is RecordKind.SCREENSHOT_TEXT and isinstance(ids, list):
+                for rid in ids:
+                    if isinstance(rid, str):
+                        out.setdefault(rid, []).append(e.id)
+        return {k: tuple(v) for k, v in out.items()}
 
     @property
     def chronology(self) -> tuple[Entry, ...]:
