@@ -165,3 +165,16 @@ def test_address_in_case_toml_is_optional_and_checked() -> None:
     assert two.people[0].addresses == ("1 High St", "2 Low St")
     with pytest.raises(CaseError, match=r"people\[0\]\.address"):
         parse_config(tomllib.loads(base + "address = 12\n"))
+
+
+def test_conversation_ids_are_masked_and_titles_masked_like_text() -> None:
+    r = redactor()
+    # an e-mail thread id, a message id, a long token: identifiers of someone's account
+    assert r.conversation("1857301862519230142") == "[conversation 1]"
+    assert r.conversation("<CAF=abc123@mail.example.com>") == "[conversation 2]"
+    assert r.conversation("1857301862519230142") == "[conversation 1]"  # same id, same mask
+    assert r.counts["conversation-id"] == 3
+    # a title is text from the evidence: people and numbers in it are masked as usual
+    assert r.conversation("WhatsApp Chat - Carys Hughes") == "WhatsApp Chat - Victim A"
+    assert r.conversation("Family chat") == "Family chat"
+    assert r.conversation(None) == ""

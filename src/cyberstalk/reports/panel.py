@@ -309,7 +309,7 @@ def build_pack(
             "kind": e.record.kind.value + (f"/{e.record.subtype}" if e.record.subtype else ""),
             "direction": DIRECTION_LABELS[e.direction.value],
             "from": _from(e, r, a),
-            "conversation": r.untrusted(e.record.conversation),
+            "conversation": r.conversation(e.record.conversation),
             "attachments": [r.untrusted(att.name) for att in e.record.attachments],
             "flags": sorted(e.record.flags),
             "locator": r.untrusted(e.record.locator.describe()),

@@ -194,6 +194,10 @@ class Mask:
     revealed: bool = False
 
 
+_OPAQUE_ID = re.compile(r"[0-9A-Fa-f\-]{12,}|<[^<>\s]+@[^<>\s]+>|[0-9A-Za-z_\-]{24,}")
+"""A conversation title that is only an id: thread ids, message ids, long tokens."""
+
+
 @dataclass
 class Redactor:
     """Replaces the people and identifiers of one case, consistently, in any text.
@@ -364,6 +368,21 @@ class Redactor:
         if not value:
             return value or ""
         return self._untrusted.sub(self._replace, value)
+
+    def conversation(self, value: str | None) -> str:
+        """A conversation title from the evidence, masked like :meth:`untrusted`; an
+        opaque conversation or thread id (a long run of digits or hex, as e-mail threads
+        carry, or a ``<...@...>`` message id) is an identifier of someone's account and
+        becomes ``[conversation N]``, the same id always the same N."""
+        if not value or not _OPAQUE_ID.fullmatch(value.strip()):
+            return self.untrusted(value)
+        key = "conversation:" + value.strip()
+        mask_text = self._others.get(key)
+        if mask_text is None:
+            n = sum(1 for k in self._others if k.startswith("conversation:")) + 1
+            mask_text = self._others[key] = f"[conversation {n}]"
+        self.counts["conversation-id"] += 1
+        return mask_text
 
     def _replace(self, m: re.Match[str]) -> str:
         group = m.lastgroup
