@@ -101,6 +101,41 @@ def _pieces(text: str, f: Finding) -> Sequence[_Piece]:
     return out
 
 
+PRINT_CSS = """
+@page { size: A4 landscape; margin: 12mm 12mm 14mm;
+        @bottom-right { content: "Page " counter(page) " of " counter(pages);
+                        font: 8pt "DejaVu Sans", Arial, sans-serif; color: #444; } }
+body { font: 9.5pt/1.35 "DejaVu Sans", system-ui, Arial, sans-serif;
+       max-width: 290mm; margin: 1.5em auto; padding: 0 1em; }
+h1 { font-size: 15pt; margin: 0 0 6px; }
+h2 { font-size: 12pt; margin: 16px 0 6px; break-after: avoid; page-break-after: avoid; }
+p { margin: 0 0 6px; }
+.notice { padding: 0.4em 0.8em; }
+code { font-family: "DejaVu Sans Mono", Consolas, monospace; font-size: 0.85em;
+       overflow-wrap: anywhere; }
+table { table-layout: fixed; font-size: 8.5pt; }
+thead { display: table-header-group; }
+tr { break-inside: avoid; page-break-inside: avoid; }
+th, td { padding: 3px 4px; }
+th:nth-child(1) { width: 28mm; } th:nth-child(2) { width: 19mm; }
+th:nth-child(3) { width: 31mm; } th:nth-child(4) { width: 32mm; }
+th:nth-child(6) { width: 88mm; }
+td:nth-child(1), td:nth-child(2) { white-space: nowrap; }
+td:nth-child(1) small { color: #555; }
+td:nth-child(3) { overflow-wrap: break-word; }
+td:nth-child(4) code, td:nth-child(6) code { white-space: nowrap; overflow-wrap: normal; }
+td:nth-child(6) { font-size: 8pt; }
+td:nth-child(6) ul { margin: 0; padding-left: 1.1em; }
+td:nth-child(6) li { margin: 0; }
+dl { font-size: 9pt; } dd { margin: 0 0 4px 14px; }
+@media print { body { max-width: none; margin: 0; padding: 0; } }
+"""
+"""Added after the template's own styles: A4 landscape when printed (six columns that fit
+the page, each rule code on one line, rows never split across pages), readable on screen.
+Fixed column widths (the table's first row) keep a long summary from squeezing the
+record, date and rule columns."""
+
+
 def to_html(result: ScreenResult) -> bytes:
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     data = result.as_dict()
@@ -123,7 +158,10 @@ def to_html(result: ScreenResult) -> bytes:
         findings=findings,
         rules=RULES,
     )
-    return page.encode("utf-8")
+    head, sep, rest = page.partition("</head>")
+    if not sep:
+        raise ValueError("screen.html.j2 has no </head>: the print styles have nowhere to go")
+    return f"{head}<style>{PRINT_CSS}</style>\n{sep}{rest}".encode()
 
 
 RENDERERS = {"json": to_json, "csv": to_csv, "html": to_html}
