@@ -65,6 +65,9 @@ def _new_app() -> typer.Typer:
         add_completion=False,
         pretty_exceptions_enable=False,
         rich_markup_mode=None,
+        # click 8.2+ suggests a command for a typo itself; typer's own suggestion printed
+        # "Did you mean 'timeline'?" a second time
+        suggest_commands=False,
     )
     app.callback()(root)
     return app

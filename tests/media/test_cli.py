@@ -29,6 +29,9 @@ def test_media_table_and_json(runner, make_case, shots: Path) -> None:
     assert "REF" in out and "** GPS **" in out
     assert "GPS position 53.2274, -4.1293" in out
     assert "Screenshot_whatsapp_late.png" in out and "yes (" in out
+    # capture times as every other command shows them (ISO, case zone), never EXIF's "2026:01"
+    assert "2026-01-24 23:12:05 GMT (no offset: case zone)" in out
+    assert "2026:01" not in out
     assert "RE/2: OCR" in result.stderr
     log = [json.loads(x) for x in case.custody_path.read_text().splitlines()]
     assert log[-1]["event"] == "media_processed"

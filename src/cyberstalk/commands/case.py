@@ -29,9 +29,16 @@ _ID_HELP = (
     + ". E.g. --id phone:07700900123 --id username:alex_x@instagram --id email:a@example.org"
 )
 
-case_app = typer.Typer(help="Create and inspect case folders.", no_args_is_help=True)
-person_app = typer.Typer(help="People in the case and their identifiers.", no_args_is_help=True)
-order_app = typer.Typer(help="Court orders recorded for the case.", no_args_is_help=True)
+# suggest_commands=False: click suggests a command for a typo itself (see cli._new_app)
+case_app = typer.Typer(
+    help="Create and inspect case folders.", no_args_is_help=True, suggest_commands=False
+)
+person_app = typer.Typer(
+    help="People in the case and their identifiers.", no_args_is_help=True, suggest_commands=False
+)
+order_app = typer.Typer(
+    help="Court orders recorded for the case.", no_args_is_help=True, suggest_commands=False
+)
 case_app.add_typer(person_app, name="person")
 case_app.add_typer(order_app, name="order")
 

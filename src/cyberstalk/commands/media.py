@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import typer
 
@@ -13,15 +15,21 @@ from cyberstalk.cli import err, handle_errors
 from cyberstalk.errors import ExitCode, UsageError
 
 
-def _capture(row: dict[str, Any]) -> str:
+def _capture(row: dict[str, Any], zone: ZoneInfo) -> str:
+    """The capture time in the case timezone, as every other command shows times (the
+    EXIF form "2026:02:20 21:20:00" stays in --json as ``raw``), with its basis."""
     cap = row.get("capture_time")
     if not cap:
         return "-"
-    basis = "offset" if cap["tz_basis"] == "explicit_offset" else "zone-less"
-    return f"{cap['raw']} ({basis})"
+    try:
+        local = datetime.fromisoformat(cap["utc"]).astimezone(zone)
+    except (KeyError, TypeError, ValueError):
+        return f"{cap.get('raw')} (unreadable)"
+    basis = "offset in file" if cap["tz_basis"] == "explicit_offset" else "no offset: case zone"
+    return f"{local:%Y-%m-%d %H:%M:%S} {local.tzname()} ({basis})"
 
 
-def _table(rows: list[dict[str, Any]]) -> list[str]:
+def _table(rows: list[dict[str, Any]], zone: ZoneInfo) -> list[str]:
     header = ("REF", "NAME", "SIZE", "DEVICE", "CAPTURED", "GPS", "GROUP", "SCREENSHOT")
     lines: list[tuple[str, ...]] = [header]
     notes: list[str] = []
@@ -45,7 +53,7 @@ def _table(rows: list[dict[str, Any]]) -> list[str]:
                 str(row["name"]),
                 f"{row['width']}x{row['height']}",
                 row.get("device") or "-",
-                _capture(row),
+                _capture(row, zone),
                 gps,
                 groups,
                 f"{shot} ({reason})" if reason else shot,
@@ -105,7 +113,7 @@ def register(app: typer.Typer) -> None:
         else:
             if not rows:
                 err("no image exhibits in this case")
-            for line in _table(rows):
+            for line in _table(rows, case.config.zone):
                 typer.echo(line)
         failed = [r for r in rows if r.get("error")]
         if failed:

@@ -8,9 +8,32 @@ from pathlib import Path
 
 import typer
 
-from cyberstalk.case import open_case
+from cyberstalk.case import Case, open_case
 from cyberstalk.cli import err, handle_errors
-from cyberstalk.errors import UsageError
+from cyberstalk.errors import CaseError, UsageError
+
+
+def _refuse_without_records(case: Case) -> None:
+    """A case with no records gives an empty report that looks like a case with no
+    contact: refuse, and say what to run."""
+    from cyberstalk.derived import iter_record_dicts
+
+    if next(iter_record_dicts(case.derived_dir), None) is not None:
+        return
+    exhibits = [p for p in case.evidence_dir.iterdir() if not p.name.startswith(".")]
+    if not exhibits:
+        raise CaseError(
+            f"case {case.root} has no evidence yet: nothing to put on a timeline",
+            advice=f"ingest the submission first: `cyberstalk ingest {case.root} PATH "
+            '--source "..."`',
+        )
+    raise CaseError(
+        f"case {case.root} has {len(exhibits)} exhibit{'' if len(exhibits) == 1 else 's'} but no "
+        "parsed records "
+        "(no message export was recognised, or derived/ was deleted)",
+        advice=f"rebuild the records with `cyberstalk process {case.root}`; "
+        "`cyberstalk parse FILE` shows what a single export gives",
+    )
 
 
 def _date(value: str | None, option: str) -> date | None:
@@ -80,6 +103,7 @@ def timeline_cmd(
     if fmt not in FORMATS:
         raise UsageError(f"--format {fmt!r} is not one of {', '.join(FORMATS)}")
     case = open_case(directory)
+    _refuse_without_records(case)
     a, result = make_timeline_report(
         case,
         fmt,
