@@ -90,4 +90,5 @@ step "verify again"
 cyberstalk verify "$DEMO"
 
 printf '\nDemo case: %s\nReports:\n' "$DEMO"
-find "$DEMO/reports" -maxdepth 1 -type f -o -maxdepth 1 -type d -name bag | sort | sed 's/^/  /'
+# every report file (the profile's in reports/profile/), and the bag as one folder
+find "$DEMO/reports" -path "$DEMO/reports/bag" -prune -print -o -type f -print | sort | sed 's/^/  /'
