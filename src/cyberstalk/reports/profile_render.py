@@ -3,11 +3,15 @@
 Small-number suppression (published statistics practice): unless ``exact`` is asked for,
 a count from 1 to 4 is shown as ``<5`` and a median or quartile over fewer than 5 cases
 is shown as ``suppressed``, in every format. Zero is shown as 0. Charts draw a
-suppressed count as an outline up to 4, never at its true height. No complementary
+suppressed count (or median) as a small hatched mark of one fixed size, labelled ``<5``
+and named in the chart's legend, never as a bar of any height. No complementary
 suppression is done: a total minus the shown months can narrow a suppressed cell, so
 publish totals with that in mind.
 
-The same profile gives the same bytes: nothing here reads the clock.
+Charts are inline SVG as wide as the printed page in points (:data:`CHART_W`), so their
+text prints at the size it is given (9 pt); one colour per series, with a legend when a
+chart has more than one. The same profile gives the same bytes: nothing here reads the
+clock.
 """
 
 from __future__ import annotations
@@ -210,84 +214,222 @@ def _table(head: Sequence[str], rows: Sequence[Sequence[object]], total: Sequenc
 
 
 def _bar_value(n: int, exact: bool) -> tuple[float, str, bool]:
-    """(height, label, suppressed) of a count bar."""
+    """(height, label, suppressed) of a count bar; a suppressed count has no height."""
     s = shown(n, exact)
     if isinstance(s, str):
-        return float(SUPPRESS_BELOW - 1), s, True
+        return 0.0, s, True
     return float(n), str(n), False
 
 
-def _paint(suppressed: bool) -> str:
-    """SVG presentation attributes (renderers such as WeasyPrint ignore page CSS in SVG)."""
-    if suppressed:
-        return 'fill="none" stroke="#3b5b8c" stroke-dasharray="3 2"'
-    return 'fill="#3b5b8c"'
+CHART_W = 527
+"""Width of every chart in SVG units: the printed width (186 mm, A4 less the margins) in
+points, so a font-size of 9 prints at 9 pt (8 pt at the least, on A4)."""
+FONT = 9
+SMALL = 8.5
+INK = "#3b5b8c"
+"""The colour of a single series."""
+PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00")
+"""One colour per series (Okabe-Ito, told apart with colour-blindness too)."""
+STUB = 9.0
+"""Length of the mark of a suppressed count or statistic: the same whatever the value,
+so it never reads as the size of one."""
 
 
-def _vbars(title: str, items: Sequence[tuple[str, float | None, str, bool]]) -> str:
-    """Vertical bars: (x label, height or None, value label, suppressed) per item."""
-    width, height, left, bottom, top = 680, 210, 40, 40, 16
-    plot_h = height - bottom - top
-    n = max(1, len(items))
-    step = (width - left - 8) / n
-    peak = max([h for _, h, _, _ in items if h is not None] + [1.0])
+def _svg_open(title: str, height: float) -> str:
+    return (
+        f'<svg viewBox="0 0 {CHART_W} {height:.0f}" role="img" aria-label="{escape(title)}" '
+        f'xmlns="http://www.w3.org/2000/svg" font-family="DejaVu Sans, Arial, sans-serif">'
+        f"<title>{escape(title)}</title>"
+    )
+
+
+def _nice_top(peak: float) -> float:
+    """The axis top: the least of 1, 2, 2.5, 5 x 10^k at or above ``peak``."""
+    if peak <= 1:
+        return 1.0
+    power = 10.0 ** math.floor(math.log10(peak))
+    return float(next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= peak))
+
+
+def _hatched(x: float, y: float, w: float, h: float, colour: str) -> str:
+    """A suppressed value: a dashed outline of fixed size, hatched (SVG presentation
+    attributes: WeasyPrint ignores page CSS inside SVG)."""
     parts = [
-        f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
-        f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
+        f'<rect fill="#fff" stroke="{colour}" stroke-width="1" stroke-dasharray="2 1.5" '
+        f'x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}"/>'
     ]
-    for frac in (0.5, 1.0):
-        y = top + plot_h * (1 - frac)
+    t = -h
+    while t < w:
+        x0, y0, x1, y1 = x + t, y + h, x + t + h, y
+        if x0 < x:
+            y0 -= x - x0
+            x0 = x
+        if x1 > x + w:
+            y1 += x1 - (x + w)
+            x1 = x + w
+        if x1 > x0:
+            parts.append(
+                f'<line stroke="{colour}" stroke-width="0.8" x1="{x0:.1f}" y1="{y0:.1f}" '
+                f'x2="{x1:.1f}" y2="{y1:.1f}"/>'
+            )
+        t += 3.5
+    return "".join(parts)
+
+
+def _legend(entries: Sequence[tuple[str, str | None]], y: float) -> tuple[str, float]:
+    """A row (or rows) of swatches: (label, colour; None for the suppressed mark). Returns
+    the SVG and the height used."""
+    parts: list[str] = []
+    x, row = 4.0, 0
+    for label, colour in entries:
+        width = 18 + 0.56 * FONT * len(label) + 14
+        if x + width > CHART_W and x > 4:
+            x, row = 4.0, row + 1
+        top = y + row * 14
+        if colour is None:
+            parts.append(_hatched(x, top + 1, 11, 9, INK))
+        else:
+            parts.append(
+                f'<rect fill="{colour}" x="{x:.1f}" y="{top + 1:.1f}" width="11" height="9"/>'
+            )
         parts.append(
-            f'<line stroke="#ddd" x1="{left}" y1="{y:.1f}" x2="{width - 8}" y2="{y:.1f}"/>'
-            f'<text x="{left - 4}" y="{y + 3:.1f}" font-size="9" text-anchor="end">'
+            f'<text x="{x + 15:.1f}" y="{top + 9:.1f}" font-size="{FONT}">{escape(label)}</text>'
+        )
+        x += width
+    return "".join(parts), (row + 1) * 14
+
+
+Bar = tuple[float | None, str, bool]
+"""(value or None for no bar, value label, suppressed) of one bar."""
+
+
+def _vbars(
+    title: str,
+    labels: Sequence[str],
+    series: Sequence[tuple[str, Sequence[Bar]]],
+    *,
+    suppressed_label: str = f"{LESS} (1 to {SUPPRESS_BELOW - 1}, suppressed)",
+) -> str:
+    """Vertical bars over ``labels`` (months): one bar per series at each label, one colour
+    per series, a legend when there is more than one series or a suppressed value, and a
+    value axis. A suppressed value is a small hatched mark labelled, never a bar."""
+    left, right, top, bottom = 36, 6, 14, 48
+    plot_h = 150
+    n = max(1, len(labels))
+    step = (CHART_W - left - right) / n
+    k = max(1, len(series))
+    colours = [INK] if k == 1 else list(PALETTE)
+    values = [v for _, bars in series for v, _, supp in bars if v is not None and not supp]
+    peak = _nice_top(max([*values, 1.0]))
+    any_supp = any(supp for _, bars in series for _, _, supp in bars)
+    legend_entries: list[tuple[str, str | None]] = []
+    if k > 1:
+        legend_entries += [(name, colours[i % len(colours)]) for i, (name, _) in enumerate(series)]
+    if any_supp:
+        legend_entries.append((suppressed_label, None))
+    legend, legend_h = _legend(legend_entries, top + plot_h + bottom) if legend_entries else ("", 0)
+    height = top + plot_h + bottom + legend_h + 4
+    base = top + plot_h
+    parts = [_svg_open(title, height)]
+    # a value axis only for values shown (all suppressed: just the baseline), in whole
+    # numbers (no "0.5 cases")
+    fracs = [0.0] + ([0.5, 1.0] if values else [])
+    for frac in fracs:
+        if frac == 0.5 and not (peak / 2).is_integer():
+            continue
+        y = base - plot_h * frac
+        parts.append(
+            f'<line stroke="{"#777" if frac == 0 else "#ddd"}" x1="{left}" y1="{y:.1f}" '
+            f'x2="{CHART_W - right}" y2="{y:.1f}"/>'
+            f'<text x="{left - 4}" y="{y + 3:.1f}" font-size="{FONT}" text-anchor="end">'
             f"{_num(peak * frac)}</text>"
         )
-    base = top + plot_h
-    parts.append(f'<line stroke="#777" x1="{left}" y1="{base}" x2="{width - 8}" y2="{base}"/>')
-    every = max(1, math.ceil(40 / step))
-    for k, (label, h, text, supp) in enumerate(items):
-        x = left + k * step
-        bw = max(1.0, step * 0.7)
-        if h is not None:
-            bh = plot_h * h / peak
-            parts.append(
-                f'<rect {_paint(supp)} x="{x + step * 0.15:.1f}" y="{base - bh:.1f}" '
-                f'width="{bw:.1f}" height="{bh:.1f}"/>'
-            )
-            if step >= 14:
+    group_w = step * 0.8
+    bw = group_w / k
+    for j in range(len(labels)):
+        x0 = left + j * step + step * 0.1
+        for i, (_, bars) in enumerate(series):
+            if j >= len(bars):
+                continue
+            value, text, supp = bars[j]
+            colour = colours[i % len(colours)]
+            x = x0 + i * bw
+            if supp:
+                parts.append(_hatched(x + 0.5, base - STUB, max(1.0, bw - 1), STUB, colour))
+                top_y = base - STUB
+            elif value is not None and value > 0:
+                bh = plot_h * value / peak
                 parts.append(
-                    f'<text x="{x + step / 2:.1f}" y="{base - bh - 3:.1f}" font-size="8" '
+                    f'<rect fill="{colour}" x="{x + 0.5:.1f}" y="{base - bh:.1f}" '
+                    f'width="{max(1.0, bw - 1):.1f}" height="{bh:.1f}"/>'
+                )
+                top_y = base - bh
+            else:
+                continue
+            if bw >= 6 * len(text) and text:
+                parts.append(
+                    f'<text x="{x + bw / 2:.1f}" y="{top_y - 3:.1f}" font-size="{SMALL}" '
                     f'text-anchor="middle">{escape(text)}</text>'
                 )
-        if k % every == 0:
-            parts.append(
-                f'<text x="{x + step / 2:.1f}" y="{base + 12}" font-size="8" '
-                f'text-anchor="end" transform="rotate(-40 {x + step / 2:.1f} {base + 12})">'
-                f"{escape(label)}</text>"
-            )
+    every = max(1, math.ceil(14 / step))
+    for j, label in enumerate(labels):
+        if j % every:
+            continue
+        cx = left + j * step + step / 2
+        parts.append(
+            f'<text x="{cx + 3:.1f}" y="{base + 12}" font-size="{FONT}" text-anchor="end" '
+            f'transform="rotate(-45 {cx + 3:.1f} {base + 12})">{escape(label)}</text>'
+        )
+    parts.append(legend)
     parts.append("</svg>")
     return "".join(parts)
 
 
-def _hbars(title: str, items: Sequence[tuple[str, float, str, bool]]) -> str:
-    """Horizontal bars: (label, height, value label, suppressed) per row."""
-    row, label_w, width = 17, 250, 680
-    height = row * len(items) + 10
-    peak = max([h for _, h, _, _ in items] + [1.0])
-    span = width - label_w - 90
-    parts = [
-        f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
-        f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
-    ]
-    for k, (label, h, text, supp) in enumerate(items):
-        y = 5 + k * row
-        bw = span * h / peak
-        parts.append(
-            f'<text x="{label_w - 6}" y="{y + 11}" font-size="9" text-anchor="end">'
-            f"{escape(label)}</text>"
-            f'<rect {_paint(supp)} x="{label_w}" y="{y + 2}" width="{bw:.1f}" height="{row - 5}"/>'
-            f'<text x="{label_w + bw + 4:.1f}" y="{y + 11}" font-size="9">{escape(text)}</text>'
+def _hbars(
+    title: str, items: Sequence[tuple[str, float, str, bool]], scale: float | None = None
+) -> str:
+    """Horizontal bars: (label, value, value label, suppressed) per row, drawn against
+    ``scale`` (all cases, so a bar is its share) or the largest value shown. A suppressed
+    count is a small hatched mark labelled ``<5``, never a bar."""
+    row, label_w = 16, 222
+    span = CHART_W - label_w - 84
+    shown_values = [h for _, h, _, supp in items if not supp]
+    peak = max([scale or 0.0, *shown_values, 1.0])
+    any_supp = any(supp for _, _, _, supp in items)
+    legend, legend_h = (
+        _legend(
+            [(f"{LESS}: 1 to {SUPPRESS_BELOW - 1} cases, suppressed", None)],
+            4 + row * len(items) + 4,
         )
+        if any_supp
+        else ("", 0)
+    )
+    height = row * len(items) + 8 + legend_h
+    parts = [_svg_open(title, height)]
+    parts.append(
+        f'<line stroke="#777" x1="{label_w}" y1="2" x2="{label_w}" y2="{4 + row * len(items)}"/>'
+    )
+    for k, (label, h, text, supp) in enumerate(items):
+        y = 4 + k * row
+        parts.append(
+            f'<text x="{label_w - 6}" y="{y + 11.5}" font-size="{FONT}" text-anchor="end">'
+            f"{escape(label)}</text>"
+        )
+        if supp:
+            parts.append(_hatched(label_w + 0.5, y + 2.5, STUB * 1.5, row - 5, INK))
+            end = label_w + STUB * 1.5
+        else:
+            bw = span * h / peak
+            if bw > 0:
+                parts.append(
+                    f'<rect fill="{INK}" x="{label_w + 0.5}" y="{y + 2.5}" width="{bw:.1f}" '
+                    f'height="{row - 5}"/>'
+                )
+            end = label_w + bw
+        parts.append(
+            f'<text x="{end + 4:.1f}" y="{y + 11.5}" font-size="{FONT}">{escape(text)}</text>'
+        )
+    parts.append(legend)
     parts.append("</svg>")
     return "".join(parts)
 
@@ -332,14 +474,13 @@ def render_html(p: Profile, *, exact: bool = False) -> bytes:
     ]
 
     out.append("<h2>Cases per month</h2>")
-    vb: list[tuple[str, float | None, str, bool]] = []
-    for m, f in months:
-        h, text, supp = _bar_value(f.cases, exact)
-        vb.append((m, h if f.cases else None, text, supp))
+    labels = [m for m, _ in months]
+    per_month = [_bar_value(f.cases, exact) for _, f in months]
     out.append(
-        f"<figure>{_vbars('Cases per month', vb)}<figcaption>Cases per {escape(basis)}; "
-        f"a dashed outline is a suppressed count (1 to {SUPPRESS_BELOW - 1}).</figcaption>"
-        "</figure>"
+        f"<figure>{_vbars('Cases per month', labels, [('Cases', per_month)])}"
+        f"<figcaption>Cases per {escape(basis)}; a hatched mark is a suppressed count "
+        f"(1 to {SUPPRESS_BELOW - 1}), drawn the same size whatever the count."
+        "</figcaption></figure>"
     )
     if p.without_month:
         out.append(
@@ -347,12 +488,25 @@ def render_html(p: Profile, *, exact: bool = False) -> bytes:
             "and so no month of first contact: they are in the totals only.</p>"
         )
 
+    # share bars are drawn against all cases (a full bar is every case), unless the
+    # total itself is suppressed: then against the largest count shown
+    scale = float(tot.cases) if isinstance(s(tot.cases), int) else None
     out.append("<h2>FOUR: fixated, obsessive, unwanted, repeated</h2>")
     four_items = _share_items(p, [(LABELS[i], tot.indicator(i)) for i in FOUR_IDS], exact)
     out.append(
-        f"<figure>{_hbars('FOUR indicators, all months', four_items)}"
-        "<figcaption>Cases with each FOUR indicator, all months.</figcaption></figure>"
+        f"<figure>{_hbars('FOUR indicators, all months', four_items, scale)}"
+        "<figcaption>Cases with each FOUR indicator, all months (a full bar is every case)."
+        "</figcaption></figure>"
     )
+    if len(months) > 1:
+        four_series = [
+            (LABELS[i], [_bar_value(f.indicator(i), exact) for _, f in months]) for i in FOUR_IDS
+        ]
+        out.append(
+            f"<figure>{_vbars('FOUR indicators per month', labels, four_series)}"
+            f"<figcaption>Cases with each FOUR indicator per {escape(basis)}.</figcaption>"
+            "</figure>"
+        )
     head = ["Month", "Cases", *(LABELS[i] for i in FOUR_IDS), "No counted contact"]
 
     def four(f: Figures) -> list[object]:
@@ -362,7 +516,7 @@ def render_html(p: Profile, *, exact: bool = False) -> bytes:
 
     out.append("<h2>s.2A(3) behaviours (Protection from Harassment Act 1997)</h2>")
     s2_items = _share_items(p, [(LABELS[i], tot.indicator(i)) for i in S2A3_IDS], exact)
-    out.append(f"<figure>{_hbars('s.2A(3) behaviours, all months', s2_items)}</figure>")
+    out.append(f"<figure>{_hbars('s.2A(3) behaviours, all months', s2_items, scale)}</figure>")
     head = ["Month", "Cases", *(LABELS[i] for i in S2A3_IDS)]
 
     def s2(f: Figures) -> list[object]:
@@ -383,9 +537,9 @@ def render_html(p: Profile, *, exact: bool = False) -> bytes:
         ("Possible order breach", tot.possible_breach),
         *((LABELS.get(i, i), tot.indicator(i)) for i in other_ids),
     ]
+    other_items = _share_items(p, pairs, exact)
     out.append(
-        f"<figure>{_hbars('Threats, blocks and orders, all months', _share_items(p, pairs, exact))}"
-        "</figure>"
+        f"<figure>{_hbars('Threats, blocks and orders, all months', other_items, scale)}</figure>"
     )
     head = [
         "Month",
@@ -412,7 +566,7 @@ def render_html(p: Profile, *, exact: bool = False) -> bytes:
     out.append("<h2>Platforms used</h2>")
     plat_items = _share_items(p, list(tot.platforms), exact)
     if plat_items:
-        out.append(f"<figure>{_hbars('Platforms used, all months', plat_items)}</figure>")
+        out.append(f"<figure>{_hbars('Platforms used, all months', plat_items, scale)}</figure>")
     head = ["Month", "Cases", *p.platforms]
 
     def plats(f: Figures) -> list[object]:
@@ -421,19 +575,24 @@ def render_html(p: Profile, *, exact: bool = False) -> bytes:
     out.append(_table(head, [[m, *plats(f)] for m, f in months], ["All months", *plats(tot)]))
 
     out.append("<h2>Time from first contact to report</h2>")
-    med: list[tuple[str, float | None, str, bool]] = []
-    for m, f in months:
+    med: list[Bar] = []
+    for _, f in months:
         d = f.days_to_report
         value = shown_stat(d.median, d.cases, exact)
         if isinstance(value, (int, float)):
-            med.append((m, float(value), str(value), False))
+            med.append((float(value), str(value), False))
         else:
-            med.append((m, None, "", False))
+            med.append((None, f"n{LESS}" if value == SUPPRESSED else "", value == SUPPRESSED))
+    chart = _vbars(
+        "Median days from first contact to report",
+        labels,
+        [("Median days", med)],
+        suppressed_label=f"suppressed (fewer than {SUPPRESS_BELOW} cases measured)",
+    )
     out.append(
-        f"<figure>{_vbars('Median days from first contact to report', med)}"
-        "<figcaption>Median days per month (months with fewer than "
-        f"{SUPPRESS_BELOW} cases measured are not drawn unless exact counts were asked "
-        "for).</figcaption></figure>"
+        f"<figure>{chart}<figcaption>Median days per month; a hatched mark is a month with "
+        f"fewer than {SUPPRESS_BELOW} cases measured (not shown unless exact counts were "
+        "asked for), no mark a month with none.</figcaption></figure>"
     )
     head = [
         "Month",
