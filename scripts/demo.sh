@@ -69,12 +69,15 @@ step "multi-agency stalking panel pack (everyone masked)"
 cyberstalk panel "$DEMO" --format html -o "$DEMO/reports/panel-pack.html"
 cyberstalk panel "$DEMO" --format pdf -o "$DEMO/reports/panel-pack.pdf"
 
-step "force-level stalking profile (8 synthetic cases and the demo case)"
+step "force-level stalking profile (90 synthetic cases and the demo case)"
 rm -rf fixtures/out/profile-cases
-python fixtures/many_cases.py 8 fixtures/out/profile-cases
+# first contacts from August 2025 to January 2026, as the demo case's (its evidence was
+# all received today, so the months are those of first contact, not of report)
+python fixtures/many_cases.py 90 fixtures/out/profile-cases --first-day 2025-08-01 --days 180
 # exit 1 means a case was excluded (named above): the profile of the rest is still written
 rc=0
-cyberstalk profile fixtures/out/profile-cases/case-* "$DEMO" -o "$DEMO/reports/profile" || rc=$?
+cyberstalk profile fixtures/out/profile-cases/case-* "$DEMO" -o "$DEMO/reports/profile" \
+  --by first-contact || rc=$?
 [ "$rc" -le 1 ] || exit "$rc"
 
 step "screening other crimes for stalking behaviours (synthetic crime records)"
