@@ -164,7 +164,6 @@ class _Line:
     size: str
     sha256: tuple[str, str]
     mime: str
-    received: str
     notes: tuple[str, ...]
 
 
@@ -271,7 +270,6 @@ def _groups_of(case: Case, table: Sequence[Sequence[object]]) -> list[_Group]:
                 size=f"{r[4]:,}" if isinstance(r[4], int) else str(r[4] or ""),
                 sha256=(sha[:32], sha[32:]),
                 mime=str(r[6] or ""),
-                received=received[:19],
                 notes=tuple(notes),
             )
         )
