@@ -16,6 +16,14 @@ from cyberstalk.cli import err, handle_errors
 from cyberstalk.errors import UsageError
 
 
+def _stdout_is_terminal() -> bool:
+    """True when standard output is a terminal (where an HTML or PDF sheet is no use)."""
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):  # replaced or closed stream
+        return False
+
+
 def _list_topics(as_json: bool) -> None:
     from cyberstalk.safeguarding_advice import catalogue, load_modules
 
@@ -94,8 +102,23 @@ def advice_cmd(
         None,
         "--output",
         "-o",
-        help="File to write. Default with a case: CASE/reports/advice-sheet-LANG.FORMAT; "
-        "without a case: standard output (required for pdf).",
+        help="File to write. Default with a case: CASE/reports/advice-sheet-LANG.FORMAT "
+        "(advice-officer-copy-LANG.FORMAT with --officer-copy). Without a case: standard "
+        "output, for Markdown only; '-o -' sends html or pdf down a pipe (never to a "
+        "terminal).",
+    ),
+    full: bool = typer.Option(
+        False,
+        "--full",
+        help="Add the full guide (every chosen topic in full) after the key steps, in each "
+        "language. Without it the sheet has only the key steps and the helplines.",
+    ),
+    officer_copy: bool = typer.Option(
+        False,
+        "--officer-copy",
+        help="Make the officer's copy instead of the victim's sheet: why each topic was "
+        "chosen, the sources behind it, its review status and the helplines' sources. "
+        "Keep it with the case papers; never give it to the victim.",
     ),
     list_topics: bool = typer.Option(
         False, "--list", help="List the topics (ids, titles, applies-to, review status) and exit."
@@ -120,7 +143,12 @@ def advice_cmd(
     """Make a safeguarding advice sheet for a victim: tailored to the platforms and
     behaviours in the case, in English, Welsh or both, as HTML, PDF or Markdown.
 
-    The sheet never shows the suspect's details or any evidence.
+    The sheet is short: the key steps of each topic, most urgent first, and the
+    helplines. --full adds the full guide; --officer-copy makes the officer's copy with
+    the sources. The sheet never shows the suspect's details, any evidence or sources.
+
+    Give a case folder, or --platform/--behaviour (or --add) for a sheet without a case.
+    With neither, and no -o, the command prints a short usage message and exits 2.
     """
     if list_topics:
         _list_topics(as_json)
@@ -150,10 +178,25 @@ def advice_cmd(
                 day = date.fromisoformat(on)
             except ValueError:
                 raise UsageError(f"--date {on!r} is not a date in the form YYYY-MM-DD") from None
+        to_stdout = output is None or str(output) == "-"
         if fmt == "pdf" and output is None:
-            raise UsageError("a PDF needs a file: add -o FILE.pdf")
-        if as_json and output is None:
+            raise UsageError(
+                "a PDF needs a file: add -o FILE.pdf", advice="or -o - to send it down a pipe"
+            )
+        if as_json and to_stdout:
             raise UsageError("--json without a case needs -o FILE (the sheet goes to the file)")
+        if output is None and not (platform or behaviour or add):
+            raise UsageError(
+                "nothing to make: give a case folder, or --platform/--behaviour for a sheet "
+                "without a case",
+                advice="e.g. `cyberstalk advice --platform whatsapp --behaviour "
+                "repeated-contact --format md`; see `cyberstalk advice --help` and --list",
+            )
+        if to_stdout and fmt != "md" and _stdout_is_terminal():
+            raise UsageError(
+                f"{'an HTML' if fmt == 'html' else 'a PDF'} sheet is not printed on a terminal",
+                advice=f"write it to a file with -o FILE.{fmt}, or use --format md to read it here",
+            )
         result = make_sheet(
             platforms=platform,
             behaviours=behaviour,
@@ -163,8 +206,10 @@ def advice_cmd(
             fmt=fmt,
             force=force,
             day=day,
+            full=full,
+            officer_copy=officer_copy,
         )
-        if output is None:
+        if output is None or to_stdout:
             sys.stdout.buffer.write(result.content)
             sys.stdout.flush()
         else:
@@ -177,6 +222,11 @@ def advice_cmd(
             err(f"wrote {output} ({len(result.content)} bytes)")
         err(f"topics: {', '.join(result.selection.topics)}")
         return
+    if output is not None and str(output) == "-":
+        raise UsageError(
+            "a case sheet is written to a file and recorded in the custody log",
+            advice="leave out -o for CASE/reports/, or give -o FILE",
+        )
     if on is not None:
         raise UsageError(
             "--date applies only without a case",
@@ -192,6 +242,8 @@ def advice_cmd(
         fmt=fmt,
         out=output,
         show_case_reference=show_case_reference,
+        full=full,
+        officer_copy=officer_copy,
     )
     if as_json:
         typer.echo(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))
@@ -204,7 +256,8 @@ def advice_cmd(
         err(f"  note: {note}")
     if not result.selection.timeline_used:
         err("  note: timeline indicators not available; topics chosen from records only")
-    err(f"sheet {result.sheet.sheet_id} recorded in the custody log")
+    what = "officer's copy of sheet" if officer_copy else "sheet"
+    err(f"{what} {result.sheet.sheet_id} recorded in the custody log")
 
 
 def register(app: typer.Typer) -> None:
