@@ -64,6 +64,7 @@ for lang in en cy both; do
   cyberstalk advice "$DEMO" --lang "$lang" --format html -o "$DEMO/reports/advice-$lang.html"
   cyberstalk advice "$DEMO" --lang "$lang" --format pdf -o "$DEMO/reports/advice-$lang.pdf"
 done
+cyberstalk advice "$DEMO" --lang both --officer-copy -o "$DEMO/reports/advice-officer-copy.html"
 
 step "multi-agency stalking panel pack (everyone masked)"
 cyberstalk panel "$DEMO" --format html -o "$DEMO/reports/panel-pack.html"
