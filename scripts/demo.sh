@@ -54,6 +54,11 @@ cyberstalk export "$DEMO" --case-uco "$DEMO/reports/custody.jsonld"
 cyberstalk export "$DEMO" --exhibits "$DEMO/reports/exhibits.csv"
 cyberstalk export "$DEMO" --exhibits "$DEMO/reports/exhibits.html"
 
+step "risk identification: the officer's answers beside the evidence (synthetic)"
+cyberstalk risk "$DEMO" --answer 1=yes --note "1=she has changed her route to work" \
+  --answer 6=no --answer 7=not_known --grade high \
+  --reason "daily contact, new accounts after a block, contact after the SPO was served" >/dev/null
+
 step "course-of-conduct timeline"
 cyberstalk timeline "$DEMO" --format html -o "$DEMO/reports/timeline.html"
 cyberstalk timeline "$DEMO" --format pdf -o "$DEMO/reports/timeline.pdf"

@@ -21,6 +21,7 @@ MODULES = (
     "media",
     "search",
     "advice",
+    "risk",
     "panel",
     "profile",
     "screen",

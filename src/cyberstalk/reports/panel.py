@@ -30,7 +30,13 @@ from cyberstalk.hashing.fsutil import atomic_write
 from cyberstalk.models import utc_iso
 from cyberstalk.reports.common import CSP
 from cyberstalk.reports.redact import ROLE_HELP, Redactor, choose_fields
-from cyberstalk.reports.timeline_common import DIRECTION_LABELS, ReportMeta, local_text, meta_for
+from cyberstalk.reports.timeline_common import (
+    DIRECTION_LABELS,
+    ReportMeta,
+    local_text,
+    meta_for,
+    risk_summary,
+)
 from cyberstalk.reports.timeline_html import env, escape
 from cyberstalk.timeline import Analysis, Entry, analyse
 from cyberstalk.timeline.indicators import day
@@ -102,6 +108,20 @@ class PanelResult:
 
 
 # --------------------------------------------------------------------------- the pack
+
+
+def _risk(a: Analysis, meta: ReportMeta, r: Redactor) -> dict[str, Any]:
+    """The risk summary (questions, evidence ids, answers, grading, who and when), with
+    every name in the evidence lines and the officer's notes masked like the rest."""
+    data = risk_summary(a, meta)
+    for q in data["questions"]:
+        for ev in q["evidence"]:
+            ev["en"], ev["cy"] = r.untrusted(ev["en"]), r.untrusted(ev["cy"])
+        if q["answer"] is not None:
+            q["answer"]["note"] = r.untrusted(q["answer"]["note"])
+    if data["grading"] is not None:
+        data["grading"]["reasons"] = r.untrusted(data["grading"]["reasons"])
+    return data
 
 
 def build_pack(
@@ -299,6 +319,11 @@ def build_pack(
             }
         )
 
+    risk = _risk(a, meta, r)
+    for q in risk["questions"]:
+        for ev in q["evidence"]:
+            cited.update(ev.get("records", [])[:IDS_SHOWN])
+
     included_set = set(options.include_text)
     records = [
         {
@@ -352,6 +377,7 @@ def build_pack(
         "indicators": indicators,
         "after_block": after_block,
         "breaches": breaches,
+        "risk": risk,
         "platforms": platforms,
         "escalation": escalation,
         "occasions": occasions,

@@ -48,6 +48,11 @@ class ReportMeta:
     reference: str
     officer: str
     force: str
+    assessment: Any = None
+    """The officer's risk answers and grading (``risk.Assessment``) from the custody log;
+    None: nothing recorded (the questions are shown with their evidence all the same)."""
+    orders: int = 0
+    """How many orders the case file records (the history question's evidence)."""
 
 
 @dataclass
@@ -67,8 +72,26 @@ def report_time(case: Case) -> datetime:
 
 
 def meta_for(case: Case) -> ReportMeta:
+    from cyberstalk.risk import read_assessment
+
     cfg = case.config
-    return ReportMeta(report_time(case), tool_string(), cfg.reference, cfg.officer, cfg.force)
+    return ReportMeta(
+        report_time(case),
+        tool_string(),
+        cfg.reference,
+        cfg.officer,
+        cfg.force,
+        assessment=read_assessment(case),
+        orders=len(cfg.orders),
+    )
+
+
+def risk_summary(a: Analysis, meta: ReportMeta) -> dict[str, Any]:
+    """The S-DASH questions with their evidence and the recorded answers and grading."""
+    from cyberstalk import risk
+
+    assessment = meta.assessment or risk.Assessment({}, None, ())
+    return risk.summary(risk.evidence_for(a, orders=meta.orders), assessment)
 
 
 def offset(dt: datetime) -> str:

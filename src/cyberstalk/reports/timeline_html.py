@@ -26,6 +26,7 @@ from cyberstalk.reports.timeline_common import (
     DIRECTION_LABELS,
     ReportMeta,
     local_text,
+    risk_summary,
     sender_label,
 )
 from cyberstalk.timeline import Analysis, Direction, Entry
@@ -265,6 +266,22 @@ def _cite(by_id: dict[str, Entry], text: str) -> Markup:
     return Markup("".join(out))  # noqa: S704 - every part escaped
 
 
+def _risk_context(a: Analysis, meta: ReportMeta) -> dict[str, Any]:
+    """The risk summary with each evidence line's records as links (labelled by time and
+    platform, as the indicators' are)."""
+    data = risk_summary(a, meta)
+    for q in data["questions"]:
+        for ev in q["evidence"]:
+            records = ev.get("records", [])
+            ev["links"] = [
+                {"id": rid, "label": _short(a.by_id.get(rid), rid)}
+                for rid in records[:LINKS_PER_INDICATOR]
+                if rid in a.by_id
+            ]
+            ev["more"] = max(0, len(records) - LINKS_PER_INDICATOR)
+    return data
+
+
 def _join(items: Iterable[tuple[str, int]]) -> str:
     return ", ".join(f"{k} ({n})" for k, n in items) or "none"
 
@@ -480,6 +497,7 @@ def context(a: Analysis, meta: ReportMeta) -> dict[str, Any]:
         ],
         "matches": matches,
         "matches_more": max(0, len(a.matches) - MATCHES_SHOWN),
+        "risk": _risk_context(a, meta),
     }
 
 
@@ -556,16 +574,14 @@ def _corroboration(a: Analysis, e: Entry) -> str:
             other = a.by_id.get(rid) if isinstance(rid, str) else None
             if other is not None:
                 links.append(
-                    f'shows the exported message <a href="#{escape(other.id)}">'
-                    f"{_where(other)}</a>"
+                    f'shows the exported message <a href="#{escape(other.id)}">{_where(other)}</a>'
                 )
     else:
         for rid in a.corroborated_by.get(e.id, ()):
             other = a.by_id.get(rid)
             if other is not None:
                 links.append(
-                    f'also on screenshot <a href="#{escape(other.id)}">'
-                    f"{_where(other)}</a>"
+                    f'also on screenshot <a href="#{escape(other.id)}">{_where(other)}</a>'
                 )
     return "".join(f'<br><span class="corr">{link}</span>' for link in links)
 
@@ -686,6 +702,9 @@ def cited_records(a: Analysis) -> set[str]:
     only |= {u.example for u in a.unresolved}
     for p in a.identities:
         only |= {r for u in p.identifiers for r in (u.first_record, u.last_record) if r}
+    from cyberstalk.risk import evidence_for
+
+    only |= {r for q in evidence_for(a) for r in q.records}
     return only
 
 

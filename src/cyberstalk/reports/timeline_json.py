@@ -9,7 +9,7 @@ from json.encoder import encode_basestring as _string
 from typing import IO, Any
 
 from cyberstalk.models import utc_iso
-from cyberstalk.reports.timeline_common import ReportMeta, utc_text
+from cyberstalk.reports.timeline_common import ReportMeta, risk_summary, utc_text
 from cyberstalk.timeline import Analysis, Entry
 from cyberstalk.timeline.model import PersonSummary, Run
 
@@ -63,7 +63,16 @@ def person_summary_dict(ps: PersonSummary) -> dict[str, Any]:
 
 
 def head_sections(a: Analysis, meta: ReportMeta) -> dict[str, Any]:
-    """Every section except ``records``, in a fixed order."""
+    """Every section except ``records``, in a fixed order (``risk`` after the breaches)."""
+    out: dict[str, Any] = {}
+    for key, value in _sections(a, meta).items():
+        out[key] = value
+        if key == "possible_breaches":
+            out["risk"] = risk_summary(a, meta)
+    return out
+
+
+def _sections(a: Analysis, meta: ReportMeta) -> dict[str, Any]:
     s = a.summary
     return {
         "report": {
