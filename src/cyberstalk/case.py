@@ -84,6 +84,25 @@ class Order:
     """The prohibitions and requirements, as written in the order."""
 
 
+SPO_STATUSES = ("considered", "applied", "granted", "refused", "not_applied")
+"""Where a Stalking Protection Order stands: considered (and whether to apply decided or
+not), applied for, granted or refused by the court, or considered and not applied for."""
+
+
+@dataclass(frozen=True, slots=True)
+class SpoRecord:
+    """One step in considering a Stalking Protection Order (``[[spo]]`` in case.toml)."""
+
+    subject: str
+    """The person it would bind (a Person name)."""
+    status: str
+    """One of :data:`SPO_STATUSES`."""
+    date: date
+    """When this step happened."""
+    reasons: str
+    """Why (e.g. why an order was or was not applied for)."""
+
+
 @dataclass(frozen=True, slots=True)
 class CaseConfig:
     """The contents of ``case.toml``."""
@@ -95,6 +114,8 @@ class CaseConfig:
     force: str = DEFAULT_FORCE
     people: tuple[Person, ...] = ()
     orders: tuple[Order, ...] = ()
+    spo: tuple[SpoRecord, ...] = ()
+    """SPO consideration records, in the order entered (the last is the latest step)."""
     settings: Mapping[str, Any] = field(default_factory=dict)
     raw: Mapping[str, Any] = field(default_factory=dict)
     """The whole parsed TOML, for sections other packages own (timestamps, advice...)."""
@@ -118,6 +139,7 @@ CASE_KEYS = ("reference", "officer", "exhibit_prefix", "timezone", "force")
 PERSON_KEYS = ("name", "role", "identifiers", "address")
 IDENTIFIER_KEYS = ("type", "value", "platform")
 ORDER_KEYS = ("kind", "subject", "made", "served", "conditions")
+SPO_KEYS = ("subject", "status", "date", "reasons")
 TIMELINE_SETTINGS = (
     "occasion_gap_hours",
     "night_start",
@@ -137,6 +159,7 @@ TABLES = {
     "case": CASE_KEYS,
     "people": PERSON_KEYS,
     "orders": ORDER_KEYS,
+    "spo": SPO_KEYS,
     "settings": SETTINGS_KEYS,
     "timestamps": ("tsa",),
 }
@@ -177,7 +200,7 @@ def parse_config(data: Mapping[str, Any], source: str = "case.toml") -> CaseConf
         zone = ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:
         raise CaseError(f"{source}: [case] timezone {tz!r} is not a known IANA zone") from exc
-    for name in ("people", "orders"):
+    for name in ("people", "orders", "spo"):
         if not isinstance(data.get(name, []), list):
             raise CaseError(f"{source}: {name} must be an array of tables ([[{name}]])")
     for name in ("settings", "timestamps"):
@@ -242,6 +265,24 @@ def parse_config(data: Mapping[str, Any], source: str = "case.toml") -> CaseConf
                 conditions=tuple(str(c) for c in conditions),
             )
         )
+    spo: list[SpoRecord] = []
+    for i, rec in enumerate(data.get("spo", [])):
+        if not isinstance(rec, dict):
+            raise CaseError(f"{source}: spo[{i}] must be a table")
+        _check_keys(rec, SPO_KEYS, f"spo[{i}]", source)
+        if rec.get("status") not in SPO_STATUSES:
+            raise CaseError(
+                f"{source}: spo[{i}].status {rec.get('status')!r} is not one of "
+                f"{', '.join(SPO_STATUSES)}"
+            )
+        when = rec.get("date")
+        if isinstance(when, datetime):
+            when = when.date()
+        if not isinstance(when, date) or not str(rec.get("subject") or "").strip():
+            raise CaseError(f"{source}: spo[{i}] needs a subject and a TOML date")
+        spo.append(
+            SpoRecord(str(rec["subject"]), str(rec["status"]), when, str(rec.get("reasons", "")))
+        )
     return CaseConfig(
         reference=case["reference"],
         officer=case["officer"],
@@ -250,6 +291,7 @@ def parse_config(data: Mapping[str, Any], source: str = "case.toml") -> CaseConf
         force=case.get("force", DEFAULT_FORCE),
         people=tuple(people),
         orders=tuple(orders),
+        spo=tuple(spo),
         settings=dict(data.get("settings", {})),
         raw=dict(data),
     )
@@ -549,7 +591,9 @@ def _kept(before: CaseConfig, after: CaseConfig) -> bool:
         now = people.get(person.name)
         if now is None or not set(person.identifiers) <= set(now.identifiers):
             return False
-    return all(o in after.orders for o in before.orders)
+    return all(o in after.orders for o in before.orders) and after.spo[: len(before.spo)] == (
+        before.spo
+    )
 
 
 def _array_of_tables(doc: Any, key: str) -> Any:
@@ -797,4 +841,42 @@ def add_order(
             "served": served.isoformat() if served else None,
         }
         case.log(actor).append("order_added", logged)
+    return case.reload()
+
+
+def add_spo_record(
+    case: Case,
+    *,
+    subject: str,
+    status: str,
+    when: date,
+    reasons: str,
+    actor: str | None = None,
+) -> Case:
+    """Add an ``[[spo]]`` step (considered, applied, granted, refused, not_applied) to
+    case.toml and log it as ``spo_recorded``; a later step is a new entry, never an edit.
+    Recommendation 13 asks for an SPO to be considered in every stalking case: the force
+    profile counts these."""
+    if status not in SPO_STATUSES:
+        raise UsageError(f"--status {status!r} must be one of {', '.join(SPO_STATUSES)}")
+    if not reasons.strip():
+        raise UsageError("an SPO step needs its reasons", advice='add --reason "why"')
+    with case.lock("case order spo"):
+        case = case.reload()
+        people = [p.name for p in case.config.people]
+        if subject not in people:
+            raise UsageError(
+                f"--subject {subject!r} is not a person in this case",
+                advice=f"people: {', '.join(people) or 'none yet'} "
+                "(add them with `cyberstalk case person add`)",
+            )
+        table = {"subject": subject, "status": status, "date": when, "reasons": reasons}
+        wanted = SpoRecord(subject, status, when, reasons)
+        _edit_case_toml(
+            case,
+            "case order spo",
+            lambda doc: _append_table(_array_of_tables(doc, "spo"), table),
+            lambda cfg: bool(cfg.spo) and cfg.spo[-1] == wanted,
+        )
+        case.log(actor).append("spo_recorded", {**table, "date": when.isoformat()})
     return case.reload()

@@ -421,3 +421,37 @@ def test_random_case_commands_never_lose_an_entry(tmp_path_factory, steps) -> No
         text = toml.read_text()
         for note in comments:
             assert note in text
+
+
+def test_spo_steps_are_kept_in_order_logged_and_refused_when_wrong(case) -> None:
+    assert (
+        cli("case", "person", "add", case.root, "--name", "Sus", "--role", "suspect").exit_code == 0
+    )
+    for status, day in (("considered", "2026-02-10"), ("applied", "2026-02-12")):
+        done = cli(
+            "case", "order", "spo", case.root, "--subject", "Sus", "--status", status,
+            "--date", day, "--reason", f"{status} because",
+        )  # fmt: skip
+        assert done.exit_code == 0, done.output
+    shown = _show(case.root)["spo"]
+    assert [(x["status"], x["date"]) for x in shown] == [
+        ("considered", "2026-02-10"),
+        ("applied", "2026-02-12"),
+    ]
+    logged = [e for e in log_events(case.root) if e["event"] == "spo_recorded"]
+    assert [e["details"]["status"] for e in logged] == ["considered", "applied"]
+    before = (case.root / "case.toml").read_bytes()
+    for args, message in (
+        (["--subject", "Nobody", "--status", "granted"], "'Nobody' is not a person"),
+        (["--subject", "Sus", "--status", "maybe"], "must be one of considered, applied"),
+    ):
+        refused = cli(
+            "case", "order", "spo", case.root, *args, "--date", "2026-03-01", "--reason", "r"
+        )
+        assert refused.exit_code == 2 and message in refused.stderr
+    no_reason = cli(
+        "case", "order", "spo", case.root, "--subject", "Sus", "--status", "granted",
+        "--date", "2026-03-01", "--reason", " ",
+    )  # fmt: skip
+    assert no_reason.exit_code == 2 and "needs its reasons" in no_reason.stderr
+    assert (case.root / "case.toml").read_bytes() == before

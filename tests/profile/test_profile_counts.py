@@ -145,3 +145,46 @@ def test_every_indicator_has_a_label_and_one_group() -> None:
     assert set(LABELS) == set(INDICATOR_IDS)
     assert set(FOUR_IDS) == {"fixated", "obsessive", "unwanted", "repeated"}
     assert not set(FOUR_IDS) & set(S2A3_IDS)
+
+
+def test_risk_assessments_gradings_and_spo_steps_are_counted(cases: Path, tmp_path: Path) -> None:
+    """Recommendations 12 and 13: how many cases have a recorded risk assessment, their
+    gradings, and how many considered an SPO (each case's latest step)."""
+    runner = CliRunner()
+
+    def ok(*args: str | Path) -> None:
+        result = runner.invoke(app, [str(a) for a in args])
+        assert result.exit_code == 0, result.output
+
+    a, b, c = cases / "case-a", cases / "case-b", cases / "case-c"
+    suspect = {
+        p: next(x.name for x in open_case(p).config.people if x.role == "suspect") for p in (a, b)
+    }
+    ok("risk", a, "--answer", "1=yes", "--grade", "medium", "--reason", "fear")
+    ok("risk", a, "--grade", "high", "--reason", "threats since")  # the later grading counts
+    ok("risk", b, "--answer", "6=no")  # answered, not graded: assessed all the same
+    ok("case", "order", "spo", a, "--subject", suspect[a], "--status", "considered",
+       "--date", "2025-03-20", "--reason", "course of conduct")  # fmt: skip
+    ok("case", "order", "spo", a, "--subject", suspect[a], "--status", "granted",
+       "--date", "2025-04-02", "--reason", "granted by the magistrates")  # fmt: skip
+    ok("case", "order", "spo", b, "--subject", suspect[b], "--status", "not_applied",
+       "--date", "2025-04-20", "--reason", "no ongoing risk after arrest")  # fmt: skip
+    code, data, _ = run_json(cases, tmp_path / "p.json", "--exact")
+    assert code in (0, 1)
+    total = data["total"]
+    assert total["risk_assessed"] == 2
+    assert total["risk_grading"] == {"standard": 0, "medium": 0, "high": 1}
+    assert total["spo_considered"] == 2
+    assert total["spo_latest_step"]["granted"] == 1
+    assert total["spo_latest_step"]["not_applied"] == 1
+    assert total["spo_latest_step"]["considered"] == 0  # a's latest step is granted
+    facts = examine_case(c)
+    assert isinstance(facts, CaseFacts)
+    assert not facts.risk_assessed and facts.grading is None and facts.spo_status is None
+    csv_out = tmp_path / "p.csv"
+    args = ["profile", *case_dirs(cases), "-o", str(csv_out), "--format", "csv", "--exact"]
+    r = runner.invoke(app, args)
+    assert r.exit_code in (0, 1)
+    rows = csv_out.read_text().splitlines()
+    assert any(row.endswith("total,risk_grading,high,1") for row in rows)
+    assert any(row.endswith("total,spo_considered,,2") for row in rows)

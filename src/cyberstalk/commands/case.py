@@ -12,9 +12,11 @@ from cyberstalk.case import (
     DEFAULT_TIMEZONE,
     ROLES,
     SETTINGS_KEYS,
+    SPO_STATUSES,
     add_identifiers,
     add_order,
     add_person,
+    add_spo_record,
     init_case,
     open_case,
     set_setting,
@@ -115,6 +117,15 @@ def show_cmd(
             }
             for o in cfg.orders
         ],
+        "spo": [
+            {
+                "subject": x.subject,
+                "status": x.status,
+                "date": x.date.isoformat(),
+                "reasons": x.reasons,
+            }
+            for x in cfg.spo
+        ],
         "settings": {
             k: v if isinstance(v, bool | int | float | str) else _shown(v)
             for k, v in cfg.settings.items()
@@ -138,6 +149,8 @@ def show_cmd(
         served = o.served.isoformat() if o.served else "not recorded"
         made = f", made {o.made.isoformat()}" if o.made else ""
         typer.echo(f"order     {o.kind} binding {o.subject}{made}, served {served}")
+    for x in cfg.spo:
+        typer.echo(f"spo       {x.date.isoformat()} {x.status} ({x.subject}): {x.reasons}")
     for key, value in cfg.settings.items():
         typer.echo(f"setting   {key} = {_shown(value)}")
 
@@ -268,6 +281,32 @@ def order_add_cmd(
         conditions=list(condition),
     )
     typer.echo(f"recorded {kind} binding {subject} in {case.config.reference}")
+
+
+@order_app.command("spo")
+@handle_errors
+def order_spo_cmd(
+    directory: Path = typer.Argument(..., help="Case folder."),
+    subject: str = typer.Option(..., "--subject", help="Name of the person it would bind."),
+    status: str = typer.Option(..., "--status", help=f"One of: {', '.join(SPO_STATUSES)}."),
+    on: str = typer.Option(..., "--date", help="When this step happened, YYYY-MM-DD."),
+    reason: str = typer.Option(
+        ..., "--reason", help="Why (e.g. why it was or was not applied for)."
+    ),
+) -> None:
+    """Record a step in considering a Stalking Protection Order: considered, applied,
+    granted, refused or not_applied, with its date and reasons (in case.toml and the
+    custody log; the force profile counts them)."""
+    try:
+        when = date.fromisoformat(on)
+    except ValueError:
+        raise UsageError(f"--date {on!r} is not a date", advice="write it as YYYY-MM-DD") from None
+    case = add_spo_record(
+        open_case(directory), subject=subject, status=status, when=when, reasons=reason
+    )
+    typer.echo(
+        f"recorded SPO {status} for {subject} on {when.isoformat()} in {case.config.reference}"
+    )
 
 
 def register(app: typer.Typer) -> None:

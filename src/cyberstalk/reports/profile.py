@@ -33,11 +33,12 @@ from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from cyberstalk.case import open_case
+from cyberstalk.case import SPO_STATUSES, open_case
 from cyberstalk.errors import CyberstalkError
 from cyberstalk.hashing.manifest import load_manifest
 from cyberstalk.hashing.verify import TimestampCheck, check_case
 from cyberstalk.reports.common import generated_at
+from cyberstalk.risk import GRADINGS, read_assessment
 from cyberstalk.timeline import INDICATOR_IDS, analyse
 
 FORMAT = "cyberstalk-profile/1"
@@ -152,6 +153,12 @@ class CaseFacts:
     has_contact: bool
     newest_event: datetime
     """Generated-at candidate: the case's last custody event that changed it."""
+    risk_assessed: bool = False
+    """Any S-DASH answer or grading is recorded (``cyberstalk risk``)."""
+    grading: str | None = None
+    """The latest risk grading (standard, medium, high), if any."""
+    spo_status: str | None = None
+    """The latest SPO consideration step (``[[spo]]`` in case.toml), if any."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,6 +259,7 @@ def examine_case(path: Path, timestamp_check: TimestampCheck | None = None) -> C
         else None
     )
     raised = {i.id for i in a.indicators}
+    assessment = read_assessment(case)
     return CaseFacts(
         reference=ref,
         folder=folder,
@@ -270,6 +278,9 @@ def examine_case(path: Path, timestamp_check: TimestampCheck | None = None) -> C
         possible_breach=any(b.records for b in a.breaches),
         has_contact=first is not None,
         newest_event=generated_at(case.custody_path),
+        risk_assessed=assessment.recorded,
+        grading=assessment.grading.grading if assessment.grading else None,
+        spo_status=case.config.spo[-1].status if case.config.spo else None,
     )
 
 
@@ -304,6 +315,14 @@ class Figures:
     order_served: int
     possible_breach: int
     days_to_report: DaysStats
+    risk_assessed: int = 0
+    """Cases with a recorded risk assessment (any S-DASH answer or grading)."""
+    gradings: tuple[tuple[str, int], ...] = ()
+    """(grading, cases) for standard, medium and high: each case's latest grading."""
+    spo_considered: int = 0
+    """Cases with any SPO consideration step recorded."""
+    spo: tuple[tuple[str, int], ...] = ()
+    """(status, cases) by each case's latest SPO step."""
 
     def indicator(self, ind_id: str) -> int:
         return dict(self.indicators).get(ind_id, 0)
@@ -353,6 +372,10 @@ def figures(cases: Sequence[CaseFacts], platforms: Sequence[str], ids: Sequence[
         contact_after_block=sum(1 for c in cases if c.contact_after_block),
         order_served=sum(1 for c in cases if c.order_served),
         possible_breach=sum(1 for c in cases if c.possible_breach),
+        risk_assessed=sum(1 for c in cases if c.risk_assessed),
+        gradings=tuple((g, sum(1 for c in cases if c.grading == g)) for g in GRADINGS),
+        spo_considered=sum(1 for c in cases if c.spo_status is not None),
+        spo=tuple((st, sum(1 for c in cases if c.spo_status == st)) for st in SPO_STATUSES),
         days_to_report=DaysStats(
             cases=sum(1 for d in days if d >= 0),
             median=median,

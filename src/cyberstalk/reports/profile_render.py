@@ -24,7 +24,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from cyberstalk.case import tool_string
+from cyberstalk.case import SPO_STATUSES, tool_string
 from cyberstalk.errors import ReportError, UsageError
 from cyberstalk.hashing.fsutil import atomic_write_many
 from cyberstalk.reports.common import CSP, write_csv
@@ -38,6 +38,7 @@ from cyberstalk.reports.profile import (
     Figures,
     Profile,
 )
+from cyberstalk.risk import GRADINGS
 
 RENDER_FORMATS = ("html", "csv", "json")
 SUPPRESSED = "suppressed"
@@ -93,6 +94,10 @@ def _figures_dict(f: Figures, exact: bool) -> dict[str, Any]:
         "contact_after_block": shown(f.contact_after_block, exact),
         "order_served": shown(f.order_served, exact),
         "possible_order_breach": shown(f.possible_breach, exact),
+        "risk_assessed": shown(f.risk_assessed, exact),
+        "risk_grading": {g: shown(n, exact) for g, n in f.gradings},
+        "spo_considered": shown(f.spo_considered, exact),
+        "spo_latest_step": {st: shown(n, exact) for st, n in f.spo},
         "days_to_report": {
             "cases": shown(d.cases, exact),
             "median": shown_stat(d.median, d.cases, exact),
@@ -156,6 +161,12 @@ def csv_rows(p: Profile, exact: bool) -> list[tuple[object, ...]]:
         add("contact_after_block", "", shown(f.contact_after_block, exact))
         add("order_served", "", shown(f.order_served, exact))
         add("possible_order_breach", "", shown(f.possible_breach, exact))
+        add("risk_assessed", "", shown(f.risk_assessed, exact))
+        for g, n in f.gradings:
+            add("risk_grading", g, shown(n, exact))
+        add("spo_considered", "", shown(f.spo_considered, exact))
+        for st, n in f.spo:
+            add("spo_latest_step", st, shown(n, exact))
         add("days_to_report", "cases", shown(d.cases, exact))
         add("days_to_report", "median", shown_stat(d.median, d.cases, exact))
         add("days_to_report", "p25", shown_stat(d.p25, d.cases, exact))
@@ -562,6 +573,34 @@ def render_html(p: Profile, *, exact: bool = False) -> bytes:
         ]
 
     out.append(_table(head, [[m, *other(f)] for m, f in months], ["All months", *other(tot)]))
+
+    out.append("<h2>Risk identification and Stalking Protection Orders</h2>")
+    out.append(
+        '<p class="muted">A case counts as risk-assessed when any S-DASH answer or grading is '
+        "recorded (<code>cyberstalk risk</code>); its grading and SPO step are the latest "
+        "recorded (<code>cyberstalk case order spo</code>). Recommendation 13: consider an SPO "
+        "in every stalking case.</p>"
+    )
+    head = [
+        "Month",
+        "Cases",
+        "Risk assessed",
+        *(f"Graded {g}" for g in GRADINGS),
+        "SPO considered",
+        *(f"SPO {st.replace('_', ' ')}" for st in SPO_STATUSES if st != "considered"),
+    ]
+
+    def risk_row(f: Figures) -> list[object]:
+        spo = dict(f.spo)
+        return [
+            s(f.cases),
+            s(f.risk_assessed),
+            *(s(n) for _, n in f.gradings),
+            s(f.spo_considered),
+            *(s(spo.get(st, 0)) for st in SPO_STATUSES if st != "considered"),
+        ]
+
+    out.append(_table(head, [[m, *risk_row(f)] for m, f in months], ["All months", *risk_row(tot)]))
 
     out.append("<h2>Platforms used</h2>")
     plat_items = _share_items(p, list(tot.platforms), exact)
