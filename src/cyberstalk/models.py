@@ -87,6 +87,9 @@ class Flag(StrEnum):
     DATE_ORDER_CHOSEN = "date_order_chosen"
     """The source's dates fit more than one day/month/year order; the one used was chosen
     by a person (``--date-order``, or a decision recorded in the case's custody log)."""
+    TIME_CONFLICT = "time_conflict"
+    """Two time fields of the source disagree (e.g. Telegram's ``date_unixtime`` and
+    ``date``); ``extra`` names both values and says which one the record's time is from."""
 
 
 _LOCATOR_FIELDS = (

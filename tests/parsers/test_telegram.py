@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cyberstalk.errors import ParseError
-from cyberstalk.models import Record, RecordKind, TzBasis
+from cyberstalk.models import Flag, Record, RecordKind, TzBasis, record_bytes
 from cyberstalk.parsers import telegram
 from cyberstalk.parsers.base import ParseContext, ParseReport, Source
 from cyberstalk.parsers.registry import detect, get_parser
@@ -356,11 +356,18 @@ _part = st.one_of(
     ),
 )
 _message = st.tuples(
-    st.integers(min_value=0, max_value=4_102_444_800),
+    st.integers(min_value=int(telegram.TELEGRAM_LAUNCH.timestamp()), max_value=4_102_444_800),
     st.sampled_from(["Dylan P", "Carys H", "Zoë 🙂"]),
     st.one_of(_plain, st.lists(_part, max_size=5)),
     st.booleans(),
+    # the exporting PC's UTC offset, in quarter hours (-12:00 to +14:00)
+    st.integers(min_value=-48, max_value=56),
 )
+
+
+def _wall_at(unix: int, quarters: int) -> str:
+    when = datetime.fromtimestamp(unix, UTC) + timedelta(minutes=15 * quarters)
+    return when.strftime("%Y-%m-%dT%H:%M:%S")
 
 
 @settings(
@@ -371,16 +378,17 @@ _message = st.tuples(
 )
 def test_round_trip(tmp_path: Path, messages: list[Any], indent: int | None, full: bool) -> None:
     rendered = []
-    for n, (unix, sender, text, edited) in enumerate(messages):
+    for n, (unix, sender, text, edited, quarters) in enumerate(messages):
         m = {
             "id": n,
             "type": "message",
-            "date": "2000-01-01T00:00:00",
+            "date": _wall_at(unix, quarters),
             "date_unixtime": str(unix),
             "from": sender,
             "text": text,
         }
         if edited:
+            m["edited"] = _wall_at(unix + 60, quarters)
             m["edited_unixtime"] = str(unix + 60)
         rendered.append(m)
     doc: dict[str, Any] = chat(rendered)
@@ -388,10 +396,11 @@ def test_round_trip(tmp_path: Path, messages: list[Any], indent: int | None, ful
         doc = {"personal_information": {"about": "x"}, "chats": {"about": "", "list": [doc]}}
     path = tmp_path / "result.json"
     path.write_text(json.dumps(doc, ensure_ascii=indent is None, indent=indent), encoding="utf-8")
-    records, _ = parse(path)
+    records, report = parse(path)
     assert len(records) == len(messages)
+    assert report.warnings == []
     prefix = "$.chats.list[0].messages" if full else "$.messages"
-    for n, ((unix, sender, text, edited), r) in enumerate(zip(messages, records, strict=True)):
+    for n, ((unix, sender, text, edited, _q), r) in enumerate(zip(messages, records, strict=True)):
         expected = (
             text
             if isinstance(text, str)
@@ -400,5 +409,241 @@ def test_round_trip(tmp_path: Path, messages: list[Any], indent: int | None, ful
         assert r.text == expected
         assert r.sender == sender
         assert r.time_utc == datetime.fromtimestamp(unix, UTC)
-        assert ("edited" in r.flags) == edited
+        assert r.tz_basis is TzBasis.EPOCH
+        assert sorted(r.flags) == (["edited"] if edited else [])
+        assert "time_conflict" not in r.extra and "edited_time_conflict" not in r.extra
         assert r.locator.json_path == f"{prefix}[{n}]"
+
+
+# ----------------------------------------------------------------- date_unixtime vs date
+
+LONDON = ParseContext(zone=choose_zone(None, "Europe/London"))
+
+
+def test_epoch_zero_falls_back_to_date_with_flag_and_note(tmp_path: Path) -> None:
+    messages = [
+        msg(1, date="2022-03-01T10:00:00", date_unixtime="0", text="winter"),
+        msg(2, date="2022-07-01T10:00:00", date_unixtime="0", text="summer"),
+    ]
+    records, report = parse(write_json(tmp_path, chat(messages)), LONDON)
+    assert [r.time_utc for r in records] == [
+        datetime(2022, 3, 1, 10, 0, tzinfo=UTC),
+        datetime(2022, 7, 1, 9, 0, tzinfo=UTC),  # BST
+    ]
+    assert all(r.tz_basis is TzBasis.CASE_TIMEZONE for r in records)
+    assert [r.time_raw for r in records] == ["2022-03-01T10:00:00", "2022-07-01T10:00:00"]
+    assert all(r.flags == {Flag.TIME_CONFLICT.value} for r in records)
+    assert records[0].extra["time_conflict"] == (
+        "date_unixtime 0 (1970-01-01T00:00:00Z) disagrees with date 2022-03-01T10:00:00: the "
+        "epoch is before Telegram existed (2013-08-01), so the time is read from date in "
+        "Europe/London (case_timezone)"
+    )
+    assert records[0].extra["date_unixtime"] == "0"  # kept: the raw value is evidence
+    assert "date_local" not in records[0].extra
+    assert report.warnings == [
+        "2 record(s) with a time conflict (flag time_conflict): their epoch field "
+        "(date_unixtime / edited_unixtime) and wall clock (date / edited) disagree; each "
+        "record's time_conflict note gives both values and the one used: $.messages[0], "
+        "$.messages[1]"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("unix", "why"),
+    [
+        ("1262304000", "before Telegram existed (2013-08-01)"),  # 2010
+        ("-86400", "before Telegram existed (2013-08-01)"),
+        ("99999999999999999999", "beyond any date"),  # was a traceback (year > 9999)
+        ("9" * 5000, "beyond any date"),  # more digits than int() reads: was a traceback
+        (2_000_000_000_000, "beyond any date"),  # a JSON number, too large
+        ("1900000000", "after the exhibit was received (2026-03-21T00:00:00Z)"),  # 2030
+    ],
+)
+def test_never_real_epochs_fall_back_to_date(tmp_path: Path, unix: Any, why: str) -> None:
+    ctx = ParseContext(
+        zone=choose_zone(None, "Europe/London"), latest=datetime(2026, 3, 21, tzinfo=UTC)
+    )
+    (r,), report = parse(write_json(tmp_path, chat([msg(1, date_unixtime=unix)])), ctx)
+    assert r.time_utc == datetime(2026, 3, 2, 22, 10, tzinfo=UTC)
+    assert r.time_raw == "2026-03-02T22:10:00" and r.tz_basis is TzBasis.CASE_TIMEZONE
+    assert Flag.TIME_CONFLICT.value in r.flags
+    assert why in str(r.extra["time_conflict"])
+    assert str(r.extra["time_conflict"]).startswith(f"date_unixtime {unix} (")
+    assert r.extra["date_unixtime"] == unix
+    assert "1 record(s) with a time conflict" in report.warnings[0]
+
+
+def test_future_epoch_is_judged_against_receipt_only(tmp_path: Path) -> None:
+    # one day's grace after the receipt time: a plausible epoch that matches is kept
+    ctx = ParseContext(latest=datetime(2026, 3, 2, 0, 0, tzinfo=UTC))
+    (r,), report = parse(write_json(tmp_path, chat([msg(1)])), ctx)
+    assert r.time_utc == datetime(2026, 3, 2, 22, 10, tzinfo=UTC) and not r.flags
+    assert report.warnings == []
+
+
+def test_epoch_zero_without_date_is_undated_and_flagged(tmp_path: Path) -> None:
+    messages = [msg(1, date_unixtime="0"), msg(2, date_unixtime="0", date="yesterday")]
+    del messages[0]["date"]
+    records, _ = parse(write_json(tmp_path, chat(messages)))
+    assert [r.time_utc for r in records] == [None, None]
+    assert all(r.tz_basis is TzBasis.UNKNOWN and r.time_raw == "0" for r in records)
+    assert all(Flag.TIME_CONFLICT.value in r.flags for r in records)
+    assert records[0].extra["time_conflict"] == (
+        "date_unixtime 0 (1970-01-01T00:00:00Z) is not a real time: it is before Telegram "
+        "existed (2013-08-01); there is no date, so there is no time"
+    )
+    assert "date 'yesterday' is not a date either" in str(records[1].extra["time_conflict"])
+
+
+def test_plausible_epoch_that_disagrees_is_kept_and_flagged(tmp_path: Path) -> None:
+    # 1646128800 is 2022-03-01T10:00:00Z; the wall clock says four days later
+    messages = [msg(1, date="2022-03-05T10:00:00", date_unixtime="1646128800")]
+    (r,), report = parse(write_json(tmp_path, chat(messages)), LONDON)
+    assert r.time_utc == datetime(2022, 3, 1, 10, 0, tzinfo=UTC)
+    assert r.tz_basis is TzBasis.EPOCH and r.time_raw == "1646128800"
+    assert r.flags == {Flag.TIME_CONFLICT.value}
+    assert r.extra["time_conflict"] == (
+        "date_unixtime 1646128800 (2022-03-01T10:00:00Z) disagrees with date "
+        "2022-03-05T10:00:00: no time zone offset turns one into the other; the time is "
+        "taken from date_unixtime (exact); check the exhibit"
+    )
+    assert r.extra["date_local"] == "2022-03-05T10:00:00"
+    assert "date_unixtime" not in r.extra
+    assert "1 record(s) with a time conflict" in report.warnings[0]
+
+
+@pytest.mark.parametrize(
+    ("date", "conflict"),
+    [
+        ("2022-03-01T10:00:00", False),  # UTC / London in winter
+        ("2022-03-01T15:30:00", False),  # +05:30 India
+        ("2022-03-01T15:45:00", False),  # +05:45 Nepal
+        ("2022-03-01T00:30:00", False),  # -09:30 Marquesas
+        ("2022-03-02T00:00:00", False),  # +14:00 Kiritimati
+        ("2022-02-28T22:00:00", False),  # -12:00
+        ("2022-03-02T00:15:00", True),  # +14:15: no zone
+        ("2022-02-28T19:45:00", True),  # -14:15: no zone
+        ("2022-03-01T10:07:00", True),  # seven minutes: no zone
+        ("2022-03-01T10:00:05", True),  # seconds differ
+        ("2022-03-01T11:00:00+01:00", False),  # an offset written: the same instant
+        ("2022-03-01T10:00:00+01:00", True),  # an offset written: an hour apart
+        ("not a date", False),  # nothing to compare with: the epoch, as before
+    ],
+)
+def test_zone_offsets_explain_agreeing_fields(tmp_path: Path, date: str, conflict: bool) -> None:
+    messages = [msg(1, date=date, date_unixtime="1646128800")]
+    (r,), _ = parse(write_json(tmp_path, chat(messages)), LONDON)
+    assert r.time_utc == datetime(2022, 3, 1, 10, 0, tzinfo=UTC)
+    assert (Flag.TIME_CONFLICT.value in r.flags) == conflict
+    assert ("time_conflict" in r.extra) == conflict
+
+
+def test_edited_unixtime_checked_against_edited(tmp_path: Path) -> None:
+    messages = [
+        msg(1, edited="2026-03-02T22:30:00", edited_unixtime="0"),
+        msg(2, edited="2026-03-09T22:30:00", edited_unixtime="1772490600"),
+        msg(3, edited="2026-03-02T22:30:00", edited_unixtime="1772490600"),
+    ]
+    records, report = parse(write_json(tmp_path, chat(messages)), LONDON)
+    never, plausible, fine = records
+    # the message's own time is fine in every case
+    assert {r.time_utc for r in records} == {datetime(2026, 3, 2, 22, 10, tzinfo=UTC)}
+    assert never.flags == {"edited", "time_conflict"}
+    assert never.extra["edited_utc"] == "2026-03-02T22:30:00+00:00"  # from `edited`
+    assert never.extra["edited_unixtime"] == "0"
+    assert never.extra["edited_time_conflict"] == (
+        "edited_unixtime 0 (1970-01-01T00:00:00Z) disagrees with edited 2026-03-02T22:30:00: "
+        "the epoch is before Telegram existed (2013-08-01), so the time is read from edited "
+        "in Europe/London (case_timezone)"
+    )
+    assert "time_conflict" not in never.extra
+    assert plausible.flags == {"edited", "time_conflict"}
+    assert plausible.extra["edited_utc"] == "2026-03-02T22:30:00+00:00"  # the epoch, kept
+    assert str(plausible.extra["edited_time_conflict"]).startswith(
+        "edited_unixtime 1772490600 (2026-03-02T22:30:00Z) disagrees with edited "
+        "2026-03-09T22:30:00: no time zone offset"
+    )
+    assert fine.flags == {"edited"} and "edited_time_conflict" not in fine.extra
+    assert "2 record(s) with a time conflict" in report.warnings[0]
+    assert report.warnings[0].endswith(": $.messages[0], $.messages[1]")
+
+
+@pytest.mark.parametrize("unix", ["--5", "\u00b2", "\u0661\u0662", "-", ""])
+def test_odd_epoch_text_never_crashes(tmp_path: Path, unix: str) -> None:
+    # "--5" and "²" pass str.isdigit() after lstrip("-") but int() refuses them: these
+    # were tracebacks. Text that is not a whole number is ignored, as before.
+    (r,), _ = parse(write_json(tmp_path, chat([msg(1, date_unixtime=unix)])), LONDON)
+    if unix == "\u0661\u0662":  # Arabic-Indic digits: int() reads them (12 s after 1970)
+        assert Flag.TIME_CONFLICT.value in r.flags
+    else:
+        assert r.tz_basis is TzBasis.CASE_TIMEZONE and not r.flags
+    assert r.time_utc == datetime(2026, 3, 2, 22, 10, tzinfo=UTC)
+
+
+def test_wall_clock_at_the_end_of_time_is_undated_not_a_crash(tmp_path: Path) -> None:
+    # localising 0001-01-01T00:00 in a zone east of UTC lands before year 1: was a traceback
+    messages = [{"id": 1, "type": "message", "date": "0001-01-01T00:00:00", "text": "x"}]
+    ctx = ParseContext(zone=choose_zone("Asia/Tokyo", None))
+    (r,), _ = parse(write_json(tmp_path, chat(messages)), ctx)
+    assert r.time_utc is None and r.tz_basis is TzBasis.UNKNOWN
+
+
+def _normal_export() -> dict[str, Any]:
+    """A normal export from a PC in London: winter, summer, an edit, a call, a service
+    message, an unsupported one and one with only the wall clock."""
+    return chat(
+        [
+            msg(1, date="2026-01-05T18:00:00", date_unixtime="1767636000", text="winter"),
+            msg(
+                2,
+                date="2026-07-05T18:00:00",
+                date_unixtime="1783270800",
+                edited="2026-07-05T18:20:00",
+                edited_unixtime="1783272000",
+                text=["summer ", {"type": "bold", "text": "bold"}],
+            ),
+            {
+                "id": 3,
+                "type": "service",
+                "date": "2026-03-29T00:30:00",
+                "date_unixtime": "1774744200",
+                "actor": "Dylan P",
+                "action": "phone_call",
+                "discard_reason": "missed",
+                "text": "",
+            },
+            {"id": 4, "type": "unsupported", "date_unixtime": "1774744300", "text": ""},
+            {"id": 5, "type": "message", "date": "2026-10-25T01:30:00", "from": "A", "text": "x"},
+            msg(6, date="2026-03-02T22:10:00", photo="(File not included. Change data)"),
+        ]
+    )
+
+
+# sha256 of the JSON Lines the parser wrote for _normal_export() before the time checks
+# (telegram 1.0.0), with only the parser version changed to 1.1.0.
+NORMAL_EXPORT_SHA256 = "44fb41620ddcd9b49c1dd95f649cf54c0b6d2280a674a75dfb380c45eb49299a"
+
+
+def test_agreeing_fields_give_unchanged_output(tmp_path: Path) -> None:
+    path = write_json(tmp_path, _normal_export())
+    records, report = parse(path, LONDON, exhibit="RE/1")
+    assert not any(Flag.TIME_CONFLICT.value in r.flags for r in records)
+    assert report.warnings == []
+    data = b"".join(record_bytes(r) for r in records)
+    assert hashlib.sha256(data).hexdigest() == NORMAL_EXPORT_SHA256
+
+
+def test_parse_command_prints_the_conflict_count(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from cyberstalk.cli import app
+
+    messages = [msg(1, date_unixtime="0"), msg(2), msg(3, date_unixtime="0")]
+    path = write_json(tmp_path, chat(messages))
+    result = CliRunner().invoke(app, ["parse", str(path), "--tz", "Europe/London"])
+    assert result.exit_code == 0, result.stderr
+    assert "parser version 1.1.0" in result.stderr
+    assert "notes:\n  - 2 record(s) with a time conflict (flag time_conflict)" in result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["flags"] for r in rows] == [["time_conflict"], [], ["time_conflict"]]
+    assert rows[0]["extra"]["time_conflict"].startswith("date_unixtime 0 (1970-01-01T00:00:00Z)")

@@ -5,7 +5,8 @@ Format facts (telegramdesktop/tdesktop ``export/output/export_output_json.cpp``)
 * A single-chat export is ``{name, type, id, messages}``; a full export is
   ``{personal_information, ..., chats: {list: [...]}, left_chats: {list: [...]}}``.
 * ``date`` is local wall time of the exporting PC with no offset; ``date_unixtime`` is a
-  *string* of epoch seconds. The epoch field is used whenever present.
+  *string* of epoch seconds. The epoch field is used whenever it is a real time (see
+  :meth:`TelegramParser.time` for when the two fields disagree).
 * ``text`` is a string for one plain run, otherwise an array mixing strings and
   ``{type, text}`` entities; the visible text is their concatenation.
 * ``type`` is ``message``, ``service`` (``actor`` + ``action``, e.g. ``phone_call`` with
@@ -23,7 +24,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Generator, Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from json.decoder import scanstring  # type: ignore[attr-defined]
 from pathlib import Path
 from typing import Any, ClassVar
@@ -36,6 +37,20 @@ from cyberstalk.timeutil import from_epoch, localise
 
 MAX_BYTES = 512 * 1024 * 1024
 """Largest ``result.json`` accepted: the whole text is held in memory while walking it."""
+
+TELEGRAM_LAUNCH = datetime(2013, 8, 1, tzinfo=UTC)
+"""No Telegram message is older than this (the service started in August 2013): an epoch
+before it (0 above all) is a damaged or re-written field, never a real time."""
+
+FUTURE_MARGIN = timedelta(days=1)
+"""An epoch more than this after the exhibit was received (``ParseContext.latest``) is
+never a real time either."""
+
+MAX_ZONE_OFFSET = timedelta(hours=14)
+"""The widest UTC offset any zone uses (Pacific/Kiritimati +14, Etc/GMT+12 -12)."""
+
+ZONE_STEP = timedelta(minutes=15)
+"""Every UTC offset in use is a whole number of quarter hours (+05:45, +12:45...)."""
 
 NOT_INCLUDED = "(File not included."
 """Start of the placeholder tdesktop writes for media left out of the export."""
@@ -70,6 +85,7 @@ _USED = frozenset(
     }
 )
 _WS = re.compile(r"[ \t\n\r]*")
+_EPOCH = re.compile(r"-?\d+")
 _decoder = json.JSONDecoder()
 
 
@@ -273,12 +289,136 @@ def _entities(value: JSON) -> list[JSON]:
     return [p for p in value if isinstance(p, dict) and p.get("type") not in (None, "plain")]
 
 
+def _epoch(value: Any) -> tuple[str, datetime | None] | None:
+    """An epoch-seconds field (tdesktop writes a string; a number is taken too) as
+    ``(raw text, UTC time)``, the time None when no date can hold it; None when the field
+    is absent or not a whole number."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        number = value
+        raw = str(value)
+    elif isinstance(value, str) and _EPOCH.fullmatch(value):
+        raw = value
+        try:
+            number = int(value)
+        except ValueError:  # more digits than int() reads
+            return raw, None
+    else:
+        return None
+    try:
+        return raw, from_epoch(number)
+    except (OverflowError, OSError, ValueError):  # beyond the years 1-9999
+        return raw, None
+
+
+def _wall(value: Any) -> datetime | None:
+    """A ``date``/``edited`` field as written (naive wall clock, or with an offset)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _local(wall: datetime, ctx: ParseContext) -> tuple[datetime | None, TzBasis, frozenset[str]]:
+    """A ``date`` field's UTC time, basis and DST flags: zone-less times are read in the
+    case zone (``ctx.zone``)."""
+    if wall.tzinfo is not None:
+        return wall, TzBasis.EXPLICIT_OFFSET, frozenset()
+    try:
+        utc, flags = localise(wall, ctx.zone.zone)
+    except (OverflowError, ValueError):  # a wall clock at the very ends of year 1 or 9999
+        return None, TzBasis.UNKNOWN, frozenset()
+    return utc, ctx.zone.basis, flags
+
+
+def _z(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _never_real(when: datetime | None, ctx: ParseContext) -> str | None:
+    """Why an epoch cannot be a real Telegram time, or None when it can be."""
+    if when is None:
+        return "beyond any date"
+    if when < TELEGRAM_LAUNCH:
+        return f"before Telegram existed ({TELEGRAM_LAUNCH.date().isoformat()})"
+    if ctx.latest is not None and when > ctx.latest + FUTURE_MARGIN:
+        return f"after the exhibit was received ({_z(ctx.latest)})"
+    return None
+
+
+def _agree(wall: datetime, when: datetime) -> bool:
+    """Whether a ``date`` wall clock can be the epoch's instant in some time zone: the
+    wall clock minus the epoch's UTC clock is the exporting PC's UTC offset, which is
+    within 14 hours and a whole number of quarter hours. (This does not depend on the
+    case zone: the PC may have been set to any zone.) A ``date`` with an offset must be
+    the same instant."""
+    if wall.tzinfo is not None:
+        return wall == when
+    offset = wall - when.astimezone(UTC).replace(tzinfo=None)
+    return abs(offset) <= MAX_ZONE_OFFSET and offset % ZONE_STEP == timedelta(0)
+
+
+def _judge(
+    epoch_field: str,
+    raw: str,
+    when: datetime | None,
+    wall_field: str,
+    wall_raw: Any,
+    wall: datetime | None,
+    ctx: ParseContext,
+) -> tuple[bool, str | None]:
+    """Whether to use the epoch, and a note when it and the wall clock disagree.
+
+    * An epoch that is never a real time (0 or anything else before Telegram started,
+      beyond any date, or more than a day after the exhibit was received) gives way to
+      the wall clock, read in the case zone: a damaged epoch tells nothing, and the wall
+      clock is then the only time the export holds.
+    * A plausible epoch that the wall clock cannot match in any zone is kept (it is
+      exact and needs no guess at the PC's zone), but the note says so: one of the two
+      fields was changed after Telegram wrote them, and the officer must know.
+    """
+    shown = _z(when) if when is not None else "beyond any date"
+    why = _never_real(when, ctx)
+    wall_text = wall_raw if isinstance(wall_raw, str) else None
+    if why is not None:
+        if wall is None:
+            instead = (
+                f"there is no {wall_field}"
+                if wall_text is None
+                else f"{wall_field} {wall_text!r} is not a date either"
+            )
+            return False, (
+                f"{epoch_field} {raw} ({shown}) is not a real time: it is {why}; {instead}, "
+                "so there is no time"
+            )
+        basis = (
+            "its own offset"
+            if wall.tzinfo is not None
+            else f"{ctx.zone.zone.key} ({ctx.zone.basis.value})"
+        )
+        return False, (
+            f"{epoch_field} {raw} ({shown}) disagrees with {wall_field} {wall_text}: the "
+            f"epoch is {why}, so the time is read from {wall_field} in {basis}"
+        )
+    assert when is not None
+    if wall is None or _agree(wall, when):
+        return True, None
+    return True, (
+        f"{epoch_field} {raw} ({shown}) disagrees with {wall_field} {wall_text}: no time "
+        f"zone offset turns one into the other; the time is taken from {epoch_field} "
+        "(exact); check the exhibit"
+    )
+
+
 @register
 class TelegramParser:
     """Telegram Desktop ``result.json`` chat exports (single chat or full export)."""
 
     name: ClassVar[str] = "telegram"
-    version: ClassVar[str] = "1.0.0"
+    version: ClassVar[str] = "1.1.0"
     platform: ClassVar[str] = "telegram"
     description: ClassVar[str] = (
         "Telegram Desktop JSON export (result.json): one chat or a full export"
@@ -340,14 +480,18 @@ class TelegramParser:
             text = " " + text[1:]  # same length, so positions stay those of the file
         walker = _Walker(text)
         emitted = 0
+        conflicts: list[str] = []
         try:
             for path, chat, message in walker.walk():
                 info = chat or walker.single_chat
                 record = self.record(source, ctx, report, path, info, message)
                 if record is not None:
                     emitted += 1
+                    if Flag.TIME_CONFLICT.value in record.flags:
+                        conflicts.append(path)
                     yield record
         except _Fault as fault:
+            _warn_conflicts(report, conflicts)
             raise ParseError(
                 fault.message,
                 path=source.name,
@@ -356,26 +500,68 @@ class TelegramParser:
                 "reported; ask for a fresh export",
                 records_before_fault=emitted,
             ) from None
+        _warn_conflicts(report, conflicts)
 
     # ------------------------------------------------------------------ records
 
     def time(
         self, message: dict[str, Any], ctx: ParseContext
-    ) -> tuple[datetime | None, str, TzBasis, frozenset[str]]:
-        unix = message.get("date_unixtime")
-        if isinstance(unix, (str, int)) and str(unix).lstrip("-").isdigit():
-            return from_epoch(int(unix)), str(unix), TzBasis.EPOCH, frozenset()
+    ) -> tuple[datetime | None, str, TzBasis, frozenset[str], str | None]:
+        """The record's time: (UTC time, the text it was read from, its basis, flags, and a
+        note when ``date_unixtime`` and ``date`` disagree).
+
+        ``date_unixtime`` is used when it is a real time: it is exact, whereas ``date`` is
+        the exporting PC's wall clock with no offset, read here in the case zone, which
+        may not be the PC's. See :func:`_judge` for when the fields disagree and which
+        one is then used.
+        """
+        epoch = _epoch(message.get("date_unixtime"))
         date = message.get("date")
+        wall = _wall(date)
+        if epoch is not None:
+            raw, when = epoch
+            use_epoch, note = _judge("date_unixtime", raw, when, "date", date, wall, ctx)
+            if use_epoch:
+                flags = frozenset({Flag.TIME_CONFLICT.value}) if note else frozenset()
+                return when, raw, TzBasis.EPOCH, flags, note
+            if wall is None:  # nothing else to date it by
+                return None, raw, TzBasis.UNKNOWN, frozenset({Flag.TIME_CONFLICT.value}), note
+            assert isinstance(date, str)
+            utc, basis, flags = _local(wall, ctx)
+            return utc, date, basis, flags | {Flag.TIME_CONFLICT.value}, note
         if isinstance(date, str):
-            try:
-                naive = datetime.fromisoformat(date)
-            except ValueError:
-                return None, date, TzBasis.UNKNOWN, frozenset()
-            if naive.tzinfo is not None:
-                return naive, date, TzBasis.EXPLICIT_OFFSET, frozenset()
-            utc, flags = localise(naive, ctx.zone.zone)
-            return utc, date, ctx.zone.basis, flags
-        return None, "", TzBasis.UNKNOWN, frozenset()
+            if wall is None:
+                return None, date, TzBasis.UNKNOWN, frozenset(), None
+            utc, basis, flags = _local(wall, ctx)
+            return utc, date, basis, flags, None
+        return None, "", TzBasis.UNKNOWN, frozenset(), None
+
+    def edit_time(
+        self, message: dict[str, Any], ctx: ParseContext, extra: dict[str, JSON]
+    ) -> frozenset[str]:
+        """Put the edit time in ``extra`` (``edited``, ``edited_unixtime``, ``edited_utc``)
+        the way :meth:`time` does for the message's own time; flags to add."""
+        if "edited" in message:
+            extra["edited"] = message["edited"]
+        epoch = _epoch(message.get("edited_unixtime"))
+        if epoch is None:
+            return frozenset()
+        raw, when = epoch
+        extra["edited_unixtime"] = raw
+        edited = message.get("edited")
+        wall = _wall(edited)
+        use_epoch, note = _judge("edited_unixtime", raw, when, "edited", edited, wall, ctx)
+        if use_epoch:
+            assert when is not None
+            extra["edited_utc"] = when.isoformat()
+        elif wall is not None:
+            utc, _basis, _flags = _local(wall, ctx)
+            if utc is not None:
+                extra["edited_utc"] = utc.isoformat()
+        if note is None:
+            return frozenset()
+        extra["edited_time_conflict"] = note
+        return frozenset({Flag.TIME_CONFLICT.value})
 
     def attachments(self, source: Source, message: dict[str, Any]) -> tuple[Attachment, ...]:
         out = []
@@ -416,7 +602,7 @@ class TelegramParser:
         if not isinstance(message, dict):
             report.skip(path, f"message is a JSON {type(message).__name__}, not an object")
             return None
-        time_utc, time_raw, basis, flags = self.time(message, ctx)
+        time_utc, time_raw, basis, flags, conflict = self.time(message, ctx)
         mtype = message.get("type")
         text = flatten_text(message.get("text", ""))
         extra: dict[str, JSON] = {
@@ -426,17 +612,15 @@ class TelegramParser:
             extra["message_id"] = message["id"]
         if isinstance(message.get("date"), str) and basis is TzBasis.EPOCH:
             extra["date_local"] = message["date"]
+        if conflict is not None:
+            extra["time_conflict"] = conflict
+            if basis is not TzBasis.EPOCH and "date_unixtime" in message:
+                extra["date_unixtime"] = message["date_unixtime"]
         entities = _entities(message.get("text"))
         if entities:
             extra["entities"] = entities
         if "edited" in message or "edited_unixtime" in message:
-            flags = flags | {Flag.EDITED.value}
-            if "edited" in message:
-                extra["edited"] = message["edited"]
-            unix = message.get("edited_unixtime")
-            if isinstance(unix, (str, int)) and str(unix).lstrip("-").isdigit():
-                extra["edited_unixtime"] = str(unix)
-                extra["edited_utc"] = from_epoch(int(unix)).isoformat()
+            flags = flags | {Flag.EDITED.value} | self.edit_time(message, ctx, extra)
         if "id" in chat:
             extra["chat_id"] = chat["id"]
         if "type" in chat:
@@ -485,6 +669,18 @@ class TelegramParser:
             conversation=name if isinstance(name, str) else None,
             extra=extra,
         )
+
+
+def _warn_conflicts(report: ParseReport, paths: list[str]) -> None:
+    """One note for the officer counting the records whose two time fields disagree."""
+    if not paths:
+        return
+    shown = ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+    report.warnings.append(
+        f"{len(paths)} record(s) with a time conflict (flag time_conflict): their epoch "
+        "field (date_unixtime / edited_unixtime) and wall clock (date / edited) disagree; "
+        f"each record's time_conflict note gives both values and the one used: {shown}"
+    )
 
 
 def _sibling(source: Source, relative: str) -> str | None:
