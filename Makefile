@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 DEMO   ?= demo-case
 APT_PACKAGES := libmagic1 tesseract-ocr tesseract-ocr-eng tesseract-ocr-cym poppler-utils \
 	libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core openssl \
-	coreutils shared-mime-info
+	coreutils shared-mime-info chromium
 
 .PHONY: setup demo test lint bench fixtures clean
 

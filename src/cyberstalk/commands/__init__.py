@@ -12,6 +12,7 @@ if TYPE_CHECKING:  # typer is imported by the command modules themselves, when t
 MODULES = (
     "case",
     "ingest",
+    "capture",
     "process",
     "parse",
     "verify",
