@@ -127,6 +127,18 @@ def _year(field: str) -> int:
     return value + 2000 if len(field) <= 2 else value
 
 
+def calendar_of(year: int) -> str | None:
+    """The calendar a four-digit year written in a recent export most likely belongs to
+    when it is no Gregorian year of the messaging era, or None: phones set to the Solar
+    Hijri (Persian) or Hijri (Islamic) calendar write years around 1400 and 1445, and
+    phones set to the Thai Buddhist calendar years around 2565 (Gregorian + 543)."""
+    if 1300 <= year <= 1499:
+        return "the Solar Hijri (Persian) or Hijri (Islamic) calendar"
+    if 2500 <= year <= 2699:
+        return "the Buddhist calendar (Buddhist era = Gregorian + 543)"
+    return None
+
+
 def read_date(a: str, b: str, c: str, order: str) -> YMD | None:
     """(year, month, day) of a date written as three digit fields in ``order``, or None
     when no such day exists (month 13, 30 February, a four-digit day...)."""
@@ -190,7 +202,15 @@ class DateOrderEvidence:
     chronological, so among those, an order whose dates run backwards at least twice more
     often than the best one's is ruled out too: one typed-in line cannot decide it. When
     more than one order survives the file does not say, and :meth:`decide` refuses rather
-    than guess. Constant memory.
+    than guess, unless the orders left read every date of the file as the same day (all
+    dates ``1/1/21``, or ``12/12/24``, or ``21/01/21`` as dmy and ymd): then the order does
+    not matter, and the first of them is used, decided by the file.
+
+    A four-digit year of another calendar (a Solar Hijri ``1401``, a Hijri ``1443``, a
+    Buddhist-era ``2565``: :func:`calendar_of`) is no date under any order. When such
+    years make up half the file's dates or more and no order fits every date,
+    :meth:`decide` refuses with that reason: calendars are not converted. Constant
+    memory.
     """
 
     earliest: date | None = None
@@ -201,9 +221,17 @@ class DateOrderEvidence:
     """No date can be after this (e.g. the day after the exhibit was received)."""
     latest_why: str = ""
     count: int = 0
+    distinct: int = 0
+    """Dates weighed (a date written as the one before it is only counted)."""
+    calendar_dates: int = 0
+    """Dates weighed with a four-digit year of another calendar (:func:`calendar_of`)."""
+    first_calendar: str | None = None
+    """Where the first of those is, and what it looks like, for messages."""
     _tracks: dict[str, _OrderTrack] = field(
         default_factory=lambda: {order: _OrderTrack() for order in DATE_ORDERS}
     )
+    _differ: set[tuple[str, str]] = field(default_factory=set)
+    """Pairs of orders that read some date of the file differently."""
     _last: tuple[str, str, str] | None = None
 
     def add(self, a: str, b: str, c: str, line: int, raw: str | None = None) -> None:
@@ -214,13 +242,30 @@ class DateOrderEvidence:
         if key == self._last:
             return  # most messages share the previous one's date
         self._last = key
+        self.distinct += 1
         shown = repr(raw) if raw is not None else f"{a}/{b}/{c}"
         low = _tuple(self.earliest) if self.earliest is not None else None
         high = _tuple(self.latest) if self.latest is not None else None
+        calendar = None
+        for four in (a, c):
+            if len(four) == 4 and (calendar := calendar_of(int(four))) is not None:
+                self.calendar_dates += 1
+                if self.first_calendar is None:
+                    self.first_calendar = (
+                        f"line {line} ({shown}) has the year {int(four)}, a year of {calendar}"
+                    )
+                break
+        read: list[YMD | None] = []
         for order, track in self._tracks.items():
             ymd = read_date(a, b, c, order)
+            read.append(ymd)
             if ymd is None:
                 track.violate(f"line {line} ({shown}) is no date as {ORDER_NAMES[order]}")
+            elif calendar is not None and calendar_of(ymd[0]) is not None:
+                track.violate(
+                    f"line {line} ({shown}) would be {_iso(ymd)}, but {ymd[0]} is a year of "
+                    f"{calendar_of(ymd[0])}, not a Gregorian one"
+                )
             elif low is not None and ymd < low:
                 track.violate(
                     f"line {line} ({shown}) would be {_iso(ymd)}, before {self.earliest_why}"
@@ -235,6 +280,10 @@ class DateOrderEvidence:
                     if track.first_regression is None:
                         track.first_regression = line
                 track.prev = ymd
+        if len(self._differ) < 3:
+            for i, j in ((0, 1), (0, 2), (1, 2)):
+                if read[i] != read[j]:
+                    self._differ.add((DATE_ORDERS[i], DATE_ORDERS[j]))
 
     def add_repeat(self, times: int = 1) -> None:
         """The date last added, found ``times`` more times (on later lines): counted, as
@@ -246,6 +295,28 @@ class DateOrderEvidence:
         live = [o for o in DATE_ORDERS if self._tracks[o].violations == fewest]
         best = min(self._tracks[o].regressions for o in live)
         return [o for o in live if self._tracks[o].regressions < best + 2]
+
+    def _same_days(self, orders: list[str]) -> bool:
+        """Whether ``orders`` read every date weighed as the same day (and some date as
+        a day at all): then the order does not matter."""
+        if self._tracks[orders[0]].violations >= self.distinct:
+            return False
+        return not any(
+            (x, y) in self._differ for i, x in enumerate(orders) for y in orders[i + 1 :]
+        )
+
+    def _calendar_error(self, name: str) -> ParseError:
+        return ParseError(
+            "the years look like a non-Gregorian calendar: "
+            f"{self.first_calendar}; {self.calendar_dates} of the {self.distinct} dates read "
+            "have such years, and no day/month/year order makes them Gregorian dates. This "
+            "parser reads Gregorian dates only and does not convert other calendars",
+            path=name,
+            advice=(
+                "export the chat again with the phone's calendar set to Gregorian (the "
+                "times stay the same), or have the dates converted and checked by hand"
+            ),
+        )
 
     def _backwards(self, order: str) -> str:
         track = self._tracks[order]
@@ -272,6 +343,16 @@ class DateOrderEvidence:
             parts.append(f"{self._backwards(chosen)}: flagged order_regression")
         return "; ".join(parts)
 
+    def _same_why(self, survivors: list[str]) -> str:
+        ruled = [f"{o} ruled out: {self._against(o)}" for o in DATE_ORDERS if o not in survivors]
+        why = (
+            f"every date reads as the same day as {' and as '.join(survivors)}, so the "
+            "order does not matter"
+        )
+        if self._tracks[survivors[0]].violations:
+            why += f"; even so, {self._against(survivors[0])}: such lines are kept without a time"
+        return "; ".join([why, *ruled])
+
     def decide(self, name: str, user_order: str | None) -> DateOrderDecision:
         """The order to read the file in. Raise ParseError when the user's order
         contradicts the file or no single order fits; DateOrderError when more than one
@@ -280,6 +361,9 @@ class DateOrderEvidence:
             raise ParseError("no dates to read", path=name)
         survivors = self._survivors()
         fewest = self._tracks[survivors[0]].violations
+        if fewest and self.calendar_dates * 2 >= self.distinct:
+            raise self._calendar_error(name)
+        same = len(survivors) > 1 and self._same_days(survivors)
         if user_order is not None:
             track = self._tracks[user_order]
             if track.violations > fewest:
@@ -295,6 +379,8 @@ class DateOrderEvidence:
                 )
             if survivors == [user_order]:
                 return DateOrderDecision(user_order, "file", self._evidence(user_order))
+            if same and user_order in survivors:
+                return DateOrderDecision(user_order, "file", self._same_why(survivors))
             why = f"--date-order {user_order}, where the file allows {'|'.join(survivors)}"
             if track.violations:
                 why += f"; {self._against(user_order)}: such lines are kept without a time"
@@ -303,8 +389,14 @@ class DateOrderEvidence:
             return DateOrderDecision(user_order, "user", why)
         if len(survivors) == 1:
             return DateOrderDecision(survivors[0], "file", self._evidence(survivors[0]))
+        if same:
+            return DateOrderDecision(survivors[0], "file", self._same_why(survivors))
         if fewest:
             reasons = "; ".join(f"as {o}, {self._against(o)}" for o in survivors)
+            if self.first_calendar is not None:
+                reasons += (
+                    f"; {self.first_calendar}, which this parser does not convert to Gregorian"
+                )
             raise DateOrderError(
                 f"the dates fit no single day/month/year order ({reasons})",
                 orders=survivors,
