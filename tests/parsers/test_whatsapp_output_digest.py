@@ -108,7 +108,18 @@ def test_whatsapp_jsonl_is_byte_identical(tmp_path: Path, style: str, tz: str | 
     assert data.count(b"\n") >= 380
     # Parser 1.1 (date orders weighed against the whole file) decides these files as 1.0
     # did: the bytes are the same but for the version, and then exactly the same again.
-    now, then = b'"name":"whatsapp","version":"1.1"}', b'"name":"whatsapp","version":"1.0"}'
+    # Parser 1.2 adds extra.not_in_contacts to the messages of "~ Name" (the iOS marker
+    # of a sender not in the contacts, dropped from the sender before): without that
+    # key, and with the version, the bytes are 1.0's.
+    now, then = b'"name":"whatsapp","version":"1.2"}', b'"name":"whatsapp","version":"1.0"}'
     assert data.count(now) == data.count(b"\n")
-    recorded = data.replace(now, then)
+    unlisted = sum(1 for line in data.splitlines() if b'"sender":"Si\xc3\xb4n"' in line)
+    assert unlisted > 20
+    assert data.count(b'"not_in_contacts":true') == unlisted
+    recorded = (
+        data.replace(now, then)
+        .replace(b'"extra":{"not_in_contacts":true}', b'"extra":{}')
+        .replace(b',"not_in_contacts":true}', b"}")
+    )
+    assert b"not_in_contacts" not in recorded
     assert hashlib.sha256(recorded).hexdigest() == EXPECTED[(style, tz)]

@@ -4,16 +4,41 @@ Two streaming passes over the chat text, each holding one block of whole lines a
 time (64 KiB, or one longer line; a zip member is read a line at a time and gathered
 into blocks, so that a damaged member fails at the same line as it always did):
 
-1. *scan*: find which header style the file uses (iOS ``[date, time] Name: body`` or
-   Android ``date, time - Name: body``), gather evidence for day/month order from every
-   date in the file, and learn whether the file keeps the iOS convention (``\\r\\n``
-   between messages, ``\\n`` inside them). A fault (invalid UTF-8, a giant line, a broken
-   zip) ends the scan there.
+1. *scan*: find which header layout the file uses (:data:`STYLES`), gather evidence for
+   day/month order from every date in the file, and learn whether the file keeps the iOS
+   convention (``\\r\\n`` between messages, ``\\n`` inside them). A fault (invalid
+   UTF-8, a giant line, a broken zip) ends the scan there.
 2. *parse*: turn header lines and their continuation lines into records, byte-exact,
    with line and byte spans; flag lines that break the file's conventions.
 
-Header parts (date, time, name) are matched with invisible marks tolerated; bodies are
-kept exactly as written, marks and all.
+Layouts: iOS ``[date, time] Name: body`` (any locale: ``p. m.``, Korean and CJK marks
+before the time, Arabic ``[١٨‏/٣‏/٢٠٢٢، ٢:٥٦:٠٠ م]`` with Arabic-Indic or Western digits,
+RLMs and the Arabic comma, ``ص`` = AM and ``م`` = PM); Android ``date, time - Name:
+body``; Vietnamese iOS with the time first, ``[14:56:01, 3/18/22] Name: body``; and old
+iOS without brackets, ``7/1/16, 4:56:55 PM: Name: body``. The last two are counted in pass
+1 only when the file's first 64 KiB hold one (:func:`_layouts`), so they cost the common
+layouts nothing. A file is read in the layout most of its headers have.
+
+Header parts (date, time, name) are matched with invisible marks tolerated (digits of
+any script are read as their values: ``int`` reads Arabic-Indic digits); bodies are kept
+exactly as written, marks and all.
+
+What a record says beyond the model's fields:
+
+- ``possible_inserted_line`` (flag): the message's header follows a ``\\n`` where the
+  file keeps the iOS convention; or its time runs backwards (with ``order_regression``);
+  or one of its continuation lines is a header of another layout (an iOS
+  ``[date, time] Name:`` line inside an Android export, an Android one inside an iOS
+  export): a phone writes one layout, so such a line was typed or pasted in. The line
+  stays part of the message's text, as written.
+- ``extra["not_in_contacts"] = true``: the name was written with the ``~`` marker
+  (``~ Name``, ``~\\u202fName``: iOS marks a sender not in the phone's contacts so); the
+  sender is the name without it.
+- Hours: ``00:04 AM`` (some exports write the hour after midnight as 00 with AM) is
+  00:04. ``00:04 PM`` is contradictory (00:04 or 12:04?): the record keeps no time and
+  the report's warning says why. Nothing is guessed.
+- Years of another calendar (Solar Hijri ``1401``, Hijri ``1443``, Buddhist era
+  ``2565``) are refused with that reason: calendars are not converted.
 
 Header lines are found in a decoded block by a regex that starts at the ``\n`` ending
 the line before; line numbers are counted and byte offsets measured between headers, so
@@ -75,53 +100,111 @@ from cyberstalk.timeutil import localise
 _WS = "[ \u00a0\u202f\u2009]"
 _MARK = "[\u200e\u200f\u202a-\u202e\ufeff\u2060]"
 _INV = _MARK + "*"
+# (``\d`` is any decimal digit: Arabic-Indic U+0660-0669 and Eastern Arabic-Indic
+# U+06F0-06F9 too, which ``int`` reads as their values; Arabic iOS puts an RLM after the
+# day and the month, so marks are allowed around the separators)
 _DATE = (
-    r"(?P<d1>\d{1,4})(?P<sep>[./-])"
+    r"(?P<d1>\d{1,4})"
+    + _INV
+    + r"(?P<sep>[./-])"
     + _WS
-    + r"?(?P<d2>\d{1,2})(?P=sep)"
+    + "?"
+    + _INV
+    + r"(?P<d2>\d{1,2})"
+    + _INV
+    + "(?P=sep)"
     + _WS
-    + r"?(?P<d3>\d{1,4})\.?"
+    + "?"
+    + _INV
+    + r"(?P<d3>\d{1,4})\.?"
 )
 _MERIDIEM = (
     "(?:[AaPp]\\.?" + _WS + "?[Mm]\\.?|\uc624\uc804|\uc624\ud6c4|\u4e0a\u5348|\u4e0b\u5348"
-    "|\u5348\u524d|\u5348\u5f8c)"
+    "|\u5348\u524d|\u5348\u5f8c|\u0635|\u0645)"
 )
 _TIME = (
     "(?:(?P<mer1>" + _MERIDIEM + ")" + _WS + "?)?"
     r"(?P<h>\d{1,2})[:.](?P<mi>\d{2})(?:[:.](?P<s>\d{2}))?"
     "(?:" + _WS + "?(?P<mer2>" + _MERIDIEM + "))?"
 )
-_DT_SEP = "(?:," + _WS + "?|" + _WS + "(?:klo" + _WS + ")?|" + _WS + "?)"
+# (U+060C: the Arabic comma)
+_DT_SEP = "(?:[,\u060c]" + _WS + "?|" + _WS + "(?:klo" + _WS + ")?|" + _WS + "?)"
 
 _IOS_AFTER_MARKS = (
     r"\[" + _INV + "(?P<dt>" + _DATE + _DT_SEP + _TIME + ")" + _INV + r"\]" + _WS + "?"
 )
 _ANDROID_AFTER_MARKS = "(?P<dt>" + _DATE + _DT_SEP + _TIME + ")" + _WS + "[-\u2013]" + _WS
+# Vietnamese iOS: the time before the date, ``[14:56:01, 3/18/22] Name: text``
+_TIME_FIRST_AFTER_MARKS = (
+    r"\["
+    + _INV
+    + "(?P<dt>"
+    + _TIME
+    + "(?:[,\u060c]"
+    + _WS
+    + "?|"
+    + _WS
+    + ")"
+    + _DATE
+    + ")"
+    + _INV
+    + r"\]"
+    + _WS
+    + "?"
+)
+# Old iOS, no brackets: ``7/1/16, 4:56:55 PM: Name: text``
+_BARE_AFTER_MARKS = "(?P<dt>" + _DATE + _DT_SEP + _TIME + "):" + _WS
 IOS_HEADER = re.compile("^" + _INV + _IOS_AFTER_MARKS)
 ANDROID_HEADER = re.compile("^" + _INV + _ANDROID_AFTER_MARKS)
-STYLES = {"ios": IOS_HEADER, "android": ANDROID_HEADER}
+TIME_FIRST_HEADER = re.compile("^" + _INV + _TIME_FIRST_AFTER_MARKS)
+BARE_HEADER = re.compile("^" + _INV + _BARE_AFTER_MARKS)
+STYLES = {
+    "ios": IOS_HEADER,
+    "android": ANDROID_HEADER,
+    "ios_time_first": TIME_FIRST_HEADER,
+    "ios_bare": BARE_HEADER,
+}
+"""Header layouts: ``ios`` (``[date, time] ``, any locale, Arabic included), ``android``
+(``date, time - ``), ``ios_time_first`` (``[time, date] ``) and ``ios_bare`` (old iOS:
+``date, time: ``)."""
+COMMON = ("ios", "android")
+_PREFERENCE = ("android", "ios", "ios_time_first", "ios_bare")
+"""The layouts pass 1 always counts; the others only when the file's start has one
+(:func:`_layouts`)."""
+BRACKETED = frozenset({"ios", "ios_time_first"})
+"""Layouts whose header has ``[`` right after its marks (the others have none)."""
 
 # The block passes find header lines in a decoded block by the "\n" that ends the line
 # before (a literal the regex engine skips to fast; each block is searched with a "\n"
 # put in front). A line is tried only when it starts with a digit, "[" or a mark (as
 # _HEADER_START), then matched exactly as by the patterns above.
-_LINE_START = "\n(?=[0-9\\[\u200e\u200f\u202a-\u202e\ufeff\u2060])"
+_LINE_START = "\n(?=[0-9\u0660-\u0669\u06f0-\u06f9\\[\u200e\u200f\u202a-\u202e\ufeff\u2060])"
 # (``date``: the date as written, which tells a new date from the last one's repeat)
 _DATED = "(?P<date>" + _DATE + ")"
+_AFTER_MARKS = {
+    "ios": _IOS_AFTER_MARKS,
+    "android": _ANDROID_AFTER_MARKS,
+    "ios_time_first": _TIME_FIRST_AFTER_MARKS,
+    "ios_bare": _BARE_AFTER_MARKS,
+}
 _FIND = {
-    "ios": re.compile(_LINE_START + _INV + _IOS_AFTER_MARKS.replace(_DATE, _DATED)),
-    "android": re.compile(_LINE_START + _INV + _ANDROID_AFTER_MARKS.replace(_DATE, _DATED)),
+    style: re.compile(_LINE_START + _INV + after.replace(_DATE, _DATED))
+    for style, after in _AFTER_MARKS.items()
 }
-# Pass 1 tries the iOS form only on a line with "[" among its first four characters,
-# the Android form on the others; an iOS header has "[" right after its marks, and an
-# Android header has no "[" at all, so these count the same lines.
+# Pass 1 tries a bracketed form only on a line with "[" among its first four characters,
+# the others on the others; a bracketed header has "[" right after its marks, and the
+# others have no "[" at all, so these count the same lines.
 _SCAN_FIND = {
-    "ios": re.compile("\n" + _MARK + "{0,3}" + _IOS_AFTER_MARKS.replace(_DATE, _DATED)),
-    "android": _FIND["android"],
+    style: re.compile("\n" + _MARK + "{0,3}" + after.replace(_DATE, _DATED))
+    if style in BRACKETED
+    else _FIND[style]
+    for style, after in _AFTER_MARKS.items()
 }
+_HEAD_BYTES = 1 << 16
+"""How much of the chat text :func:`_layouts` reads for the layouts it has."""
 
-_AM = {"am", "\uc624\uc804", "\u4e0a\u5348", "\u5348\u524d"}
-_PM = {"pm", "\uc624\ud6c4", "\u4e0b\u5348", "\u5348\u5f8c"}
+_AM = {"am", "\uc624\uc804", "\u4e0a\u5348", "\u5348\u524d", "\u0635"}
+_PM = {"pm", "\uc624\ud6c4", "\u4e0b\u5348", "\u5348\u5f8c", "\u0645"}
 
 EDITED_MARK = "<This message was edited>"
 _DELETED = {
@@ -169,6 +252,7 @@ WHATSAPP_LAUNCH = date(2009, 1, 1)
 _EMPTY_EXTRA: Mapping[str, JSON] = MappingProxyType({})
 _NO_FLAGS: frozenset[str] = frozenset()
 _CHOSEN = Flag.DATE_ORDER_CHOSEN.value
+_INSERTED = Flag.POSSIBLE_INSERTED_LINE.value
 _CACHE_MAX = 4096
 _SECONDS = tuple(timedelta(seconds=n) for n in range(3600))
 """The minutes and seconds into an hour, as timedeltas (one per second of the hour)."""
@@ -221,8 +305,13 @@ def _chat_member(zf: zipfile.ZipFile) -> str | None:
     return texts[0] if len(texts) == 1 else None
 
 
-_HEADER_START = frozenset("0123456789[\u200e\u200f\u202a\u202b\u202c\u202d\u202e\ufeff\u2060")
-"""A header line starts with a digit, ``[`` or an invisible mark: others skip the regex."""
+_HEADER_START = frozenset(
+    "0123456789[\u200e\u200f\u202a\u202b\u202c\u202d\u202e\ufeff\u2060"
+    "\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669"
+    "\u06f0\u06f1\u06f2\u06f3\u06f4\u06f5\u06f6\u06f7\u06f8\u06f9"
+)
+"""A header line starts with a digit (ASCII, Arabic-Indic or Eastern Arabic-Indic),
+``[`` or an invisible mark: others skip the regex."""
 
 Wall = tuple[int, int, int, int, int, int]
 """(year, month, day, hour, minute, second) as written: a zone-less wall-clock time."""
@@ -233,17 +322,18 @@ _FAULTS = (zipfile.BadZipFile, zlib.error, EOFError, OSError)
 _BLOCK = 1 << 16
 """Bytes a block pass reads at a time (a longer line makes a longer block): 64 KiB kept
 the caches warm and the memory small in measurements; 1 MiB was no faster."""
-_MISSING = object()
 
 
 @dataclass
 class _Scan:
     """What pass 1 learned about the whole file."""
 
-    headers: dict[str, int] = field(default_factory=lambda: {"ios": 0, "android": 0})
+    headers: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STYLES, 0))
     evidence: dict[str, DateOrderEvidence] = field(default_factory=dict)
-    crlf_before: dict[str, int] = field(default_factory=lambda: {"ios": 0, "android": 0})
-    lf_before: dict[str, int] = field(default_factory=lambda: {"ios": 0, "android": 0})
+    crlf_before: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STYLES, 0))
+    lf_before: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STYLES, 0))
+    layouts: tuple[str, ...] = COMMON
+    """The layouts counted (:func:`_layouts`); the others' counts stay 0."""
     fault: ParseError | None = None
     fault_line: int | None = None
     lines: int = 0
@@ -331,7 +421,7 @@ class WhatsAppParser:
     """WhatsApp chat export: the ``.txt`` (Android or iOS) or the export ``.zip``."""
 
     name: ClassVar[str] = "whatsapp"
-    version: ClassVar[str] = "1.1"
+    version: ClassVar[str] = "1.2"
     platform: ClassVar[str] = "whatsapp"
     description: ClassVar[str] = (
         "WhatsApp 'Export chat' text or zip (Android and iOS, any date/time locale)"
@@ -425,6 +515,16 @@ class WhatsAppParser:
             )
         with self._open(source) as (fh, member, zf):
             name = _where(source, member)
+            if zf is None:
+                head = source.head(_HEAD_BYTES)
+            else:
+                assert member is not None
+                try:
+                    with zf.open(member) as first:
+                        head = first.read(_HEAD_BYTES)
+                except (*_FAULTS, NotImplementedError, RuntimeError):
+                    head = b""  # (pass 1 meets the fault itself)
+            scan.layouts = _layouts(head)
             if zf is not None:
                 _scan_lines(fh, name, scan)
             elif not (halves and _scan_in_halves(source, fh, name, scan)):
@@ -477,7 +577,8 @@ class WhatsAppParser:
     ) -> _Plan:
         """Pass 1 and what it decides (style, date order, line-ending convention)."""
         scan = self._scan(source, ctx, halves)
-        style = "ios" if scan.headers["ios"] > scan.headers["android"] else "android"
+        # the most headers; a tie goes to Android, then iOS (as it always did)
+        style = max(_PREFERENCE, key=scan.headers.__getitem__)
         if scan.headers[style] == 0:
             if scan.fault is not None:
                 scan.fault.records_before_fault = 0
@@ -497,7 +598,7 @@ class WhatsAppParser:
         )
         crlf, lf = scan.crlf_before[style], scan.lf_before[style]
         convention = crlf > lf and crlf >= 1
-        if style == "ios" and not convention and scan.headers[style] > 1:
+        if style in BRACKETED and not convention and scan.headers[style] > 1:
             report.warnings.append(
                 "the iOS line-ending convention (\\r\\n between messages, \\n inside) is "
                 "absent, so typed-in header lines cannot be told apart by line endings; the "
@@ -568,6 +669,13 @@ class WhatsAppParser:
         with self._open(source) as (fh, member, zf):
             name = _where(source, member)
             build = emit(_Builder(self, source, member, zf, report, ctx, order))
+            others = tuple(
+                _SCAN_FIND[other].search
+                for other in scan.layouts
+                if other != style and scan.headers[other]
+            )
+            if others:  # (only when pass 1 counted a header of another layout)
+                build = _flag_other_layouts(build, others)
             chosen = report.date_order is not None and report.date_order.basis == "user"
             failed: list[BaseException] = []
             if zf is None:
@@ -713,7 +821,8 @@ def _scan_lines(fh: IO[bytes], name: str, scan: _Scan) -> None:
     through a read, and the lines read before the failing one are the ones kept."""
     headers, crlf_before, lf_before = scan.headers, scan.crlf_before, scan.lf_before
     evidence = scan.evidence
-    ios_match, android_match = IOS_HEADER.match, ANDROID_HEADER.match
+    bracketed = [(s, STYLES[s].match) for s in scan.layouts if s in BRACKETED]
+    others = [(s, STYLES[s].match) for s in scan.layouts if s not in BRACKETED]
     limit = MAX_LINE_BYTES + 1
     readline = fh.readline
     number = 0
@@ -729,15 +838,17 @@ def _scan_lines(fh: IO[bytes], name: str, scan: _Scan) -> None:
             except UnicodeDecodeError as exc:
                 raise decode_error(name, number, offset, data, exc) from None
             if text[:1] in _HEADER_START:
-                style = "ios" if "[" in text[:4] else "android"
-                m = (ios_match if style == "ios" else android_match)(text)
-                if m is not None:
+                for style, match in bracketed if "[" in text[:4] else others:
+                    m = match(text)
+                    if m is None:
+                        continue
                     headers[style] += 1
                     evidence[style].add(m["d1"], m["d2"], m["d3"], number, m["dt"])
                     if prev_term == b"\r\n":
                         crlf_before[style] += 1
                     elif prev_term == b"\n":
                         lf_before[style] += 1
+                    break
             prev_term = data[-2:] if data.endswith(b"\r\n") else data[-1:]
             offset += len(data)
             scan.lines = number
@@ -766,7 +877,7 @@ def _scan_blocks(
     scan goes on from ``resume``, what a scan that ended at ``fh``'s position left (by
     default the start of the file); it returns what it leaves."""
     limit = MAX_LINE_BYTES + 1
-    state = resume or _Resume(0, 0, "", {"ios": None, "android": None})
+    state = resume or _Resume(0, 0, "", dict.fromkeys(STYLES))
     number, offset, prev_term, last_dates = state  # lines and bytes before the block,
     # the terminator of the line before it, each style's last date as written
     carry = b""
@@ -844,7 +955,7 @@ def _scan_in_halves(source: Source, fh: IO[bytes], name: str, scan: _Scan) -> bo
     if split == middle or split >= size:
         return False  # no line end near the middle, or only the last line after it
     try:
-        worker = _Forked(lambda: _scan_part(source, name, split))
+        worker = _Forked(lambda: _scan_part(source, name, split, scan.layouts))
     except OSError:  # cannot fork now: one pass
         return False
     try:
@@ -873,17 +984,17 @@ def _scan_in_halves(source: Source, fh: IO[bytes], name: str, scan: _Scan) -> bo
         worker.close()
 
 
-def _scan_part(source: Source, name: str, split: int) -> list[Any] | None:
+def _scan_part(source: Source, name: str, split: int, layouts: tuple[str, ...]) -> list[Any] | None:
     """Pass 1 from byte ``split`` (a line start) to the end, in the worker: its counts,
     lines, the byte after its last good line, marks and each style's date log, with lines
     counted from ``split``; None on a fault (the parent then scans this half itself)."""
-    part = _Scan()
+    part = _Scan(layouts=layouts)
     logs = {style: _DateLog() for style in STYLES}
     with source.open() as fh:
         before = os.pread(fh.fileno(), 2, max(0, split - 2))
         fh.seek(split)
         prev_term = "\r\n" if before.endswith(b"\r\n") else "\n"
-        start = _Resume(0, split, prev_term, {"ios": None, "android": None})
+        start = _Resume(0, split, prev_term, dict.fromkeys(STYLES))
         _scan_blocks(fh, name, part, logs, resume=start)
     if part.fault is not None:
         return None
@@ -911,6 +1022,16 @@ def _long_line(data: bytes, limit: int) -> int:
     return -1
 
 
+def _layouts(head: bytes) -> tuple[str, ...]:
+    """The layouts pass 1 counts in a file whose chat text starts with ``head``: the
+    common ones (iOS and Android) always, the others only when a line of ``head`` has
+    one (then a line of them typed into the file later is counted too). The rare layouts
+    cost the common ones nothing."""
+    text = "\n" + head.decode("utf-8", "ignore")
+    extra = tuple(s for s in STYLES if s not in COMMON and _SCAN_FIND[s].search(text))
+    return COMMON + extra
+
+
 def _scan_text(
     text: str,
     prev_term: str,
@@ -925,7 +1046,8 @@ def _scan_text(
     # Two characters stand for the end of the line before: "\r\n", else " \n" (for "\n",
     # and for none at the start of the file: a header on line 1 is then not counted).
     buf = ("\r\n" if prev_term == "\r\n" else " \n") + text
-    for style, finder in _SCAN_FIND.items():
+    for style in scan.layouts:
+        finder = _SCAN_FIND[style]
         evidence = evidences[style]
         add = evidence.add
         last = last_dates[style]
@@ -1226,17 +1348,42 @@ def decode_error(
     )
 
 
+_TIME_RE = re.compile(_TIME)
+
+
+def _invalid_why(time_raw: str) -> str:
+    """Why a header's time is no time, when the reason is not plain (for the warning)."""
+    for m in _TIME_RE.finditer(time_raw):
+        mer = m["mer1"] or m["mer2"]
+        if mer is not None and int(m["h"]) == 0 and _meridiem(mer) in _PM:
+            return (
+                " (hour 00 with a PM mark: no 12-hour clock has it, and it could mean "
+                "00:xx or 12:xx, so it is not guessed)"
+            )
+    return ""
+
+
+def _meridiem(meridiem: str) -> str:
+    """An AM/PM mark as the sets _AM and _PM hold it."""
+    return clean_header(meridiem).replace(" ", "").replace(".", "").lower()
+
+
 def _where(source: Source, member: str | None) -> str:
     return f"{source.name}:{member}" if member else source.name
 
 
 def _hour(h: str, meridiem: str) -> int:
     """The 24-hour hour of ``h`` (digits) with an AM/PM mark, or 99 when ``h`` is no
-    12-hour hour."""
+    12-hour hour. Some exports write the hour after midnight as ``00`` with AM
+    (``00:04 AM``, ``00:08 a. m.``): that is 00. ``00`` with PM is a contradiction (no
+    12-hour clock has it; 00:xx and 12:xx are both readings) and is not guessed: 99, and
+    the record keeps no time (the report's warning says why)."""
     hour = int(h)
     if not 1 <= hour <= 12:
+        if hour == 0 and _meridiem(meridiem) in _AM:
+            return 0
         return 99
-    token = clean_header(meridiem).replace(" ", "").replace(".", "").lower()
+    token = _meridiem(meridiem)
     if token in _AM:
         return 0 if hour == 12 else hour
     if token in _PM:
@@ -1273,7 +1420,8 @@ class _Builder:
         self.hashes: dict[str, tuple[str, int] | None] = {}
         # Siblings are keyed by full member name (maybe in a folder); exports name the leaf.
         self.sibling_leaves = {k.rsplit("/", 1)[-1]: v for k, v in source.siblings.items()}
-        self.senders: dict[str, str | None] = {}
+        self.senders: dict[str, tuple[str | None, bool]] = {}
+        """Name as written -> the sender, and whether the name had the ``~`` marker."""
         self.hour_starts: dict[tuple[int, ...], tuple[datetime, str | None] | None] = {}
         """Wall-clock hour -> its start in UTC and that hour's :func:`models.hour_text`."""
         self.version = parser.version
@@ -1312,14 +1460,18 @@ class _Builder:
             return None
         return datetime(year, month, day, hour, tzinfo=UTC) - offset
 
-    def _sender(self, raw: str) -> str | None:
-        cleaned = self.senders.get(raw, _MISSING)
-        if cleaned is _MISSING:
-            value = raw if raw.isascii() else clean_header(raw)
-            cleaned = value.strip().removeprefix("~").strip() or None
+    def _sender(self, raw: str) -> tuple[str | None, bool]:
+        """The sender of a name as written, and whether it had the ``~`` marker (iOS
+        writes ``~ Name`` for a sender not in the phone's contacts): the marker is no
+        part of the name."""
+        got = self.senders.get(raw)
+        if got is None:
+            value = (raw if raw.isascii() else clean_header(raw)).strip()
+            cleaned = value.removeprefix("~").strip() or None
+            got = (cleaned, cleaned is not None and value[:1] == "~")
             if len(self.senders) < _CACHE_MAX:
-                self.senders[raw] = cleaned
-        return cleaned  # type: ignore[return-value]
+                self.senders[raw] = got
+        return got
 
     def _attachment(self, name: str, caption: str | None, line: int) -> Attachment:
         ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
@@ -1470,8 +1622,8 @@ class _Builder:
         else:
             utc, basis = None, TzBasis.UNKNOWN
             self.report.warnings.append(
-                f"line {line_start}: {time_raw!r} is not a valid date and time; the record is "
-                "kept without a time"
+                f"line {line_start}: {time_raw!r} is not a valid date and time"
+                f"{_invalid_why(time_raw)}; the record is kept without a time"
             )
         kind = RecordKind.MESSAGE
         subtype: str | None = None
@@ -1482,11 +1634,12 @@ class _Builder:
         cut = rest.find(": ", 0, 102)
         name = rest[:cut] if cut > 0 else ""
         has_author = bool(name) and "\n" not in name
+        unlisted = False
         if has_author:
             try:
-                sender = self.senders[name]
+                sender, unlisted = self.senders[name]
             except KeyError:
-                sender = self._sender(name)
+                sender, unlisted = self._sender(name)
             text = rest[cut + 2 :]
         else:
             text = rest
@@ -1550,6 +1703,9 @@ class _Builder:
                 subtype = "attachment"
         elif lead == "P" and core.startswith("POLL:"):
             subtype = "poll"
+        if unlisted:
+            extra = extra if extra is not None else {}
+            extra["not_in_contacts"] = True
 
         return (
             kind,
@@ -1590,6 +1746,36 @@ def _records_of(builder: _Builder) -> _Emit[Record]:
     return builder.build
 
 
+def _flag_other_layouts(
+    build: _Emit[_T], others: tuple[Callable[[str], re.Match[str] | None], ...]
+) -> _Emit[_T]:
+    """``build``, flagging ``possible_inserted_line`` on a message one of whose
+    continuation lines is a header of another layout (an iOS ``[date, time] Name:`` line
+    in an Android export, an Android one in an iOS export...): no phone writes two
+    layouts in one export, so such a line was typed or pasted in. Its text stays part of
+    the message, as written."""
+
+    def flagged(
+        line_start: int,
+        line_end: int,
+        byte_start: int,
+        byte_end: int,
+        time_raw: str,
+        wall: Wall | None,
+        rest: str,
+        pflags: set[str] | None,
+    ) -> _T:
+        if line_end > line_start and any(search(rest) for search in others):
+            pflags = pflags if pflags is not None else set()
+            pflags.add(_INSERTED)
+        return build(line_start, line_end, byte_start, byte_end, time_raw, wall, rest, pflags)
+
+    return flagged
+
+
+_SNIFF_HEADERS = tuple(STYLES.values())
+
+
 def _sniff_text(head: bytes) -> float:
     text = head.decode("utf-8", "ignore")
     lines = text.splitlines()[:200]
@@ -1600,7 +1786,7 @@ def _sniff_text(head: bytes) -> float:
     hits = 0
     first_is_header = False
     for i, line in enumerate(lines):
-        if IOS_HEADER.match(line) or ANDROID_HEADER.match(line):
+        if any(header.match(line) for header in _SNIFF_HEADERS):
             hits += 1
             if i == 0:
                 first_is_header = True
