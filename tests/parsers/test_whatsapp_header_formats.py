@@ -4,7 +4,10 @@ Date orders day/month/year, month/day/year and year/month/day, with two- and fou
 years, padded or not, separated by ``/``, ``.`` or ``-``; 24-hour and 12-hour clocks
 (``AM``/``PM`` after a narrow no-break space), with and without seconds, dotted times;
 Android (``date, time - ``) and iOS (``[date, time] ``) headers, with and without the
-comma. Nothing tells the parser the order: it must find it from the whole file.
+comma; Vietnamese iOS (``[time, date] ``) and old iOS without brackets (``date, time: ``);
+12-hour clocks that write the hour after midnight as ``00 AM``; Arabic iOS with
+Arabic-Indic, Eastern Arabic-Indic or Western digits, RLMs and the Arabic comma. Nothing
+tells the parser the order: it must find it from the whole file.
 """
 
 from __future__ import annotations
@@ -32,6 +35,9 @@ SEPARATORS = ("/", ".", "-")
 PADDED = (True, False)
 CLOCKS = ("24h", "24h-seconds", "12h", "12h-seconds", "dotted")
 HEADERS = ("android", "android-no-comma", "ios", "ios-no-comma")
+NEW_HEADERS = ("ios-time-first", "ios-time-first-no-comma", "ios-bare", "ios-bare-no-comma")
+ZERO_HOUR = "12h-zero-hour"
+"""A 12-hour clock with seconds that writes 00:xx AM for the hour after midnight."""
 
 
 def date_text(t: datetime, order: str, year_digits: int, sep: str, padded: bool) -> str:
@@ -43,6 +49,10 @@ def date_text(t: datetime, order: str, year_digits: int, sep: str, padded: bool)
 
 
 def time_text(t: datetime, clock: str) -> str:
+    if clock == ZERO_HOUR:
+        hour_text = "00" if t.hour == 0 else str(t.hour % 12 or 12)
+        mer = "PM" if t.hour >= 12 else "AM"
+        return f"{hour_text}:{t.minute:02d}:{t.second:02d}{NNBSP}{mer}"
     if clock.startswith("12h"):
         hour = t.hour % 12 or 12
         secs = f":{t.second:02d}" if clock.endswith("seconds") else ""
@@ -55,8 +65,13 @@ def time_text(t: datetime, clock: str) -> str:
 
 def header(t: datetime, fmt: tuple[str, int, str, bool, str, str]) -> str:
     order, year_digits, sep, padded, clock, style = fmt
-    stamp = date_text(t, order, year_digits, sep, padded)
-    stamp += (" " if style.endswith("no-comma") else ", ") + time_text(t, clock)
+    day = date_text(t, order, year_digits, sep, padded)
+    comma = " " if style.endswith("no-comma") else ", "
+    if style.startswith("ios-time-first"):
+        return f"[{time_text(t, clock)}{comma}{day}] "
+    stamp = day + comma + time_text(t, clock)
+    if style.startswith("ios-bare"):
+        return f"{stamp}: "
     return f"[{stamp}] " if style.startswith("ios") else f"{stamp} - "
 
 
@@ -71,7 +86,11 @@ def walls() -> list[datetime]:
     return out
 
 
-FORMATS = list(itertools.product(ORDERS, YEARS, SEPARATORS, PADDED, CLOCKS, HEADERS))
+FORMATS = [
+    *itertools.product(ORDERS, YEARS, SEPARATORS, PADDED, CLOCKS, HEADERS),
+    *itertools.product(ORDERS, YEARS, SEPARATORS, (False,), (ZERO_HOUR,), HEADERS),
+    *itertools.product(ORDERS, YEARS, ("/", "."), PADDED, (*CLOCKS, ZERO_HOUR), NEW_HEADERS),
+]
 
 
 def _id(fmt: tuple[str, int, str, bool, str, str]) -> str:
@@ -91,7 +110,7 @@ def test_every_header_format_parses_to_the_right_utc(
     tmp_path: Path, fmt: tuple[str, int, str, bool, str, str]
 ) -> None:
     order, _, _, _, clock, style = fmt
-    seconds = clock.endswith("seconds")
+    seconds = clock.endswith("seconds") or clock == ZERO_HOUR
     wall = [w if seconds else w.replace(second=0) for w in walls()]
     newline = "\r\n" if style.startswith("ios") else "\n"
     text = "".join(f"{header(w, fmt)}Dylan: message {i}{newline}" for i, w in enumerate(wall))

@@ -55,6 +55,69 @@ def ios_ko(t: datetime) -> str:
     return f"[{t.year}. {t.month}. {t.day}. {mer} {hour}:{t.minute:02d}:{t.second:02d}] "
 
 
+def android_us_zero(t: datetime) -> str:
+    """12-hour, with the hour after midnight written 00 AM (as some exports do)."""
+    hour, pm = _h12(t)
+    shown = "00" if t.hour == 0 else str(hour)
+    mer = "PM" if pm else "AM"
+    return f"{t.month}/{t.day}/{t.year % 100:02d}, {shown}:{t.minute:02d}{NNBSP}{mer} - "
+
+
+def android_es_zero(t: datetime) -> str:
+    hour, pm = _h12(t)
+    shown = "00" if t.hour == 0 else str(hour)
+    mer = f"p.{NBSP}m." if pm else f"a.{NBSP}m."
+    return f"{t.day}/{t.month}/{t.year}, {shown}:{t.minute:02d}{NBSP}{mer} - "
+
+
+ARABIC_INDIC = str.maketrans(
+    "0123456789", "\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669"
+)
+PERSIAN = str.maketrans(
+    "0123456789", "\u06f0\u06f1\u06f2\u06f3\u06f4\u06f5\u06f6\u06f7\u06f8\u06f9"
+)
+RLM = "\u200f"
+
+
+def ios_ar_latn(t: datetime) -> str:
+    """Arabic iOS: RLM after the day and the month, the Arabic comma, \u0635 (AM) or
+    \u0645 (PM) after the time."""
+    hour, pm = _h12(t)
+    mer = "\u0645" if pm else "\u0635"
+    return (
+        f"[{t.day}{RLM}/{t.month}{RLM}/{t.year}\u060c {hour}:{t.minute:02d}:{t.second:02d} {mer}] "
+    )
+
+
+def ios_ar(t: datetime) -> str:
+    """Arabic iOS with Arabic-Indic digits."""
+    return ios_ar_latn(t).translate(ARABIC_INDIC)
+
+
+def ios_fa_digits(t: datetime) -> str:
+    """The Arabic layout with Eastern Arabic-Indic digits (Persian and Urdu locales)."""
+    return ios_ar_latn(t).translate(PERSIAN)
+
+
+def ios_vi(t: datetime) -> str:
+    """Vietnamese iOS: the time before the date."""
+    return f"[{t:%H:%M:%S}, {t.month}/{t.day}/{t.year % 100:02d}] "
+
+
+def ios_bare_us(t: datetime) -> str:
+    """Old iOS without brackets, 12-hour."""
+    hour, pm = _h12(t)
+    return (
+        f"{t.month}/{t.day}/{t.year % 100:02d}, {hour}:{t.minute:02d}:{t.second:02d} "
+        f"{'PM' if pm else 'AM'}: "
+    )
+
+
+def ios_bare_gb(t: datetime) -> str:
+    """Old iOS without brackets, 24-hour, no comma."""
+    return t.strftime("%d/%m/%y %H:%M:%S: ")
+
+
 def ios_zh(t: datetime) -> str:
     hour, pm = _h12(t)
     mer = "\u4e0b\u5348" if pm else "\u4e0a\u5348"
@@ -70,6 +133,14 @@ STYLES: dict[str, tuple[Callable[[datetime], str], bool, bool, str]] = {
     "ios_de": (ios_de, True, True, "dmy"),
     "ios_ko": (ios_ko, True, True, "ymd"),
     "ios_zh": (ios_zh, True, True, "ymd"),
+    "android_us_zero": (android_us_zero, False, False, "mdy"),
+    "android_es_zero": (android_es_zero, False, False, "dmy"),
+    "ios_ar": (ios_ar, True, True, "dmy"),
+    "ios_ar_latn": (ios_ar_latn, True, True, "dmy"),
+    "ios_fa_digits": (ios_fa_digits, True, True, "dmy"),
+    "ios_vi": (ios_vi, True, True, "mdy"),
+    "ios_bare_us": (ios_bare_us, True, False, "mdy"),
+    "ios_bare_gb": (ios_bare_gb, True, False, "dmy"),
 }
 
 SENDERS = st.sampled_from(["Dylan", "Carys", "Rhian Evans", "O'Neil", "+44 7700 900789", "Siân"])
@@ -89,11 +160,11 @@ TEXT = st.builds(
 )
 MESSAGE = st.tuples(SENDERS, TEXT, st.integers(min_value=0, max_value=3 * 86400))
 
-START = datetime(2025, 3, 25, 21, 30, 5)
+START = datetime(2025, 3, 25, 21, 30, 5)  # (messages cross midnight: hour 00 is met)
 
 
 @settings(
-    max_examples=60,
+    max_examples=150,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
