@@ -42,7 +42,7 @@ def test_parse_zip_writes_jsonl_and_summary(runner: CliRunner, tmp_path: Path) -
     assert records[-1]["subtype"] == "block"
     assert records[-1]["tz_basis"] == "default_timezone"
     assert (
-        "parsed WhatsApp Chat - Dylan.zip as whatsapp (parser version 1.1): 18 records "
+        "parsed WhatsApp Chat - Dylan.zip as whatsapp (parser version 1.2): 18 records "
         "(call 1, media 1, message 14, system 2)"
     ) in result.stderr
     assert "skipped: nothing" in result.stderr

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from typing import IO, Any
 from zoneinfo import ZoneInfo
@@ -512,17 +512,22 @@ _COLS = (
 )
 
 
-_MEMO: dict[str, str] = {}
+_MEMO: dict[tuple[str, str], str] = {}
 
 
-def _esc_small(value: str) -> str:
-    """Escape a short, often repeated string (platform, kind, indicator ids) once."""
-    hit = _MEMO.get(value)
+def _memo(kind: str, value: str, make: Callable[[str], str]) -> str:
+    """``make(value)`` for a short, often repeated string (platform, kind, indicator id),
+    made once per ``kind`` of cell."""
+    hit = _MEMO.get((kind, value))
     if hit is None:
         if len(_MEMO) > 10_000:
             _MEMO.clear()
-        hit = _MEMO[value] = escape(value)
+        hit = _MEMO[kind, value] = make(value)
     return hit
+
+
+def _esc_small(value: str) -> str:
+    return _memo("esc", value, escape)
 
 
 _IND_MEMO: dict[tuple[str, ...], str] = {}
@@ -625,17 +630,9 @@ def row_html(a: Analysis, e: Entry) -> str:
     )
 
 
-_KIND_MEMO: dict[str, str] = {}
-
-
 def _kind_label(kind: str) -> str:
     """``screenshot_text/incoming`` as ``screenshot text`` / ``incoming``, wrappable."""
-    hit = _KIND_MEMO.get(kind)
-    if hit is None:
-        if len(_KIND_MEMO) > 10_000:
-            _KIND_MEMO.clear()
-        hit = _KIND_MEMO[kind] = breakable(kind.replace("_", " "))
-    return hit
+    return _memo("kind", kind, lambda k: breakable(k.replace("_", " ")))
 
 
 def _sender_cell(e: Entry) -> str:
