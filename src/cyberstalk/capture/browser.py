@@ -55,6 +55,9 @@ VIEWPORT = (1280, 900)
 MAX_SCREENSHOT_HEIGHT = 16384
 """Tallest full-page screenshot (CSS px); a longer page is cut there (and noted)."""
 MAX_RESOURCES = 300
+RESOURCE_WAIT = 10.0
+"""Most seconds to wait on one embedded resource; one that takes longer is left out (and
+named in the capture record), the page is still captured."""
 SETTLE = 0.5
 """Seconds without a new request after the load event before the page counts as drawn."""
 
@@ -276,10 +279,9 @@ class _Page:
             self._fail(request_id, url, "size limit", f"more than {MAX_RESOURCES} resources")
             return
         try:
-            hops = self.fetcher.fetch(url, referer=self.document.url)
+            hops = self.fetcher.fetch(url, referer=self.document.url, wait=RESOURCE_WAIT)
         except CaptureError as exc:
-            if exc.step == "time limit":
-                raise
+            self.fetcher.remaining("browser")  # past the capture's deadline: it fails
             self._fail(request_id, url, exc.step, exc.message)
             return
         self.rendered.exchanges.extend(hops)

@@ -107,10 +107,10 @@ def address_problem(ip: str) -> str | None:
     if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
         addr = addr.ipv4_mapped
     for test, what in (
+        ("is_unspecified", "unspecified"),
         ("is_loopback", "loopback"),
         ("is_link_local", "link-local"),
         ("is_private", "private"),
-        ("is_unspecified", "unspecified"),
         ("is_multicast", "multicast"),
         ("is_reserved", "reserved"),
     ):
@@ -237,12 +237,15 @@ class Fetcher:
             )
         return left
 
-    def fetch(self, url: str, *, referer: str | None = None) -> list[Exchange]:
-        """GET ``url``, following redirects: every hop's exchange, the final one last."""
+    def fetch(
+        self, url: str, *, referer: str | None = None, wait: float | None = None
+    ) -> list[Exchange]:
+        """GET ``url``, following redirects: every hop's exchange, the final one last.
+        ``wait``: most seconds to wait on any one answer (default: the whole deadline)."""
         hops: list[Exchange] = []
         current = url
         while True:
-            exchange = self._one(current, referer)
+            exchange = self._one(current, referer, wait)
             hops.append(exchange)
             location = exchange.header("location")
             if exchange.status not in REDIRECTS or not location:
@@ -258,7 +261,7 @@ class Fetcher:
             except (httpx.InvalidURL, ValueError):
                 raise CaptureError("redirect", f"{current} redirects to {location!r}") from None
 
-    def _one(self, url: str, referer: str | None) -> Exchange:
+    def _one(self, url: str, referer: str | None, wait: float | None) -> Exchange:
         try:
             parsed = httpx.URL(url)
         except (httpx.InvalidURL, ValueError) as exc:
@@ -290,7 +293,7 @@ class Fetcher:
         last: Exception | None = None
         for ip in addresses:
             try:
-                return self._connect(url, parsed, ip, port, addresses, headers, is_ip)
+                return self._connect(url, parsed, ip, port, addresses, headers, is_ip, wait)
             except httpx.ConnectError as exc:
                 if "CERTIFICATE_VERIFY_FAILED" in str(exc) or "SSL" in str(exc):
                     raise CaptureError("tls", f"{host}: {exc}") from None
@@ -306,8 +309,9 @@ class Fetcher:
         addresses: list[str],
         headers: list[tuple[str, str]],
         is_ip: bool,
+        wait: float | None,
     ) -> Exchange:
-        left = self.remaining()
+        left = self.remaining() if wait is None else min(wait, self.remaining())
         target = parsed.copy_with(host=ip.split("%", 1)[0])
         extensions: dict[str, Any] = {} if is_ip else {"sni_hostname": parsed.host}
         started = datetime.now(UTC)
@@ -319,7 +323,7 @@ class Fetcher:
             response = self._client.send(request, stream=True)
         except httpx.TimeoutException:
             raise CaptureError(
-                "time limit", f"{url}: no answer within {self.limits.timeout:g} s", advice=_ADVICE
+                "time limit", f"{url}: no answer within {left:g} s", advice=_ADVICE
             ) from None
         except httpx.ConnectError:
             raise

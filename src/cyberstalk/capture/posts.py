@@ -197,11 +197,15 @@ def find_posts(body: bytes, content_type: str | None, page_url: str) -> list[Pos
     for item in _jsonld_items(collector.jsonld):
         when = _text(item.get("datePublished") or item.get("dateCreated"))
         key = "datePublished" if item.get("datePublished") else "dateCreated"
+        who = _author(item.get("author") or item.get("creator"))
+        said = _text(item.get("articleBody") or item.get("text") or item.get("headline"))
+        if not (when or who or said):
+            continue  # an empty or broken item says nothing about a post
         posts.append(
             Post(
                 platform=platform,
-                author=_author(item.get("author") or item.get("creator")),
-                text=_text(item.get("articleBody") or item.get("text") or item.get("headline")),
+                author=who,
+                text=said,
                 time_raw=when,
                 time_basis=f"JSON-LD {key}" if when else None,
                 url=_text(item.get("url")) or canonical,
