@@ -54,6 +54,17 @@ cyberstalk export "$DEMO" --case-uco "$DEMO/reports/custody.jsonld"
 cyberstalk export "$DEMO" --exhibits "$DEMO/reports/exhibits.csv"
 cyberstalk export "$DEMO" --exhibits "$DEMO/reports/exhibits.html"
 
+step "capture a public post by URL (a synthetic page on a local web server)"
+WEB_DIR="$(mktemp -d)"
+python scripts/demo_web.py --port 0 --write-url "$WEB_DIR/url" --timeout 120 &
+WEB_PID=$!
+trap 'kill $TSA_PID $WEB_PID 2>/dev/null || true; rm -rf "$TSA_DIR" "$WEB_DIR"' EXIT
+for _ in $(seq 100); do [ -s "$WEB_DIR/url" ] && break; sleep 0.1; done
+# --allow-private: the demo server is on 127.0.0.1, which a real capture refuses
+cyberstalk capture "$DEMO" "$(cat "$WEB_DIR/url")" --allow-private \
+  --source "Link sent by Carys Hughes by text message" --reason "post names where she travels" \
+  --tsa "$(cat "$TSA_DIR/url")" --tsa-root "$TSA_DIR/root.pem"
+
 step "risk identification: the officer's answers beside the evidence (synthetic)"
 cyberstalk risk "$DEMO" --answer 1=yes --note "1=she has changed her route to work" \
   --answer 6=no --answer 7=not_known --grade high \
