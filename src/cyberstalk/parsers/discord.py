@@ -164,6 +164,12 @@ class DiscordParser:
         text = item.get("Contents")
         text = text if isinstance(text, str) else ""
         links = item.get("Attachments")
+        if links and not isinstance(links, (str, list, dict)):
+            report.warnings.append(
+                f"{source.name} {position}.Attachments: a {type(links).__name__}, expected "
+                "text or an array; no attachments read"
+            )
+            links = None
         names = (
             links.split()
             if isinstance(links, str)

@@ -236,9 +236,18 @@ def epoch_ms(value: Any) -> Any:
 # --------------------------------------------------------------------------- parsing
 
 
-def _participants(doc: Mapping[str, Any], rep: Repairer) -> list[str]:
+def _participants(
+    doc: Mapping[str, Any], rep: Repairer, source: Source, report: ParseReport
+) -> list[str]:
     out: list[str] = []
-    for item in doc.get("participants") or []:
+    items = doc.get("participants")
+    if items and not isinstance(items, list):
+        report.warnings.append(
+            f"{source.name} $.participants: a {type(items).__name__}, expected an array; "
+            "no participants read"
+        )
+        items = None
+    for item in items or []:
         name = item.get("name") if isinstance(item, dict) else item
         fixed = rep.text(name)
         if fixed is not None:
@@ -272,7 +281,14 @@ def _message_record(
 
     attachments: list[Attachment] = []
     for key in MEDIA_KEYS:
-        for item in msg.get(key) or []:
+        items = msg.get(key)
+        if items and not isinstance(items, list):
+            report.warnings.append(
+                f"{source.name} {position}.{key}: a {type(items).__name__}, expected an "
+                "array; not read"
+            )
+            items = None
+        for item in items or []:
             if isinstance(item, dict) and isinstance(item.get("uri"), str):
                 attachments.append(linker.link(item["uri"]))
             else:
@@ -363,7 +379,7 @@ def parse_thread_file(
             records_before_fault=0,
         )
     head = Repairer()
-    participants = _participants(doc, head)
+    participants = _participants(doc, head, source, report)
     conversation = head.text(doc.get("title")) or head.text(doc.get("thread_path"))
     linker = AttachmentLinker(source)
     emitted = 0

@@ -102,9 +102,14 @@ class MessengerE2eeParser:
                 records_before_fault=0,
             )
         head = Repairer()
-        participants = [
-            fixed for p in doc.get("participants") or [] if (fixed := head.text(p)) is not None
-        ]
+        listed = doc.get("participants")
+        if listed and not isinstance(listed, list):
+            report.warnings.append(
+                f"{source.name} $.participants: a {type(listed).__name__}, expected an "
+                "array; no participants read"
+            )
+            listed = None
+        participants = [fixed for p in listed or [] if (fixed := head.text(p)) is not None]
         conversation = head.text(doc.get("threadName"))
         linker = AttachmentLinker(source)
         emitted = 0
@@ -137,7 +142,14 @@ class MessengerE2eeParser:
             report.warnings.append(f"{source.name} {position}: {when}; record kept without a time")
             when = None
         attachments: list[Attachment] = []
-        for item in msg.get("media") or []:
+        media = msg.get("media")
+        if media and not isinstance(media, list):
+            report.warnings.append(
+                f"{source.name} {position}.media: a {type(media).__name__}, expected an "
+                "array; not read"
+            )
+            media = None
+        for item in media or []:
             uri = item.get("uri") if isinstance(item, dict) else item
             if not isinstance(uri, str):
                 report.warnings.append(f"{source.name} {position}.media: item without a uri")

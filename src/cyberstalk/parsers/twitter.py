@@ -180,9 +180,14 @@ class TwitterDmParser:
                 else tuple(p for p in people if p != sender)
             )
             text = body.get("text") if isinstance(body.get("text"), str) else ""
-            attachments = tuple(
-                Attachment(name=u) for u in body.get("mediaUrls") or [] if isinstance(u, str)
-            )
+            urls = body.get("mediaUrls")
+            if urls and not isinstance(urls, (list, str, dict)):
+                report.warnings.append(
+                    f"{source.name} {position}.mediaUrls: a {type(urls).__name__}, expected "
+                    "an array; no attachments read"
+                )
+                urls = None
+            attachments = tuple(Attachment(name=u) for u in urls or [] if isinstance(u, str))
             extra: dict[str, Any] = {"id": body.get("id")}
             for key in sorted(set(body) - _HANDLED):
                 extra[key] = body[key]
