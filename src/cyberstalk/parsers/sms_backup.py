@@ -47,6 +47,9 @@ from cyberstalk.timeutil import epoch_ms_or_s
 CHUNK = 64 * 1024
 """Bytes read and fed to expat at a time."""
 
+MAX_CHUNK = 64 * 1024 * 1024
+"""Largest read, while expat is inside one long token (an MMS part's base64 ``data``)."""
+
 SMS_TYPES = {
     "1": "incoming",
     "2": "outgoing",
@@ -148,11 +151,11 @@ class _RepairingReader:
         self.lone = 0
         self.first_lone: int | None = None
 
-    def read(self) -> bytes:
-        """The next repaired bytes; ``b""`` only at the end of the file."""
+    def read(self, size: int = CHUNK) -> bytes:
+        """The next repaired bytes (about ``size``); ``b""`` only at the end of the file."""
         buf = self._held
         while True:
-            data = self._fh.read(CHUNK)
+            data = self._fh.read(size)
             buf += data
             if not data:
                 cut = len(buf)
@@ -598,8 +601,9 @@ class SmsBackupParser:
         emitted = 0
         with source.open() as fh:
             reader = _RepairingReader(fh)
+            size = CHUNK
             while True:
-                chunk = reader.read()
+                chunk = reader.read(size)
                 final = not chunk
                 try:
                     run.feed(chunk, final)
@@ -622,11 +626,30 @@ class SmsBackupParser:
                 except ParseError as exc:
                     exc.records_before_fault = emitted
                     raise
+                except (LookupError, ValueError, UnicodeError) as exc:
+                    # pyexpat asks Python's codecs for an encoding it lacks, when it reads
+                    # the XML declaration (before any element): a name Python does not
+                    # know, a multi-byte or non-text codec raises here.
+                    if run.root is not None:
+                        raise
+                    raise ParseError(
+                        f"the XML declaration names an encoding that cannot be read ({exc})",
+                        path=source.name,
+                        position="line 1",
+                        advice="SMS Backup & Restore writes UTF-8; this file was altered or "
+                        "made by another tool, so examine it by hand",
+                        records_before_fault=0,
+                    ) from None
                 yield from run.pending
                 emitted += len(run.pending)
                 run.pending.clear()
                 if final:
                     break
+                # expat (before 2.6) parses a token that spans several feeds again from its
+                # start on every feed: a 32 MB attribute in 64 KiB feeds took 30 s. While
+                # most of what was fed is one unfinished token, double the feed instead.
+                unfinished = reader.offset - max(run.p.CurrentByteIndex, 0)
+                size = min(size * 2, MAX_CHUNK) if unfinished > size // 2 else CHUNK
         if run.root is None:
             raise ParseError("no root element", path=source.name, records_before_fault=0)
         if reader.pairs:
