@@ -33,6 +33,18 @@ from cyberstalk.timeutil import localise
 MAX_LINE = 8 * 1024 * 1024
 """Longest line accepted. RFC 5322 allows 998 bytes; real mail stays far below this."""
 
+MAX_PARTS = 10_000
+"""Most MIME parts one message may have. Python's email package spends about a
+millisecond on each, so 100,000 one-line parts would take minutes; real mail has a few."""
+
+MAX_DEPTH = 50
+"""Deepest nesting of multiparts in one message (a forward of a forward of ... ). The
+email package parses each level recursively; real mail nests a handful of levels."""
+
+FEED_BYTES = 1024 * 1024
+"""Lines are handed to the email package in batches of about this size: one call per
+line costs more than the parsing itself on a long body (the result is the same)."""
+
 _HEADER_LINE = re.compile(rb"^[!-9;-~]+:[ \t]?")
 _KNOWN_HEADERS = re.compile(
     rb"^(from|to|cc|date|subject|message-id|received|return-path|mime-version|"
@@ -44,6 +56,7 @@ _KNOWN_HEADERS = re.compile(
 _FROM_LINE = re.compile(rb"^From \S*.*\b(19|20)\d\d\b")
 _NEG_ZERO = re.compile(r"-0000\s*(\([^)]*\))?\s*$")
 _BLANK = (b"\n", b"\r\n")
+_BOUNDARY = re.compile(rb'boundary\s*=\s*(?:"([^"\r\n]{1,200})"|([^\s;"]{1,200}))', re.IGNORECASE)
 
 ADDRESS_HEADERS = ("from", "to", "cc", "bcc", "reply-to", "sender")
 KEPT_HEADERS = (
@@ -128,19 +141,22 @@ def _decode(part: Message) -> tuple[str, dict[str, JSON]]:
     charset = part.get_content_charset() or "us-ascii"
     try:
         return payload.decode(charset), notes
-    except LookupError:
-        notes["unknown_charset"] = charset
-    except UnicodeDecodeError:
+    except UnicodeError:  # bytes the charset cannot decode (idna raises a bare one)
         pass
+    except (LookupError, ValueError):  # ValueError: the name holds a NUL
+        notes["unknown_charset"] = charset
     try:
         text = payload.decode("utf-8")
         notes["charset_fallback"] = "utf-8"
         return text, notes
     except UnicodeDecodeError:
         notes["decode_errors"] = True
-        return payload.decode(
-            charset if "unknown_charset" not in notes else "utf-8", "replace"
-        ), notes
+    if "unknown_charset" not in notes:
+        try:
+            return payload.decode(charset, "replace"), notes
+        except (UnicodeError, ValueError):  # a codec refusing "replace" (idna, punycode)
+            pass
+    return payload.decode("utf-8", "replace"), notes
 
 
 def _leaves(part: Message, in_alternative: bool = False) -> Iterator[tuple[Message, bool]]:
@@ -271,6 +287,95 @@ def message_record(
     )
 
 
+class _Feeder:
+    """A BytesFeedParser fed in batches of whole lines (see FEED_BYTES), which counts the
+    message's MIME parts and nesting from its lines before the email package sees them
+    (see MAX_PARTS and MAX_DEPTH): ``refused`` then says why, and nothing more is fed."""
+
+    def __init__(self) -> None:
+        self.parser = BytesFeedParser(policy=policy.default)
+        self.batch: list[bytes] = []
+        self.size = 0
+        self.boundaries: set[bytes] = set()
+        self.open: list[bytes] = []
+        self.parts = 0
+        self.refused: str | None = None
+
+    def feed(self, line: bytes, number: int) -> None:
+        if self.refused is not None:
+            return
+        if b"=" in line:
+            for quoted, bare in _BOUNDARY.findall(line):
+                self.boundaries.add(quoted or bare)
+        if line.startswith(b"--") and self.boundaries:
+            self._delimiter(line.rstrip(b" \t\r\n")[2:], number)
+            if self.refused is not None:
+                self.batch.clear()
+                return
+        self.batch.append(line)
+        self.size += len(line)
+        if self.size >= FEED_BYTES:
+            self.flush()
+
+    def _delimiter(self, token: bytes, number: int) -> None:
+        if token.endswith(b"--") and token[:-2] in self.open:
+            while self.open and self.open.pop() != token[:-2]:
+                pass
+            return
+        if token not in self.boundaries:
+            return
+        if token in self.open:  # a delimiter of an outer part ends the inner ones
+            del self.open[self.open.index(token) + 1 :]
+        else:
+            self.open.append(token)
+            if len(self.open) > MAX_DEPTH:
+                self.refused = f"multiparts nested more than {MAX_DEPTH} deep (at line {number})"
+                return
+        self.parts += 1
+        if self.parts > MAX_PARTS:
+            self.refused = f"more than {MAX_PARTS} MIME parts (at line {number})"
+
+    def flush(self) -> None:
+        if self.batch:
+            data = b"".join(self.batch)
+            self.batch.clear()
+            self.size = 0
+            try:
+                self.parser.feed(data)
+            except RecursionError:  # message/rfc822 parts nest with no boundary at all
+                self.refused = _TOO_DEEP
+
+    def close(self) -> Message | None:
+        """The parsed message, or None when it was refused."""
+        self.flush()
+        if self.refused is not None:
+            return None
+        try:
+            return self.parser.close()
+        except RecursionError:
+            self.refused = _TOO_DEEP
+            return None
+
+
+_TOO_DEEP = "parts nested too deeply for Python's email package to read"
+
+
+def _record_or_refusal(
+    msg: Message,
+    parser: _EmailBase,
+    source: Source,
+    ctx: ParseContext,
+    report: ParseReport,
+    locator: Locator,
+    extra: dict[str, JSON],
+) -> Record | str:
+    """:func:`message_record`, or why it could not be made."""
+    try:
+        return message_record(msg, parser, source, ctx, report, locator, extra)
+    except RecursionError:  # e.g. headers of parts nested in message/rfc822 parts
+        return _TOO_DEEP
+
+
 def _lines(fh: BinaryIO, source: Source, emitted: list[int]) -> Iterator[tuple[int, bytes]]:
     """(offset, line) pairs; refuses a line over MAX_LINE with its position."""
     offset = 0
@@ -323,6 +428,16 @@ class _EmailBase:
     )
 
 
+def _refused(source: Source, why: str) -> ParseError:
+    return ParseError(
+        f"the message was not parsed: {why}",
+        path=source.name,
+        advice="this is not ordinary email (or it was built to exhaust a parser); examine "
+        "it by hand",
+        records_before_fault=0,
+    )
+
+
 @register
 class EmlParser(_EmailBase):
     """A single RFC 5322 email message (``.eml``)."""
@@ -342,16 +457,18 @@ class EmlParser(_EmailBase):
         return score
 
     def parse(self, source: Source, ctx: ParseContext, report: ParseReport) -> Iterator[Record]:
-        feed = BytesFeedParser(policy=policy.default)
+        feed = _Feeder()
         end = 0
         count = 0
         with source.open() as fh:
             for offset, line in _lines(fh, source, [0]):
-                # A BOM (a Windows re-save) is not part of the first header's name.
-                feed.feed(line.removeprefix(b"\xef\xbb\xbf") if offset == 0 else line)
-                end = offset + len(line)
                 count += 1
+                # A BOM (a Windows re-save) is not part of the first header's name.
+                feed.feed(line.removeprefix(b"\xef\xbb\xbf") if offset == 0 else line, count)
+                end = offset + len(line)
         msg = feed.close()
+        if msg is None:
+            raise _refused(source, str(feed.refused))
         if not msg.keys():
             raise ParseError(
                 "no email headers found",
@@ -368,7 +485,10 @@ class EmlParser(_EmailBase):
             byte_start=0,
             byte_end=end,
         )
-        yield message_record(msg, self, source, ctx, report, locator, {})
+        record = _record_or_refusal(msg, self, source, ctx, report, locator, {})
+        if isinstance(record, str):
+            raise _refused(source, record)
+        yield record
 
 
 @register
@@ -395,7 +515,7 @@ class MboxParser(_EmailBase):
         emitted = [0]
         unquoted = 0
         index = -1
-        feed: BytesFeedParser | None = None
+        feed: _Feeder | None = None
         start = start_line = 0
         from_line = b""
         pending: bytes | None = None  # a blank line that may be the separator's
@@ -403,9 +523,8 @@ class MboxParser(_EmailBase):
         number = 0
         end = 0
 
-        def finish(end_offset: int, end_line: int) -> Record:
+        def finish(end_offset: int, end_line: int) -> Record | None:
             assert feed is not None
-            msg = feed.close()
             locator = Locator(
                 exhibit=source.exhibit,
                 path=source.name,
@@ -414,13 +533,24 @@ class MboxParser(_EmailBase):
                 byte_start=start,
                 byte_end=end_offset,
             )
-            extra: dict[str, JSON] = {
-                "mbox_index": index,
-                "mbox_from_line": _clean(
-                    from_line.rstrip(b"\r\n").decode("utf-8", "surrogateescape")
-                ),
-            }
-            return message_record(msg, self, source, ctx, report, locator, extra)
+            msg = feed.close()
+            refusal = feed.refused
+            if msg is not None:
+                extra: dict[str, JSON] = {
+                    "mbox_index": index,
+                    "mbox_from_line": _clean(
+                        from_line.rstrip(b"\r\n").decode("utf-8", "surrogateescape")
+                    ),
+                }
+                record = _record_or_refusal(msg, self, source, ctx, report, locator, extra)
+                if not isinstance(record, str):
+                    return record
+                refusal = record
+            report.skip(
+                locator.describe(),
+                f"message {index} not parsed: {refusal}; examine it by hand",
+            )
+            return None
 
         with source.open() as fh:
             for offset, line in _lines(fh, source, emitted):
@@ -434,25 +564,39 @@ class MboxParser(_EmailBase):
                         advice="for a single message use --format eml",
                         records_before_fault=0,
                     )
+                if number == 1 and not _FROM_LINE.match(line):
+                    # Not a separator (no year): the lines after it would belong to no
+                    # message.
+                    raise ParseError(
+                        "not an mbox: the first line starts with 'From ' but is not a "
+                        "separator line (it has no year)",
+                        path=source.name,
+                        position="line 1, byte 0",
+                        advice="check the file was exported as an mbox; for a single "
+                        "message use --format eml",
+                        records_before_fault=0,
+                    )
                 if line.startswith(b"From ") and prev_blank and _FROM_LINE.match(line):
                     if feed is not None:
                         trail = len(pending) if pending is not None else 0
-                        yield finish(offset - trail, number - 1 - (1 if trail else 0))
-                        emitted[0] += 1
+                        done = finish(offset - trail, number - 1 - (1 if trail else 0))
+                        if done is not None:
+                            yield done
+                            emitted[0] += 1
                     index += 1
-                    feed = BytesFeedParser(policy=policy.default)
+                    feed = _Feeder()
                     start, start_line, from_line, pending = offset, number, line, None
                 else:
                     assert feed is not None
                     if line.startswith(b"From "):
                         unquoted += 1
                     if pending is not None:
-                        feed.feed(pending)
+                        feed.feed(pending, number - 1)
                         pending = None
                     if blank:
                         pending = line
                     else:
-                        feed.feed(line)
+                        feed.feed(line, number)
                 prev_blank = blank
                 end = offset + len(line)
         if feed is None:
@@ -464,7 +608,9 @@ class MboxParser(_EmailBase):
                 records_before_fault=0,
             )
         trail = len(pending) if pending is not None else 0
-        yield finish(end - trail, number - (1 if trail else 0))
+        done = finish(end - trail, number - (1 if trail else 0))
+        if done is not None:
+            yield done
         if unquoted:
             report.warnings.append(
                 f"{unquoted} body line(s) begin with an unquoted 'From ' and were kept as "
