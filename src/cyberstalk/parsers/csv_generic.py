@@ -42,6 +42,9 @@ COLUMN_KEYS = (
     "attachment",
 )
 SETTING_KEYS = ("time_format", "delimiter", "platform", "recipients_sep")
+SNIFF_HEADER_CHARS = 4096
+"""Longest first line sniffed as a CSV header. ``csv.Sniffer`` is quadratic in its input
+(64 KiB of ``{"a":`` took 15 s); a header row is never this long."""
 REQUIRED = ("time", "text")
 
 MAP_HELP = (
@@ -194,7 +197,7 @@ class GenericCsvParser:
         if b"\x00" in head:
             return 0.0
         first = head.split(b"\n", 1)[0].decode("utf-8", "ignore").lstrip(BOM).strip()
-        if not first:
+        if not first or len(first) > SNIFF_HEADER_CHARS:
             return 0.0
         try:
             dialect = csv.Sniffer().sniff(first, delimiters=",;\t|")
