@@ -580,12 +580,27 @@ def test_odd_epoch_text_never_crashes(tmp_path: Path, unix: str) -> None:
     assert r.time_utc == datetime(2026, 3, 2, 22, 10, tzinfo=UTC)
 
 
-def test_wall_clock_at_the_end_of_time_is_undated_not_a_crash(tmp_path: Path) -> None:
-    # localising 0001-01-01T00:00 in a zone east of UTC lands before year 1: was a traceback
-    messages = [{"id": 1, "type": "message", "date": "0001-01-01T00:00:00", "text": "x"}]
+@pytest.mark.parametrize("date", ["0001-01-01T00:00:00", "0001-01-01T00:00:00+01:00"])
+def test_wall_clock_at_the_end_of_time_is_undated_not_a_crash(tmp_path: Path, date: str) -> None:
+    # 0001-01-01T00:00 east of UTC is before year 1 in UTC: was a traceback (localising, or
+    # writing the record's UTC time)
+    messages = [{"id": 1, "type": "message", "date": date, "text": "x"}]
+    messages[0].update(edited=date, edited_unixtime="0")
     ctx = ParseContext(zone=choose_zone("Asia/Tokyo", None))
     (r,), _ = parse(write_json(tmp_path, chat(messages)), ctx)
     assert r.time_utc is None and r.tz_basis is TzBasis.UNKNOWN
+    assert "edited_utc" not in r.extra and "edited_time_conflict" in r.extra
+    r.as_dict()
+
+
+def test_date_with_an_offset_is_kept_as_that_instant(tmp_path: Path) -> None:
+    messages = [{"id": 1, "type": "message", "date": "2026-03-02T23:10:00+01:00", "text": "x"}]
+    messages[0].update(edited="2026-03-02T23:20:00+01:00", edited_unixtime="0")
+    (r,), _ = parse(write_json(tmp_path, chat(messages)))
+    assert r.time_utc == datetime(2026, 3, 2, 22, 10, tzinfo=UTC)
+    assert r.tz_basis is TzBasis.EXPLICIT_OFFSET
+    assert r.extra["edited_utc"] == "2026-03-02T22:20:00+00:00"
+    assert "its own offset" in str(r.extra["edited_time_conflict"])
 
 
 def _normal_export() -> dict[str, Any]:

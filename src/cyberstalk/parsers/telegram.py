@@ -325,9 +325,9 @@ def _wall(value: Any) -> datetime | None:
 def _local(wall: datetime, ctx: ParseContext) -> tuple[datetime | None, TzBasis, frozenset[str]]:
     """A ``date`` field's UTC time, basis and DST flags: zone-less times are read in the
     case zone (``ctx.zone``)."""
-    if wall.tzinfo is not None:
-        return wall, TzBasis.EXPLICIT_OFFSET, frozenset()
     try:
+        if wall.tzinfo is not None:
+            return wall.astimezone(UTC), TzBasis.EXPLICIT_OFFSET, frozenset()
         utc, flags = localise(wall, ctx.zone.zone)
     except (OverflowError, ValueError):  # a wall clock at the very ends of year 1 or 9999
         return None, TzBasis.UNKNOWN, frozenset()
