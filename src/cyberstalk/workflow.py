@@ -14,7 +14,7 @@ from typing import Any
 
 from cyberstalk.case import Case
 from cyberstalk.derived import write_records
-from cyberstalk.errors import DateOrderError, ParseError, UsageError
+from cyberstalk.errors import CyberstalkError, DateOrderError, ParseError, UsageError
 from cyberstalk.hashing.custody import events
 from cyberstalk.hashing.manifest import load_manifest
 from cyberstalk.models import Flag, Record
@@ -65,6 +65,13 @@ def _hint(case: Case, ref: str, exc: DateOrderError) -> str:
     )
 
 
+def _is_capture(exhibits: list[dict[str, Any]], ref: str) -> bool:
+    """An exhibit made by ``cyberstalk capture``: its members hold a capture record and a
+    WARC (see :mod:`cyberstalk.capture.store`)."""
+    names = {str(e.get("member_name")) for e in exhibits if e.get("parent") == ref}
+    return {"capture.json", "page.warc.gz"} <= names
+
+
 def parse_exhibits(case: Case, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Parse every exhibit a parser recognises into ``derived/records/``.
 
@@ -85,6 +92,16 @@ def parse_exhibits(case: Case, progress: Callable[[str], None] | None = None) ->
     for ex in exhibits:
         ref = str(ex["ref"])
         if ref in parents:
+            if _is_capture(exhibits, ref):
+                # a web capture's post records are read from its stored WARC, so that
+                # derived/ is rebuilt from the evidence like every parser's records
+                from cyberstalk.capture.store import write_capture_records
+
+                try:
+                    parsed[ref] = {"parser": "capture", "records": write_capture_records(case, ref)}
+                except CyberstalkError as exc:
+                    errors.append(f"{ref}: {exc}")
+                    say(f"parse error: {ref}: {exc}")
             continue
         source = exhibit_source(case.root, manifest, ref)
         parser = detect(source).parser

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import shutil
 import socket
 from pathlib import Path
 from typing import Any
@@ -111,6 +112,11 @@ def test_post_record_points_into_the_warc_and_shows_in_the_timeline(case: Case, 
     r = cli("timeline", root, "--format", "json", "-o", out)
     assert r.exit_code == 0, r.output
     assert POST_TEXT in out.read_text()
+    # derived/ is rebuilt from the evidence: the post record comes back, byte for byte
+    written = (root / "derived/records/RE-1-2.jsonl").read_bytes()
+    shutil.rmtree(root / "derived")
+    assert cli("process", root).exit_code == 0
+    assert (root / "derived/records/RE-1-2.jsonl").read_bytes() == written
 
 
 def test_x_and_instagram_public_markup(case: Case, site: Site) -> None:
