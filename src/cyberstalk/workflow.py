@@ -120,8 +120,9 @@ def parse_exhibits(case: Case, progress: Callable[[str], None] | None = None) ->
             errors.append(f"{ref}: {message}")
             undecided.append({"exhibit": ref, "orders": list(exc.orders)})
             say(f"parse error: {ref}: {message}")
-        except ParseError as exc:
-            # keep what was parsed before the fault, reported as such
+        except (ParseError, CyberstalkError) as exc:
+            # keep what was parsed before the fault, reported as such (any toolkit error a
+            # parser raises stops that exhibit only, never the ingest)
             report.warnings.append(f"parse stopped: {exc}")
             errors.append(f"{ref}: {exc}")
             say(f"parse error: {ref}: {exc}")
@@ -143,6 +144,9 @@ def parse_exhibits(case: Case, progress: Callable[[str], None] | None = None) ->
                 "basis": report.date_order.basis,
             }
         say(f"parsed {ref} ({parser.name}): {report.total} records")
+        for warning in report.warnings:
+            if not warning.startswith("parse stopped"):  # (said above, as an error)
+                say(f"  note: {ref}: {warning}")
     return {"parsed": parsed, "errors": errors, "undecided_date_order": undecided}
 
 

@@ -156,15 +156,9 @@ def test_every_parser_survives_its_hostile_corpus(
     assert all("SECRET" not in r.get("message", "") for r in results)
 
 
-# WhatsApp's parser is being changed by another engineer (whatsapp.py, textutil.py): a
-# fault found there is kept as a strict xfail, to be fixed in that file.
-@pytest.mark.xfail(
-    strict=True,
-    reason="whatsapp.py (being edited elsewhere): zipfile raises OSError (EINVAL) from a "
-    "negative seek when a zip's central directory points before the file start; "
-    "_open() should turn OSError/zipfile errors into a ParseError",
-)
 def test_whatsapp_zip_bad_local_header_offset(tmp_path: Path) -> None:
+    """zipfile raised OSError (EINVAL) from a negative seek when a zip's central directory
+    points before the file's start: a ParseError now, as every damaged zip is."""
     path = whatsapp_zip_with_bad_offset(tmp_path)
     with pytest.raises(ParseError):
         list(get_parser("whatsapp").parse(Source.loose(path), ParseContext(), ParseReport()))

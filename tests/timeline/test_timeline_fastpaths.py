@@ -201,6 +201,12 @@ def ref_row_html(a: Analysis, e: Entry) -> str:
         text += f'<br><span class="muted">attachments: {names}</span>'
     if rec.recipients and e.direction.value != "to_victim":
         text += f'<br><span class="muted">to: {ref_escape("; ".join(rec.recipients))}</span>'
+    for key, label in (
+        ("time_conflict", "time conflict"),
+        ("edited_time_conflict", "edit time conflict"),
+    ):
+        if isinstance(rec.extra.get(key), str):
+            text += f'<br><span class="warn">{label}: {ref_escape(rec.extra[key])}</span>'
     inds = "<br>".join(
         ref_escape(i.replace("_", " ")) for i in a.indicators_by_record.get(e.id, ())
     )

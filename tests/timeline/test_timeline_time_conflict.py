@@ -85,5 +85,7 @@ def test_time_conflict_reaches_every_timeline_format(tmp_path: Path) -> None:
         for text in ("fine", "epoch zero", "fields disagree"):
             if f">{text}<" in row:
                 shown[text] = "<em>time_conflict</em>" in row
+                if text == "epoch zero":  # the note with both values, not only the flag
+                    assert "time conflict: date_unixtime 0 (1970-01-01" in row
     assert shown == {"fine": False, "epoch zero": True, "fields disagree": True}
     assert cli("verify", case.root).exit_code == 0

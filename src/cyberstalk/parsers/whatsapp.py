@@ -488,7 +488,9 @@ class WhatsAppParser:
                 )
             try:
                 member_fh = zf.open(member)
-            except (zipfile.BadZipFile, NotImplementedError, RuntimeError) as exc:
+            # OSError: a central directory pointing before the file's start makes zipfile
+            # seek to a negative offset (EINVAL), found by fuzzing
+            except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError) as exc:
                 raise ParseError(
                     f"cannot open zip member {member!r}: {exc}",
                     path=source.name,

@@ -591,6 +591,11 @@ def _corroboration(a: Analysis, e: Entry) -> str:
     return "".join(f'<br><span class="corr">{link}</span>' for link in links)
 
 
+_TIME_NOTES = {"time_conflict": "time conflict", "edited_time_conflict": "edit time conflict"}
+"""Notes a parser leaves when a record's own time fields disagree: shown in the row, since
+the officer must see both values and which one was used, not only the flag."""
+
+
 def row_html(a: Analysis, e: Entry) -> str:
     rec = e.record
     esc = escape
@@ -602,6 +607,10 @@ def row_html(a: Analysis, e: Entry) -> str:
         text += f'<br><span class="muted">attachments: {names}</span>'
     if rec.recipients and direction != "to_victim":
         text += f'<br><span class="muted">to: {esc("; ".join(rec.recipients))}</span>'
+    for key in _TIME_NOTES:
+        note = rec.extra.get(key)
+        if isinstance(note, str):
+            text += f'<br><span class="warn">{_TIME_NOTES[key]}: {esc(note)}</span>'
     ind_ids = a.indicators_by_record.get(e.id)
     inds = _indicator_cell(ind_ids) if ind_ids else ""
     flags = " ".join(f"<em>{breakable(f)}</em>" for f in sorted(rec.flags)) if rec.flags else ""
