@@ -782,9 +782,9 @@ def set_setting(case: Case, key: str, value: Any, actor: str | None = None) -> C
 
 
 def _loggable(value: Any) -> Any:
-    if isinstance(value, date | datetime) or hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
+    """A setting's value for the custody log (TOML times and dates as ISO text)."""
+    isoformat = getattr(value, "isoformat", None)
+    return isoformat() if callable(isoformat) else value
 
 
 def _shell_word(text: str) -> str:

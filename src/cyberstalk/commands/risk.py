@@ -127,10 +127,10 @@ def risk_cmd(
         for ev in q["evidence"]:
             line = {"en": ev["en"], "cy": ev["cy"], "both": f"{ev['en']} / {ev['cy']}"}[lang]
             records = ev.get("records") or []
-            more = f" (+{len(records) - 12} more)" if len(records) > 12 else ""
-            typer.echo(
-                f"    evidence: {line}" + (f": {' '.join(records[:12])}{more}" if records else "")
-            )
+            listed = records[: risk.RECORDS_SHOWN]
+            more = f" (+{len(records) - len(listed)} more)" if len(records) > len(listed) else ""
+            ids = f": {' '.join(listed)}{more}" if records else ""
+            typer.echo(f"    {words['evidence']}: {line}{ids}")
     g = data["grading"]
     typer.echo("")
     if g is None:

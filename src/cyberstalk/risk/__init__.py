@@ -22,6 +22,7 @@ from cyberstalk.risk.assessment import (
 from cyberstalk.risk.evidence import (
     NOTHING_CY,
     NOTHING_EN,
+    RECORDS_SHOWN,
     Finding,
     QuestionEvidence,
     context,
@@ -45,6 +46,7 @@ __all__ = [
     "NOTHING_CY",
     "NOTHING_EN",
     "QUESTIONS",
+    "RECORDS_SHOWN",
     "WELSH_STATUS",
     "Answer",
     "Assessment",

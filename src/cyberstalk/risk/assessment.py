@@ -17,7 +17,7 @@ from typing import Any
 from cyberstalk.case import Case
 from cyberstalk.errors import UsageError
 from cyberstalk.hashing.custody import events, read_lines
-from cyberstalk.risk.questions import ANSWERS, BY_KEY, GRADINGS, Question
+from cyberstalk.risk.questions import ANSWERS, BY_KEY, GRADINGS, QUESTIONS, Question
 
 ANSWER_EVENT = "risk_answer"
 GRADING_EVENT = "risk_grading"
@@ -112,7 +112,7 @@ def question(key: str) -> Question:
     """A question by id, number or ``qN``; UsageError naming the choices otherwise."""
     found = BY_KEY.get(key.strip().lower())
     if found is None:
-        ids = ", ".join(f"{q.number}={q.id}" for q in BY_KEY.values() if str(q.number) in BY_KEY)
+        ids = ", ".join(f"{q.number}={q.id}" for q in QUESTIONS)
         raise UsageError(f"no screening question {key!r}", advice=f"questions: {ids}")
     return found
 
