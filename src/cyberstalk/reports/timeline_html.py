@@ -548,14 +548,15 @@ _CLASSES = {
 }
 
 
-_BREAK_AFTER = re.compile(r"([/_.\[@:])")
-"""Characters a long token may wrap after (paths, JSON paths, handles, kinds)."""
+_BREAK_AFTER = {ord(c): c + "<wbr>" for c in "/_.[@:"}
+"""Characters a long token may wrap after (paths, JSON paths, handles, kinds); none of
+them occurs in the entities escape() writes."""
 
 
 def breakable(value: str) -> str:
     """Escaped ``value`` with a ``<wbr>`` after ``/ _ . [ @ :``, so that a narrow column
     wraps a locator, a handle or a kind at those points, never inside a word."""
-    return _BREAK_AFTER.sub(r"\1<wbr>", escape(value))
+    return escape(value).translate(_BREAK_AFTER)
 
 
 def _where(entry: Entry) -> str:
@@ -607,10 +608,12 @@ def row_html(a: Analysis, e: Entry) -> str:
         text += f'<br><span class="muted">attachments: {names}</span>'
     if rec.recipients and direction != "to_victim":
         text += f'<br><span class="muted">to: {esc("; ".join(rec.recipients))}</span>'
-    for key in _TIME_NOTES:
-        note = rec.extra.get(key)
-        if isinstance(note, str):
-            text += f'<br><span class="warn">{_TIME_NOTES[key]}: {esc(note)}</span>'
+    extra = rec.extra
+    if "time_conflict" in extra or "edited_time_conflict" in extra:
+        for key, label in _TIME_NOTES.items():
+            note = extra.get(key)
+            if isinstance(note, str):
+                text += f'<br><span class="warn">{label}: {esc(note)}</span>'
     ind_ids = a.indicators_by_record.get(e.id)
     inds = _indicator_cell(ind_ids) if ind_ids else ""
     flags = " ".join(f"<em>{breakable(f)}</em>" for f in sorted(rec.flags)) if rec.flags else ""
@@ -649,8 +652,13 @@ def _sender_cell(e: Entry) -> str:
     brackets beside a name was broken across lines in narrow print columns)."""
     rec = e.record
     if e.person and rec.sender and rec.sender != e.person:
-        return f'{_esc_small(e.person)}<br><span class="sid">{breakable(rec.sender)}</span>'
-    return breakable(sender_label(e))
+        return _memo("sender", f"{e.person}\0{rec.sender}", _two_line_sender)
+    return _memo("label", sender_label(e), breakable)
+
+
+def _two_line_sender(key: str) -> str:
+    person, _, sender = key.partition("\0")
+    return f'{escape(person)}<br><span class="sid">{breakable(sender)}</span>'
 
 
 _BATCH = 2000

@@ -68,14 +68,20 @@ NOTHING_EN = "nothing in the evidence"
 NOTHING_CY = "dim byd yn y dystiolaeth"
 
 
-def _matches(a: Analysis, categories: set[str], people: set[str]) -> list[str]:
-    """Ids of records from a person of interest whose text matched a lexicon category."""
-    out: list[str] = []
+def _matches_by_category(a: Analysis, people: set[str]) -> dict[str, list[str]]:
+    """Record ids per lexicon category, in one pass over the matches: those from a person
+    of interest, and (under ``stop_request``) the victim's own requests to stop."""
+    out: dict[str, list[str]] = {}
+    by_id = a.by_id
     for m in a.matches:
-        entry = a.by_id.get(m.record)
-        if m.category in categories and entry is not None and entry.person in people:
-            out.append(m.record)
-    return list(dict.fromkeys(out))
+        entry = by_id.get(m.record)
+        if entry is None:
+            continue
+        if entry.person in people or (
+            m.category == "stop_request" and entry.direction is Direction.FROM_VICTIM
+        ):
+            out.setdefault(m.category, []).append(m.record)
+    return {k: list(dict.fromkeys(v)) for k, v in out.items()}
 
 
 def _indicator_records(a: Analysis, indicator: str) -> list[str]:
@@ -116,15 +122,12 @@ def evidence_for(a: Analysis, orders: int = 0) -> tuple[QuestionEvidence, ...]:
     found: dict[str, list[Finding]] = {q.id: [] for q in QUESTIONS}
 
     # 1 frightened: the victim's own words and actions
-    stops = list(
-        dict.fromkeys(
-            m.record
-            for m in a.matches
-            if m.category == "stop_request"
-            and (e := a.by_id.get(m.record)) is not None
-            and e.direction is Direction.FROM_VICTIM
-        )
-    )
+    matched = _matches_by_category(a, people)
+    stops = [
+        rid
+        for rid in matched.get("stop_request", ())
+        if a.by_id[rid].direction is Direction.FROM_VICTIM
+    ]
     if stops:
         found["frightened"].append(
             Finding(
@@ -163,7 +166,7 @@ def evidence_for(a: Analysis, orders: int = 0) -> tuple[QuestionEvidence, ...]:
             )
 
     # 4 visits: "outside"/"saw you at" messages per week; 5 following
-    presence = _matches(a, {"loitering", "monitoring"}, people)
+    presence = list(dict.fromkeys(matched.get("loitering", []) + matched.get("monitoring", [])))
     if presence:
         weeks: Counter[str] = Counter()
         for rid in presence:
@@ -181,7 +184,7 @@ def evidence_for(a: Analysis, orders: int = 0) -> tuple[QuestionEvidence, ...]:
             en += f"; most in one week: {top[1]} ({top[0]})"
             cy += f"; y mwyaf mewn wythnos: {top[1]} ({top[0]})"
         found["visits"].append(Finding(en, cy, tuple(presence)))
-    following = _matches(a, {"loitering"}, people) + _indicator_records(a, "monitoring")
+    following = matched.get("loitering", []) + _indicator_records(a, "monitoring")
     following = list(dict.fromkeys(following))
     if following:
         found["following"].append(
@@ -194,9 +197,7 @@ def evidence_for(a: Analysis, orders: int = 0) -> tuple[QuestionEvidence, ...]:
         )
 
     # 6 threats
-    threats = list(
-        dict.fromkeys(_matches(a, {"threats"}, people) + _indicator_records(a, "threats"))
-    )
+    threats = list(dict.fromkeys(matched.get("threats", []) + _indicator_records(a, "threats")))
     if threats:
         found["threats"].append(
             Finding(
@@ -232,10 +233,9 @@ def evidence_for(a: Analysis, orders: int = 0) -> tuple[QuestionEvidence, ...]:
                 tuple(dict.fromkeys(new_ids)),
             )
         )
+    withheld_flag, to_victim = Flag.WITHHELD_NUMBER.value, Direction.TO_VICTIM
     withheld = [
-        e.id
-        for e in a.entries
-        if Flag.WITHHELD_NUMBER.value in e.record.flags and e.direction is Direction.TO_VICTIM
+        e.id for e in a.entries if withheld_flag in e.record.flags and e.direction is to_victim
     ]
     if withheld:
         found["others_engaged"].append(
