@@ -175,3 +175,63 @@ def test_malformed_lexicons_are_refused_by_name(text: str, message: str) -> None
     with pytest.raises(ReportError, match=r"lexicon test\.toml") as info:
         parse_screen_lexicon(text, "test.toml")
     assert message in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "rule", "entry"),
+    [
+        ("He was sitting in his car near her house again.", "s2A3-e-loitering",
+         "sitting ... near her"),
+        ("He has been calling her mother and her sister every day.", "s2A3-b-contacting",
+         "calling ... her mother"),
+        ("Pizzas were ordered to her address in her name several times.", "SB-ordering",
+         "pizzas ... to her address"),
+        ("He made malicious allegations to social services, again.", "SB-false-reports",
+         "malicious ... allegations"),
+        ("She moved to a refuge but he traced where she lives.", "SB-locating",
+         "traced ... where she lives"),
+        ("Mae'n eistedd yn ei gar ger ei chartref bob bore.", "s2A3-e-loitering",
+         "eistedd ... ger ei chartref"),
+        ("Cafodd ei chyn-bartner y rhif newydd gan ffrind ac mae'n ei ffonio eto.",
+         "SB-locating", "cafodd ... y rhif newydd"),
+    ],
+)  # fmt: skip
+def test_two_part_entries_quote_both_parts_and_the_words_between(
+    text: str, rule: str, entry: str
+) -> None:
+    a = assess(text)
+    assert a.flagged, a
+    match = next(m for m in a.matches if m.rule == rule)
+    assert match.entry == entry
+    assert text[match.start : match.end] == match.words
+    assert match.words.lower().startswith(entry.split(" ... ")[0].split()[0].lower())
+
+
+@pytest.mark.parametrize(
+    ("text", "cue"),
+    [
+        ("Victim has had repeated calls from a call centre about a claim.", "call centre"),
+        ("A debt collector has phoned her repeatedly about a loan.", "debt collector"),
+        ("Bailiffs attended her workplace twice about a debt.", "Bailiffs"),
+        ("He messages her each week to arrange contact with their son.", "arrange contact"),
+        ("Mae canolfan alwadau wedi ffonio'r dioddefwr sawl gwaith.", "canolfan alwadau"),
+    ],
+)
+def test_ordinary_callers_and_purposes_set_matches_aside(text: str, cue: str) -> None:
+    a = assess(text)
+    assert not a.flagged
+    assert a.set_aside and all(s.cue == cue for s in a.set_aside)
+
+
+def test_a_behaviour_described_in_two_clauses_is_flagged_but_once_is_not() -> None:
+    two = assess("A GPS tracker was found under her car; he knows where she has been.")
+    assert two.flagged and two.rules == ("s2A3-d-monitoring",)
+    assert two.described_again == ("s2A3-d-monitoring",)
+    assert "described in two clauses" in two.reason()
+    once = assess("A GPS tracker was fitted by the finance company.")
+    assert not once.flagged
+
+
+def test_the_pair_part_inside_an_exclusion_is_not_used() -> None:
+    a = assess("Her car was damaged while parked outside her house again.")
+    assert not [m for m in a.matches if m.rule == "s2A3-e-loitering"]

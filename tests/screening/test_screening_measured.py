@@ -1,7 +1,7 @@
 """Precision and recall of the screen on the labelled synthetic set (fixtures/crime_records.py),
 computed here from the library over the generated files. The thresholds sit just under the
-measured figures (README, "Screening other crimes"): the tuning split is the wording the
-lexicons were tuned on, the held-out split was written afterwards and never tuned on."""
+measured figures (README, "Screening other crimes"): the tuning splits are the wording the
+lexicons were tuned on; the held-out and validation-2026-12 splits were never tuned on."""
 
 from __future__ import annotations
 
@@ -15,10 +15,12 @@ from cyberstalk.screening import InputFormat, screen_file
 from helpers.fixture_scripts import load_fixture
 
 MAPPING = {"id": "CrimeRef", "text": "Summary", "date": "Recorded", "offence": "Offence"}
-THRESHOLDS = {  # split: (precision, recall); measured 1.000/0.930, 0.778/0.583, 0.955/0.847
-    "tuning": (0.95, 0.90),
-    "held-out": (0.75, 0.55),
-    "all": (0.90, 0.80),
+THRESHOLDS = {  # split: (precision, recall), just under what was measured
+    "tuning": (0.97, 0.95),  # 1.000 / 0.982
+    "held-out": (0.80, 0.78),  # 0.829 / 0.806 (never tuned on)
+    "tuning-2026-12": (0.97, 0.93),  # 1.000 / 0.952 (issue 22, by behaviour class)
+    "validation-2026-12": (0.97, 0.80),  # 1.000 / 0.842 (issue 22, never tuned on)
+    "all": (0.95, 0.90),  # 0.975 / 0.928
 }
 
 

@@ -23,7 +23,7 @@ from cyberstalk.timeline.lexicon import Category, Lexicon, Matcher, normalise, t
 
 LANGUAGES = ("en", "cy")
 
-BEHAVIOURS: dict[str, str] = {
+S2A3: dict[str, str] = {
     "s2A3-a-following": "s.2A(3)(a) following a person",
     "s2A3-b-contacting": "s.2A(3)(b) contacting, or attempting to contact, a person by any means",
     "s2A3-c-publishing": (
@@ -40,6 +40,27 @@ BEHAVIOURS: dict[str, str] = {
 }
 """The Protection from Harassment Act 1997 s.2A(3) examples, one rule each."""
 
+FURTHER: dict[str, str] = {
+    "SB-ordering": (
+        "stalking behaviour beyond the s.2A(3) examples: ordering goods or services in the "
+        "person's name or to their address"
+    ),
+    "SB-false-reports": (
+        "stalking behaviour beyond the s.2A(3) examples: false or malicious reports about the "
+        "person to an employer or an authority"
+    ),
+    "SB-locating": (
+        "stalking behaviour beyond the s.2A(3) examples: tracking the person down after a move, "
+        "or obtaining their new address or contact details"
+    ),
+}
+"""Behaviours named in the published stalking behaviour lists (Suzy Lamplugh Trust /
+Paladin, College of Policing APP) that none of the s.2A(3) examples names; the s.2A(3) list
+is not exhaustive. They count as behaviours for the flag exactly like the s.2A(3) rules."""
+
+BEHAVIOURS: dict[str, str] = {**S2A3, **FURTHER}
+"""Every behaviour rule: the s.2A(3) examples, then the further behaviours."""
+
 MARKERS: dict[str, str] = {
     "FOUR-fixated": "FOUR: fixated (cannot let go, will not accept the relationship is over)",
     "FOUR-obsessive": "FOUR: obsessive",
@@ -53,11 +74,17 @@ RULES: dict[str, str] = {**BEHAVIOURS, **MARKERS}
 EXCLUSION = "exclusion"
 NEGATION = "negation"
 CLAUSE_BREAK = "clause_break"
+ORDINARY = "ordinary"
+"""Words naming a caller or a purpose that is not a person pursuing her (a call centre, a
+debt collector, bailiffs, officers attending, arranging child contact): every match in the
+same clause within :data:`~.engine.ORDINARY_WINDOW` words of one is set aside."""
 COUNT = "FOUR-repeated"
 """Counts ("40 messages") are FOUR-repeated markers."""
 COUNT_PREFIX = "NUMBER "
 """A count's entry is ``NUMBER <unit>``."""
-_GROUPS = (EXCLUSION, NEGATION, CLAUSE_BREAK)
+_GROUPS = (EXCLUSION, NEGATION, CLAUSE_BREAK, ORDINARY)
+PAIR_MAX_GAP = 6
+"""The most words a ``[[pairs]]`` entry may allow between its two parts."""
 _APPLIES = "record"
 """The timeline Matcher filters categories by whose messages they apply to; every screening
 category applies to the whole record."""
@@ -96,6 +123,19 @@ class Counts:
 
 
 @dataclass(frozen=True, slots=True)
+class Pair:
+    """A two-part entry: a word from ``first`` then, at most ``within`` words later in the
+    same clause, one from ``then`` ("waiting ... her house", "ordered ... in her name")."""
+
+    rule: str
+    within: int
+    first: str
+    """The group holding the first parts (``pair3.first``)."""
+    then: str
+    """The group holding the second parts (``pair3.then``)."""
+
+
+@dataclass(frozen=True, slots=True)
 class ScreenLexicon:
     """One language's screening lexicon."""
 
@@ -105,6 +145,7 @@ class ScreenLexicon:
     groups: dict[str, tuple[str, ...]]
     """Rule id, ``exclusion``, ``negation`` or ``clause_break`` -> entries."""
     counts: Counts
+    pairs: tuple[Pair, ...] = ()
 
     @property
     def size(self) -> int:
@@ -161,6 +202,27 @@ def parse_screen_lexicon(text: str, file: str) -> ScreenLexicon:
             groups[rule] = _entries(rules[rule], file, f"rules.{rule}")
     for group in _GROUPS:
         groups[group] = _entries(data.get(group), file, group) if group in data else ()
+    pairs: list[Pair] = []
+    raw_pairs = data.get("pairs", [])
+    if not isinstance(raw_pairs, list) or not all(isinstance(p, dict) for p in raw_pairs):
+        raise ReportError(f"lexicon {file}: [[pairs]] must be tables")
+    for i, raw in enumerate(raw_pairs):
+        key = f"pairs[{i}]"
+        rule, within = raw.get("rule"), raw.get("within", 3)
+        if rule not in RULES:
+            raise ReportError(f"lexicon {file}: {key}.rule {rule!r} is not a rule")
+        if (
+            not isinstance(within, int)
+            or isinstance(within, bool)
+            or not (0 <= within <= PAIR_MAX_GAP)
+        ):
+            raise ReportError(f"lexicon {file}: {key}.within must be 0 to {PAIR_MAX_GAP}")
+        pair = Pair(str(rule), within, f"pair{i}.first", f"pair{i}.then")
+        for part in ("first", "then"):
+            groups[getattr(pair, part)] = _entries(
+                {"entries": raw.get(part)}, file, f"{key}.{part}"
+            )
+        pairs.append(pair)
     counts = data.get("counts", {})
     if not isinstance(counts, dict) or not isinstance(counts.get("min", 2), int):
         raise ReportError(f"lexicon {file}: [counts] must have an integer min")
@@ -174,6 +236,7 @@ def parse_screen_lexicon(text: str, file: str) -> ScreenLexicon:
             _words_list(counts.get("numbers", []), file, "numbers"),
             _words_list(counts.get("units", []), file, "units"),
         ),
+        pairs=tuple(pairs),
     )
 
 
@@ -224,6 +287,12 @@ class SpanMatcher(Matcher):
             _APPLIES,
         )
         self.counts = {lex.language: lex.counts for lex in lexicons}
+        self.pair_parts: dict[tuple[str, str], tuple[str, int, bool]] = {}
+        """(language, group) of a pair's part -> (rule, within, is it the first part)."""
+        for lex in lexicons:
+            for pair in lex.pairs:
+                self.pair_parts[(lex.language, pair.first)] = (pair.rule, pair.within, True)
+                self.pair_parts[(lex.language, pair.then)] = (pair.rule, pair.within, False)
 
     def find_spans(self, words: list[str]) -> list[Span]:
         """Every entry found in ``words``, in text order (overlaps included)."""
