@@ -14,7 +14,7 @@ the reports' helpers; nothing imports it but the CLI.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,14 +100,28 @@ class ScreenResult:
         }
 
 
-def screen_records(records: RecordSet) -> ScreenResult:
-    """Screen every record; keep the flagged ones."""
+PROGRESS_EVERY = 500
+"""Records screened between two calls of the ``progress`` callback."""
+
+
+def screen_records(
+    records: RecordSet, progress: Callable[[int], None] | None = None
+) -> ScreenResult:
+    """Screen every record; keep the flagged ones. ``progress`` is called now and then with
+    the characters of summary screened since its last call (for a progress bar)."""
     lexicons = load_screen_lexicons()
     findings = []
-    for record in records.records:
+    done = 0
+    for i, record in enumerate(records.records, start=1):
         a = assess(record.text, lexicons)
         if a.flagged:
             findings.append(Finding(record, a))
+        done += len(record.text) + 1
+        if progress is not None and i % PROGRESS_EVERY == 0:
+            progress(done)
+            done = 0
+    if progress is not None and done:
+        progress(done)
     return ScreenResult(records, tuple(findings))
 
 
@@ -117,11 +131,12 @@ def screen_file(
     *,
     input_format: InputFormat = InputFormat.auto,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    progress: Callable[[RecordSet], Callable[[int], None] | None] | None = None,
 ) -> ScreenResult:
-    """Read ``path`` through the column mapping ``options`` and screen it."""
-    return screen_records(
-        read_records(path, options, input_format=input_format, max_bytes=max_bytes)
-    )
+    """Read ``path`` through the column mapping ``options`` and screen it. ``progress``, given
+    the records read, may return the callback :func:`screen_records` reports to."""
+    records = read_records(path, options, input_format=input_format, max_bytes=max_bytes)
+    return screen_records(records, progress(records) if progress is not None else None)
 
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""Reading a crime-records export (CSV or JSON) through a column mapping.
+"""Reading a crime-records export (CSV, JSON or Excel ``.xlsx``) through a column mapping.
 
 The mapping follows ``cyberstalk parse --format csv`` (:mod:`cyberstalk.parsers.csv_generic`):
 ``--map KEY=VALUE`` names the column (CSV header) or field (JSON key) for each key, and a
@@ -6,7 +6,14 @@ column named exactly like a key (case-insensitive) is used when the key is not m
 
 - keys: ``text`` (the free-text summary, required), ``id`` (record reference, default: the
   line or record number), ``date``, ``offence``;
-- settings: ``delimiter`` (CSV: one character, or ``tab``).
+- settings: ``delimiter`` (CSV: one character, or ``tab``), ``sheet`` (xlsx: the worksheet,
+  default the first).
+
+An ``.xlsx`` workbook is read with openpyxl in read-only (streaming) mode with cached values
+only: a formula is never evaluated, its last computed value (as Excel saved it) is read, and
+a formula with no saved value reads as empty and is counted in a note. Before openpyxl sees
+it, the zip is checked against :data:`XLSX_MAX_MEMBERS`, :data:`XLSX_MAX_UNPACKED` and
+:data:`XLSX_MAX_RATIO` (a zip bomb is refused), and its XML is parsed with defusedxml.
 
 Any other column (a ``label``, names, addresses) is never read. The whole file is read
 into memory, so it is refused above ``max_bytes``; a fault names the line (CSV) or the
@@ -19,8 +26,10 @@ import csv
 import hashlib
 import io
 import json
+import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date, datetime, time
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -28,15 +37,24 @@ from typing import Any
 from cyberstalk.errors import ParseError, UsageError
 
 KEYS = ("id", "text", "date", "offence")
-SETTINGS = ("delimiter",)
+SETTINGS = ("delimiter", "sheet")
 REQUIRED = ("text",)
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 _BOM = "\ufeff"
+XLSX_MAX_MEMBERS = 10_000
+"""An .xlsx with more zip members than this is refused."""
+XLSX_MAX_UNPACKED = 2 * 1024 * 1024 * 1024
+"""An .xlsx whose members unpack to more than this many bytes in all is refused."""
+XLSX_MAX_RATIO = 200
+"""A zip member (over 1 MiB unpacked) that unpacks to more than this many times its packed
+size is refused (ordinary worksheets compress 5-20 times)."""
+_ZIP_MAGIC = b"PK\x03\x04"
 
 MAP_HELP = (
     "Column (CSV) or field (JSON) for each key, repeatable KEY=VALUE: text (the summary, "
     "required), id, date, offence; e.g. --map id=CrimeRef --map text=Summary "
-    "--map date=Recorded --map offence=Offence. Setting: delimiter=,|;|tab (CSV). "
+    "--map date=Recorded --map offence=Offence. Settings: delimiter=,|;|tab (CSV), "
+    "sheet=NAME (xlsx; default the first sheet). "
     "Unmapped keys use a column named exactly like the key; other columns are ignored."
 )
 
@@ -45,6 +63,7 @@ class InputFormat(StrEnum):
     auto = "auto"
     csv = "csv"
     json = "json"
+    xlsx = "xlsx"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +73,8 @@ class InputRecord:
     id: str
     """Record reference (the mapped id column), or the position when there is none."""
     position: str
-    """Where it is in the file: ``line 7`` (CSV) or ``record 3`` (JSON, 1-based)."""
+    """Where it is in the file: ``line 7`` (CSV), ``record 3`` (JSON, 1-based) or
+    ``Sheet1 row 7`` (xlsx)."""
     text: str
     date: str | None
     offence: str | None
@@ -130,8 +150,11 @@ def _decode(data: bytes, name: str) -> str:
 
 
 def sniff_format(path: Path, data: bytes) -> InputFormat:
-    """JSON for ``.json`` or content starting with ``[``/``{``; otherwise CSV."""
+    """JSON for ``.json`` or content starting with ``[``/``{``; xlsx for ``.xlsx``/``.xlsm``
+    or a zip; otherwise CSV."""
     suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm") or data[:4] == _ZIP_MAGIC:
+        return InputFormat.xlsx
     if suffix == ".json":
         return InputFormat.json
     if suffix in (".csv", ".tsv", ".txt"):
@@ -151,8 +174,10 @@ def read_records(
     mapping = parse_mapping(options or {})
     data = _read_bytes(path, max_bytes)
     fmt = sniff_format(path, data) if input_format is InputFormat.auto else input_format
-    text = _decode(data, str(path))
     digest = hashlib.sha256(data).hexdigest()
+    if fmt is InputFormat.xlsx:
+        return _read_xlsx(data, str(path), digest, mapping)
+    text = _decode(data, str(path))
     if fmt is InputFormat.json:
         return _read_json(text, str(path), digest, mapping)
     return _read_csv(text, str(path), digest, mapping)
@@ -329,6 +354,151 @@ def _read_json(text: str, name: str, digest: str, mapping: Mapping[str, str]) ->
         format="json",
         sha256=digest,
         columns=chosen,
+        records=tuple(records),
+        notes=tuple(notes),
+    )
+
+
+def _check_zip(data: bytes, name: str) -> None:
+    """Refuse what is not a zip, or a zip that would unpack too far (a zip bomb)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            members = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise ParseError(
+            f"not a readable .xlsx workbook (not a zip file: {exc})",
+            path=name,
+            advice="save the export from Excel as .xlsx, or as CSV UTF-8",
+        ) from None
+    if len(members) > XLSX_MAX_MEMBERS:
+        raise ParseError(
+            f"refused: the workbook holds {len(members)} zip members "
+            f"(the limit is {XLSX_MAX_MEMBERS})",
+            path=name,
+        )
+    unpacked = sum(m.file_size for m in members)
+    if unpacked > XLSX_MAX_UNPACKED:
+        raise ParseError(
+            f"refused: the workbook would unpack to {unpacked} bytes "
+            f"(the limit is {XLSX_MAX_UNPACKED}); it may be a zip bomb",
+            path=name,
+            advice="export the records as CSV UTF-8, or split the workbook",
+        )
+    for m in members:
+        if m.file_size > 1024 * 1024 and m.file_size > XLSX_MAX_RATIO * max(m.compress_size, 1):
+            raise ParseError(
+                f"refused: zip member {m.filename!r} unpacks {m.file_size} bytes from "
+                f"{m.compress_size} (more than {XLSX_MAX_RATIO} times); it may be a zip bomb",
+                path=name,
+            )
+
+
+def _cell_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _read_xlsx(data: bytes, name: str, digest: str, mapping: Mapping[str, str]) -> RecordSet:
+    """Read the first (or the ``sheet``) worksheet: a header row, then one record a row."""
+    _check_zip(data, name)
+    import warnings
+
+    from openpyxl import load_workbook  # type: ignore[import-untyped]
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises KeyError, XML and zip errors alike
+        raise ParseError(
+            f"not a readable .xlsx workbook: {type(exc).__name__}: {exc}"[:300],
+            path=name,
+            advice="open it in Excel and save it again as .xlsx, or as CSV UTF-8",
+        ) from None
+    try:
+        return _read_sheet(book, name, digest, mapping)
+    except ParseError:
+        raise
+    except (UsageError, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # a corrupt sheet part shows only when it is streamed
+        raise ParseError(
+            f"corrupt .xlsx worksheet: {type(exc).__name__}: {exc}"[:300],
+            path=name,
+            advice="open it in Excel and save it again as .xlsx, or as CSV UTF-8",
+        ) from None
+    finally:
+        book.close()
+
+
+def _read_sheet(book: Any, name: str, digest: str, mapping: Mapping[str, str]) -> RecordSet:
+    wanted = mapping.get("sheet")
+    if wanted is not None:
+        if wanted not in book.sheetnames:
+            raise UsageError(
+                f"--map sheet={wanted}: no such sheet; the workbook has: "
+                + ", ".join(repr(n) for n in book.sheetnames),
+                advice="name a sheet exactly as the workbook writes it",
+            )
+        sheet = book[wanted]
+    elif book.sheetnames:
+        sheet = book[book.sheetnames[0]]
+    else:
+        raise ParseError("the workbook has no worksheets", path=name)
+    title = str(sheet.title)
+    rows = sheet.iter_rows(values_only=True)
+    header = next(rows, None)
+    if header is None:
+        raise ParseError(f"sheet {title!r} is empty: no header row", path=name)
+    names = [(_cell_text(c) or "").strip() for c in header]
+    cols = _choose(names, mapping, "column")
+    records: list[InputRecord] = []
+    no_value = 0
+    for number, row in enumerate(rows, start=2):
+        cells = [_cell_text(c) for c in row]
+        if all(not (c or "").strip() for c in cells):
+            continue
+        position = f"{title} row {number}"
+
+        def get(key: str, cells: list[str | None] = cells) -> str | None:
+            i = cols.get(key)
+            return cells[i] if i is not None and i < len(cells) else None
+
+        summary = get("text")
+        if summary is None:
+            no_value += 1
+        records.append(
+            InputRecord(
+                id=(get("id") or "").strip() or position,
+                position=position,
+                text=summary or "",
+                date=(get("date") or "").strip() or None,
+                offence=(get("offence") or "").strip() or None,
+            )
+        )
+    notes = []
+    if no_value:
+        notes.append(
+            f"{no_value} row(s) have no {names[cols['text']]!r} value (an empty cell, or a "
+            "formula Excel saved no value for; formulas are never evaluated) and were "
+            "screened as empty"
+        )
+    if not records:
+        notes.append("the sheet holds no records")
+    return RecordSet(
+        name=name,
+        format="xlsx",
+        sha256=digest,
+        columns={k: names[i] for k, i in cols.items()} | {"sheet": title},
         records=tuple(records),
         notes=tuple(notes),
     )
