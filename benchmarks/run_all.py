@@ -22,6 +22,7 @@ ORDER = [
     "bench_timeline.py",  # issue 6: 200,000 records
     "bench_advice.py",  # issue 7
     "bench_profile.py",  # force-level profile: 1,000 cases
+    "bench_screen.py",  # issue 22: screen 100,000 crime records under 60 s
 ]
 
 
