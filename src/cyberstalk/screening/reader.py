@@ -27,7 +27,7 @@ import hashlib
 import io
 import json
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from enum import StrEnum
@@ -92,6 +92,18 @@ class RecordSet:
     """Key -> the column or field name it was read from."""
     records: tuple[InputRecord, ...]
     notes: tuple[str, ...]
+
+
+def _record(get: Callable[[str], str | None], position: str, summary: str | None) -> InputRecord:
+    """One input record from a row's mapped values (``get(key)``); ``summary`` is the text
+    already read (so that a missing one can be counted by the caller)."""
+    return InputRecord(
+        id=(get("id") or "").strip() or position,
+        position=position,
+        text=summary or "",
+        date=(get("date") or "").strip() or None,
+        offence=(get("offence") or "").strip() or None,
+    )
 
 
 def parse_mapping(options: Mapping[str, str]) -> dict[str, str]:
@@ -254,15 +266,7 @@ def _read_csv(text: str, name: str, digest: str, mapping: Mapping[str, str]) -> 
         def get(key: str, row: list[str] = row) -> str | None:
             return row[cols[key]] if key in cols else None
 
-        records.append(
-            InputRecord(
-                id=(get("id") or "").strip() or position,
-                position=position,
-                text=get("text") or "",
-                date=(get("date") or "").strip() or None,
-                offence=(get("offence") or "").strip() or None,
-            )
-        )
+        records.append(_record(get, position, get("text")))
     return RecordSet(
         name=name,
         format="csv",
@@ -331,15 +335,7 @@ def _read_json(text: str, name: str, digest: str, mapping: Mapping[str, str]) ->
         summary = get("text")
         if summary is None:
             missing_text.append(position)
-        records.append(
-            InputRecord(
-                id=(get("id") or "").strip() or position,
-                position=position,
-                text=summary or "",
-                date=(get("date") or "").strip() or None,
-                offence=(get("offence") or "").strip() or None,
-            )
-        )
+        records.append(_record(get, position, summary))
     notes: list[str] = []
     if missing_text:
         shown = ", ".join(missing_text[:10]) + (" ..." if len(missing_text) > 10 else "")
@@ -476,15 +472,7 @@ def _read_sheet(book: Any, name: str, digest: str, mapping: Mapping[str, str]) -
         summary = get("text")
         if summary is None:
             no_value += 1
-        records.append(
-            InputRecord(
-                id=(get("id") or "").strip() or position,
-                position=position,
-                text=summary or "",
-                date=(get("date") or "").strip() or None,
-                offence=(get("offence") or "").strip() or None,
-            )
-        )
+        records.append(_record(get, position, summary))
     notes = []
     if no_value:
         notes.append(
