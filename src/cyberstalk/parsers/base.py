@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO, ClassVar, Protocol, runtime_checkable
+from typing import Any, BinaryIO, ClassVar, Protocol, runtime_checkable
 
 from cyberstalk.models import Record
 from cyberstalk.parsers.textutil import DateOrderDecision
@@ -86,6 +86,25 @@ class ParseReport:
 
     def skip(self, position: str, reason: str) -> None:
         self.skipped.append((position, reason))
+
+    def shaped(
+        self,
+        value: Any,
+        types: type | tuple[type, ...],
+        where: str,
+        *,
+        expected: str = "an array",
+        outcome: str = "not read",
+    ) -> Any:
+        """``value`` when it is empty or one of ``types``; otherwise None, with a warning
+        naming ``where`` (a number where an export has a list is a warning, not a
+        TypeError: found by fuzzing every parser)."""
+        if value and not isinstance(value, types):
+            self.warnings.append(
+                f"{where}: a {type(value).__name__}, expected {expected}; {outcome}"
+            )
+            return None
+        return value
 
     @property
     def total(self) -> int:

@@ -163,13 +163,13 @@ class DiscordParser:
             )
         text = item.get("Contents")
         text = text if isinstance(text, str) else ""
-        links = item.get("Attachments")
-        if links and not isinstance(links, (str, list, dict)):
-            report.warnings.append(
-                f"{source.name} {position}.Attachments: a {type(links).__name__}, expected "
-                "text or an array; no attachments read"
-            )
-            links = None
+        links = report.shaped(
+            item.get("Attachments"),
+            (str, list, dict),
+            f"{source.name} {position}.Attachments",
+            expected="text or an array",
+            outcome="no attachments read",
+        )
         names = (
             links.split()
             if isinstance(links, str)

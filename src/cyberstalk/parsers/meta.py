@@ -240,13 +240,12 @@ def _participants(
     doc: Mapping[str, Any], rep: Repairer, source: Source, report: ParseReport
 ) -> list[str]:
     out: list[str] = []
-    items = doc.get("participants")
-    if items and not isinstance(items, list):
-        report.warnings.append(
-            f"{source.name} $.participants: a {type(items).__name__}, expected an array; "
-            "no participants read"
-        )
-        items = None
+    items = report.shaped(
+        doc.get("participants"),
+        list,
+        f"{source.name} $.participants",
+        outcome="no participants read",
+    )
     for item in items or []:
         name = item.get("name") if isinstance(item, dict) else item
         fixed = rep.text(name)
@@ -281,13 +280,7 @@ def _message_record(
 
     attachments: list[Attachment] = []
     for key in MEDIA_KEYS:
-        items = msg.get(key)
-        if items and not isinstance(items, list):
-            report.warnings.append(
-                f"{source.name} {position}.{key}: a {type(items).__name__}, expected an "
-                "array; not read"
-            )
-            items = None
+        items = report.shaped(msg.get(key), list, f"{source.name} {position}.{key}")
         for item in items or []:
             if isinstance(item, dict) and isinstance(item.get("uri"), str):
                 attachments.append(linker.link(item["uri"]))

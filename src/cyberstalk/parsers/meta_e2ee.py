@@ -102,13 +102,12 @@ class MessengerE2eeParser:
                 records_before_fault=0,
             )
         head = Repairer()
-        listed = doc.get("participants")
-        if listed and not isinstance(listed, list):
-            report.warnings.append(
-                f"{source.name} $.participants: a {type(listed).__name__}, expected an "
-                "array; no participants read"
-            )
-            listed = None
+        listed = report.shaped(
+            doc.get("participants"),
+            list,
+            f"{source.name} $.participants",
+            outcome="no participants read",
+        )
         participants = [fixed for p in listed or [] if (fixed := head.text(p)) is not None]
         conversation = head.text(doc.get("threadName"))
         linker = AttachmentLinker(source)
@@ -142,13 +141,7 @@ class MessengerE2eeParser:
             report.warnings.append(f"{source.name} {position}: {when}; record kept without a time")
             when = None
         attachments: list[Attachment] = []
-        media = msg.get("media")
-        if media and not isinstance(media, list):
-            report.warnings.append(
-                f"{source.name} {position}.media: a {type(media).__name__}, expected an "
-                "array; not read"
-            )
-            media = None
+        media = report.shaped(msg.get("media"), list, f"{source.name} {position}.media")
         for item in media or []:
             uri = item.get("uri") if isinstance(item, dict) else item
             if not isinstance(uri, str):

@@ -180,13 +180,12 @@ class TwitterDmParser:
                 else tuple(p for p in people if p != sender)
             )
             text = body.get("text") if isinstance(body.get("text"), str) else ""
-            urls = body.get("mediaUrls")
-            if urls and not isinstance(urls, (list, str, dict)):
-                report.warnings.append(
-                    f"{source.name} {position}.mediaUrls: a {type(urls).__name__}, expected "
-                    "an array; no attachments read"
-                )
-                urls = None
+            urls = report.shaped(
+                body.get("mediaUrls"),
+                (list, str, dict),
+                f"{source.name} {position}.mediaUrls",
+                outcome="no attachments read",
+            )
             attachments = tuple(Attachment(name=u) for u in urls or [] if isinstance(u, str))
             extra: dict[str, Any] = {"id": body.get("id")}
             for key in sorted(set(body) - _HANDLED):
