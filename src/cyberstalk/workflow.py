@@ -68,8 +68,10 @@ def _hint(case: Case, ref: str, exc: DateOrderError) -> str:
 def _is_capture(exhibits: list[dict[str, Any]], ref: str) -> bool:
     """An exhibit made by ``cyberstalk capture``: its members hold a capture record and a
     WARC (see :mod:`cyberstalk.capture.store`)."""
+    from cyberstalk.capture import RECORD_NAME, WARC_NAME  # (names only: nothing heavy)
+
     names = {str(e.get("member_name")) for e in exhibits if e.get("parent") == ref}
-    return {"capture.json", "page.warc.gz"} <= names
+    return {RECORD_NAME, WARC_NAME} <= names
 
 
 def parse_exhibits(case: Case, progress: Callable[[str], None] | None = None) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from cyberstalk import __version__
+from cyberstalk.capture import RECORD_NAME, WARC_NAME
 from cyberstalk.capture.clock import clock_sync_state
 from cyberstalk.capture.errors import CaptureError
 from cyberstalk.capture.fetch import Exchange, Fetcher, Limits, _decode
@@ -36,8 +37,6 @@ from cyberstalk.hashing.manifest import load_manifest
 from cyberstalk.intake.ingest import IngestOptions, IngestSummary, ingest
 
 FORMAT = "cyberstalk-capture/1"
-RECORD_NAME = "capture.json"
-WARC_NAME = "page.warc.gz"
 DEFAULT_USER_AGENT = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome "
     f"Safari/537.36 cyberstalk/{__version__} (evidence capture)"

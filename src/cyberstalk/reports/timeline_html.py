@@ -112,16 +112,15 @@ def chart_svg(a: Analysis) -> str:
     legend, occasion starts as ticks, order service and block events as vertical lines.
     Every label is escaped."""
     zone = ZoneInfo(a.timezone)
-    per_day: Counter[date] = Counter()
-    for ps in a.summary.persons:
-        for d, n in ps.per_day:
-            per_day[d] += n
-    if not per_day:
-        return "<p>No contacts from a person of interest are in scope, so there is no chart.</p>"
+    # counted contacts (from persons of interest to the victim) per local day and platform:
+    # the per-day totals are the summary's (a test holds them equal)
     by_platform: dict[date, Counter[str]] = {}
     for e in a.entries:
         if e.contact and e.local is not None:
             by_platform.setdefault(e.local.date(), Counter())[e.record.platform] += 1
+    per_day = Counter({d: counts.total() for d, counts in by_platform.items()})
+    if not per_day:
+        return "<p>No contacts from a person of interest are in scope, so there is no chart.</p>"
     colours = platform_colours(p for c in by_platform.values() for p in c)
     marks: list[tuple[datetime, str, str]] = []
     for b in a.breaches:
@@ -150,14 +149,13 @@ def chart_svg(a: Analysis) -> str:
         f'<text x="{LEFT - 4}" y="{TOP + 4}" text-anchor="end" font-size="11">{top}</text>',
         f'<text x="{LEFT - 4}" y="{TOP + ph}" text-anchor="end" font-size="11">0</text>',
     ]
-    for d, n in sorted(per_day.items()):
-        counts = by_platform.get(d) or Counter({"": n})
+    for d, counts in sorted(by_platform.items()):
         y = float(TOP + ph)
         for platform in sorted(counts):
             h = ph * counts[platform] / top
             y -= h
-            fill = colours.get(platform, "#1d3c6e")
-            label = f"{d.isoformat()}: {counts[platform]} {platform}".rstrip()
+            fill = colours[platform]
+            label = f"{d.isoformat()}: {counts[platform]} {platform}"
             out.append(
                 f'<rect x="{x_of(d):.2f}" y="{y:.2f}" width="{max(bw * 0.85, 0.5):.2f}" '
                 f'height="{h:.2f}" fill="{fill}"><title>{escape(label)}</title></rect>'
