@@ -4,14 +4,9 @@ import pytest
 from timeline_helpers import rec
 
 from cyberstalk.case import Identifier, Person
+from cyberstalk.identifiers import identifier_key, normalise_email, normalise_phone
 from cyberstalk.models import RecordKind
-from cyberstalk.timeline.identities import (
-    Resolver,
-    direction_of,
-    identifier_key,
-    normalise_email,
-    normalise_phone,
-)
+from cyberstalk.timeline.identities import Resolver, direction_of
 from cyberstalk.timeline.model import Direction
 
 

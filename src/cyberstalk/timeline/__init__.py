@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from cyberstalk.case import Case, CaseConfig
 from cyberstalk.derived import iter_record_dicts
 from cyberstalk.errors import UsageError
+from cyberstalk.identifiers import display_key, identifier_key
 from cyberstalk.models import Flag, Record, RecordKind
 from cyberstalk.timeline import lexicon
 from cyberstalk.timeline.gcpause import gc_paused
@@ -25,8 +26,6 @@ from cyberstalk.timeline.identities import (
     Resolution,
     Resolver,
     direction_of,
-    display_key,
-    identifier_key,
     platform_hints,
 )
 from cyberstalk.timeline.indicators import INDICATOR_IDS, PersonFacts, person_indicators

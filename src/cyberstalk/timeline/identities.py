@@ -15,34 +15,14 @@ from dataclasses import dataclass
 
 from cyberstalk.case import Person
 from cyberstalk.identifiers import (
-    ANY,
     WITHHELD_NAMES,
-    display_key,
     fold_name,
     fold_platform,
     identifier_key,
-    normalise_email,
-    normalise_phone,
     sender_keys,
 )
 from cyberstalk.models import Record, RecordKind
 from cyberstalk.timeline.model import Direction
-
-__all__ = [
-    "ANY",
-    "INCOMING_SUBTYPES",
-    "OUTGOING_SUBTYPES",
-    "WITHHELD_NAMES",
-    "Resolution",
-    "Resolver",
-    "direction_of",
-    "display_key",
-    "identifier_key",
-    "normalise_email",
-    "normalise_phone",
-    "platform_hints",
-    "sender_keys",
-]
 
 OUTGOING_SUBTYPES = frozenset({"outgoing", "sent", "outbox"})
 """Subtypes that say the victim's own device sent the record (SMS type 2, outgoing call)."""
