@@ -70,7 +70,7 @@ conditions = ["Must not contact Carys Hughes by any means"]
 
 def build_case(root: Path, total: int) -> Path:
     from cyberstalk.case import init_case
-    from cyberstalk.models import Record
+    from cyberstalk.records import Record
 
     os.environ.setdefault("SOURCE_DATE_EPOCH", "1774051200")
     case = init_case(root, reference="BENCH/1", officer="DC Bench", initials="BB")

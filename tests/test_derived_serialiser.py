@@ -1,5 +1,5 @@
-"""The direct serialiser (``derived.record_bytes``) and the fast constructors
-(``models.make_record``/``make_locator``) must be indistinguishable from the generic
+"""The direct serialiser (``records.record_bytes``) and the fast constructors
+(``records.make_record``/``make_locator``) must be indistinguishable from the generic
 paths they replace: the same bytes as ``json`` over ``Record.as_dict()`` (compact, UTF-8,
 ASCII escapes for a line with a lone surrogate), the same ids, the same instances."""
 
@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cyberstalk.models import (
+from cyberstalk.records import (
     Attachment,
     Flag,
     Locator,
@@ -476,10 +476,3 @@ def test_make_record_refuses_a_naive_time_like_init() -> None:
         make_record(*args)
     with pytest.raises(ValueError, match="timezone-aware"):
         Record(*args)
-
-
-def test_derived_writes_with_the_same_functions() -> None:
-    from cyberstalk import derived, models
-
-    assert derived.record_bytes is models.record_bytes
-    assert derived.record_line is models.record_line

@@ -13,16 +13,15 @@ from datetime import datetime
 from typing import Any
 
 from cyberstalk.case import Case
-from cyberstalk.derived import write_records
 from cyberstalk.errors import CyberstalkError, DateOrderError, ParseError, UsageError
 from cyberstalk.hashing.custody import events
 from cyberstalk.hashing.manifest import load_manifest
-from cyberstalk.models import Flag, Record
 from cyberstalk.parsers.base import ParseContext, ParseReport
 from cyberstalk.parsers.registry import detect
 from cyberstalk.parsers.runner import exhibit_source
 from cyberstalk.parsers.textutil import DATE_ORDERS
-from cyberstalk.timeutil import choose_zone
+from cyberstalk.records import Flag, Record, write_records
+from cyberstalk.records.times import choose_zone
 
 DATE_ORDER_EVENT = "date_order_decided"
 """Custody event: an officer settled the day/month/year order of an exhibit's dates."""

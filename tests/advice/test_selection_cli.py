@@ -13,10 +13,9 @@ from typer.testing import CliRunner
 
 from cyberstalk.case import Identifier, add_person, open_case
 from cyberstalk.cli import app
-from cyberstalk.derived import write_records
 from cyberstalk.errors import UsageError
 from cyberstalk.hashing.custody import check_chain, events, read_lines
-from cyberstalk.models import Locator, Record, RecordKind, TzBasis
+from cyberstalk.records import Locator, Record, RecordKind, TzBasis, write_records
 from cyberstalk.safeguarding_advice import select, select_for_case
 
 SUSPECT = "Alex Suspect"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from cyberstalk.models import Record
+from cyberstalk.records import Record
 
 
 def reference_id(record: Record) -> str:

@@ -18,8 +18,7 @@ import magic
 import pytest
 
 from cyberstalk.case import Case, init_case
-from cyberstalk.derived import write_records
-from cyberstalk.models import Locator, Record, RecordKind, TzBasis
+from cyberstalk.records import Locator, Record, RecordKind, TzBasis, write_records
 from helpers.fixture_scripts import load_fixture
 
 ROOT = Path(__file__).resolve().parents[2]

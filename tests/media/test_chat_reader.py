@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cyberstalk.media.screenshots import ImageContext, parse_date_header, read_chat
-from cyberstalk.timeutil import choose_zone
+from cyberstalk.records.times import choose_zone
 
 ZONE = choose_zone(None, "Europe/London")
 W, H = 750, 1334

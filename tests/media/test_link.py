@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from cyberstalk.media.link import ExportIndex, corroborate
-from cyberstalk.models import Flag, Locator, Record, RecordKind, TzBasis
+from cyberstalk.records import Flag, Locator, Record, RecordKind, TzBasis
 
 from .conftest import whatsapp_export_records
 

@@ -10,7 +10,7 @@ from typing import Any
 from PIL import Image
 
 from cyberstalk.media import imageio, metadata
-from cyberstalk.timeutil import choose_zone
+from cyberstalk.records.times import choose_zone
 
 ZONE = choose_zone(None, "Europe/London")
 

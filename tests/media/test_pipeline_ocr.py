@@ -11,10 +11,9 @@ from typing import Any
 
 import pytest
 
-from cyberstalk.derived import load_records
 from cyberstalk.media import load_groups, process_case
 from cyberstalk.media.link import normalise
-from cyberstalk.models import Record
+from cyberstalk.records import Record, load_records
 
 from .conftest import build_case, whatsapp_export_records, write_export
 

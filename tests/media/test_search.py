@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from cyberstalk.derived import write_records
 from cyberstalk.errors import UsageError
 from cyberstalk.media.search import fts_query, index_path, search
+from cyberstalk.records import write_records
 
 from .conftest import whatsapp_export_records, write_export
 

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from cyberstalk.case import open_case
-from cyberstalk.derived import write_records
-from cyberstalk.models import Attachment, Locator, Record, RecordKind, TzBasis
+from cyberstalk.records import Attachment, Locator, Record, RecordKind, TzBasis, write_records
 from helpers.fixture_scripts import load_fixture
 
 EPOCH = "1774051200"  # 2026-03-21

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from cyberstalk.errors import ParseError
-from cyberstalk.models import Record, RecordKind, TzBasis
 from cyberstalk.parsers.base import ParseContext, ParseReport, Source
 from cyberstalk.parsers.registry import detect, get_parser
-from cyberstalk.timeutil import choose_zone
+from cyberstalk.records import Record, RecordKind, TzBasis
+from cyberstalk.records.times import choose_zone
 
 
 def parse(

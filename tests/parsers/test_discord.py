@@ -12,10 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cyberstalk.errors import ParseError
-from cyberstalk.models import Record
 from cyberstalk.parsers.base import ParseContext, ParseReport, Source
 from cyberstalk.parsers.registry import detect, get_parser
-from cyberstalk.timeutil import choose_zone
+from cyberstalk.records import Record
+from cyberstalk.records.times import choose_zone
 
 
 def package(

@@ -14,12 +14,12 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from cyberstalk.errors import ParseError
-from cyberstalk.models import Record, RecordKind, TzBasis
 from cyberstalk.parsers import email_msg
 from cyberstalk.parsers.base import ParseContext, ParseReport, Source
 from cyberstalk.parsers.email_msg import EmlParser, MboxParser
 from cyberstalk.parsers.registry import detect, get_parser
-from cyberstalk.timeutil import choose_zone
+from cyberstalk.records import Record, RecordKind, TzBasis
+from cyberstalk.records.times import choose_zone
 from helpers.fixture_scripts import load_fixture
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,7 +15,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cyberstalk.errors import ParseError
-from cyberstalk.models import Record
 from cyberstalk.parsers.base import ParseContext, ParseReport, Source
 from cyberstalk.parsers.meta import (
     find_thread_files,
@@ -23,6 +22,7 @@ from cyberstalk.parsers.meta import (
     repair_mojibake,
 )
 from cyberstalk.parsers.registry import detect, get_parser
+from cyberstalk.records import Record
 
 DATA = Path(__file__).parent / "data" / "meta"
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"

@@ -11,8 +11,7 @@ from typer.testing import CliRunner
 
 from cyberstalk.case import Case
 from cyberstalk.cli import app
-from cyberstalk.derived import write_records
-from cyberstalk.models import Record
+from cyberstalk.records import Record, write_records
 
 SAMPLES = Path(__file__).parent / "samples" / "whatsapp"
 DATA = Path(__file__).parent / "data" / "whatsapp"

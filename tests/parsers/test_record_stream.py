@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from cyberstalk.models import TextLines, record_bytes
 from cyberstalk.parsers.base import ParseContext, Source
 from cyberstalk.parsers.registry import RecordStream, parse_source
 from cyberstalk.parsers.runner import make_context, write_jsonl
+from cyberstalk.records import TextLines, record_bytes
 
 SAMPLE = Path(__file__).parent / "samples" / "whatsapp" / "android-en-gb.txt"
 

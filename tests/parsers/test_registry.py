@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from cyberstalk.errors import UnrecognisedFormatError, UsageError
-from cyberstalk.models import Record
 from cyberstalk.parsers.base import ParseContext, Parser, ParseReport, Source
 from cyberstalk.parsers.registry import (
     PARSER_MODULES,
@@ -22,6 +21,7 @@ from cyberstalk.parsers.registry import (
     detect,
     get_parser,
 )
+from cyberstalk.records import Record
 
 PARSERS = all_parsers()
 NAMES = sorted(PARSERS)

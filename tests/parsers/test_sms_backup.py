@@ -13,7 +13,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cyberstalk.errors import ParseError
-from cyberstalk.models import Record, RecordKind, TzBasis
 from cyberstalk.parsers import sms_backup
 from cyberstalk.parsers.base import ParseContext, ParseReport, Source
 from cyberstalk.parsers.registry import detect, get_parser
@@ -22,6 +21,7 @@ from cyberstalk.parsers.sms_backup import (
     parse_many,
     repair_surrogate_refs,
 )
+from cyberstalk.records import Record, RecordKind, TzBasis
 from helpers.fixture_scripts import load_fixture
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cyberstalk.errors import ParseError
-from cyberstalk.models import Record
 from cyberstalk.parsers.base import ParseContext, ParseReport, Source
 from cyberstalk.parsers.registry import detect, get_parser
+from cyberstalk.records import Record
 
 FEB5 = datetime(2026, 2, 5, 21, 10, 33, tzinfo=UTC)
 

@@ -13,12 +13,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cyberstalk.errors import ParseError
-from cyberstalk.models import Flag, Record, RecordKind, TzBasis, record_bytes
 from cyberstalk.parsers import telegram
 from cyberstalk.parsers.base import ParseContext, ParseReport, Source
 from cyberstalk.parsers.registry import detect, get_parser
 from cyberstalk.parsers.telegram import TelegramParser
-from cyberstalk.timeutil import choose_zone
+from cyberstalk.records import Flag, Record, RecordKind, TzBasis, record_bytes
+from cyberstalk.records.times import choose_zone
 from helpers.fixture_scripts import load_fixture
 
 ROOT = Path(__file__).resolve().parents[2]

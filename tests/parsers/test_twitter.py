@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cyberstalk.errors import ParseError
-from cyberstalk.models import Record
 from cyberstalk.parsers.base import ParseContext, ParseReport, Source
 from cyberstalk.parsers.registry import detect, get_parser
+from cyberstalk.records import Record
 
 PREFIX = "window.YTD.direct_messages.part0 = "
 CARYS, DYLAN, THIRD = "1000000001", "2000000002", "3000000003"

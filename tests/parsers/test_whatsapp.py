@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from cyberstalk.models import Flag, Record, RecordKind, TzBasis
 from cyberstalk.parsers.base import ParseContext, ParseReport, Source
 from cyberstalk.parsers.registry import detect, get_parser
-from cyberstalk.timeutil import choose_zone
+from cyberstalk.records import Flag, Record, RecordKind, TzBasis
+from cyberstalk.records.times import choose_zone
 
 SAMPLES = Path(__file__).parent / "samples" / "whatsapp"
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
@@ -460,7 +460,7 @@ def test_times_match_localise_minute_by_minute_across_clock_changes(
 ) -> None:
     """The parser looks offsets up once per wall-clock hour; it must agree with
     timeutil.localise for every minute of a day with a clock change."""
-    from cyberstalk.timeutil import localise
+    from cyberstalk.records.times import localise
 
     walls = [
         datetime(y, m, d, 0, 0) + timedelta(minutes=step, seconds=step % 60)

@@ -21,11 +21,11 @@ from typing import Any
 import pytest
 
 from cyberstalk.errors import CyberstalkError
-from cyberstalk.models import record_bytes
 from cyberstalk.parsers import whatsapp
 from cyberstalk.parsers.base import ParseReport, Source
 from cyberstalk.parsers.registry import parse_source
 from cyberstalk.parsers.runner import make_context, write_jsonl
+from cyberstalk.records import record_bytes
 
 # sha256 over every case of _cases() (output, report, fault), recorded with the
 # line-by-line parser of commit 163a66d by running this module's _digest() there:

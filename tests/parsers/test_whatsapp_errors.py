@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from cyberstalk.errors import ParseError
-from cyberstalk.models import Record
 from cyberstalk.parsers.base import ParseContext, ParseReport, Source
 from cyberstalk.parsers.registry import get_parser, parse_source
+from cyberstalk.records import Record
 
 DATA = Path(__file__).parent / "data" / "whatsapp"
 

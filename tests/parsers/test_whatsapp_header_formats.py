@@ -20,10 +20,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from cyberstalk.errors import DateOrderError
-from cyberstalk.models import Record
 from cyberstalk.parsers.base import ParseContext, ParseReport, Source
 from cyberstalk.parsers.whatsapp import WhatsAppParser
-from cyberstalk.timeutil import choose_zone, localise
+from cyberstalk.records import Record
+from cyberstalk.records.times import choose_zone, localise
 
 NNBSP = "\u202f"
 ZONE = "Europe/London"

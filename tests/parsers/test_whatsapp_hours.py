@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from cyberstalk.parsers.whatsapp import _Builder
-from cyberstalk.timeutil import localise
+from cyberstalk.records.times import localise
 
 ZONES = [
     "Europe/London",

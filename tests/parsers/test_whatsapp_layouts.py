@@ -17,10 +17,10 @@ import pytest
 from test_whatsapp_property import STYLES
 
 from cyberstalk.errors import DateOrderError, ParseError
-from cyberstalk.models import Record
 from cyberstalk.parsers.base import ParseContext, ParseReport, Source
 from cyberstalk.parsers.whatsapp import WhatsAppParser
-from cyberstalk.timeutil import choose_zone, localise
+from cyberstalk.records import Record
+from cyberstalk.records.times import choose_zone, localise
 
 ZONE = "Europe/London"
 RECEIVED = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from cyberstalk.parsers.base import ParseContext, ParseReport, Source
 from cyberstalk.parsers.registry import get_parser
-from cyberstalk.timeutil import choose_zone, localise
+from cyberstalk.records.times import choose_zone, localise
 
 NNBSP = "\u202f"
 NBSP = "\u00a0"

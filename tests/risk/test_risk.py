@@ -61,7 +61,7 @@ def test_threats_and_third_parties_come_from_the_suspects_own_records() -> None:
     from datetime import UTC, datetime, timedelta
 
     from cyberstalk.case import parse_config
-    from cyberstalk.models import Locator, Record, RecordKind, TzBasis
+    from cyberstalk.records import Locator, Record, RecordKind, TzBasis
     from cyberstalk.timeline import analyse_records
 
     cfg = parse_config(

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from timeline_helpers import config, rec
 
 from cyberstalk.errors import CaseError, UsageError
-from cyberstalk.models import Flag, RecordKind
+from cyberstalk.records import Flag, RecordKind
 from cyberstalk.timeline import analyse_records
 from cyberstalk.timeline.settings import Settings, load_settings
 from cyberstalk.timeline.summary import is_night, longest_streak

@@ -22,8 +22,15 @@ import markupsafe
 import pytest
 
 from cyberstalk.case import open_case
-from cyberstalk.derived import write_records
-from cyberstalk.models import Attachment, Locator, Record, RecordKind, TzBasis, utc_iso
+from cyberstalk.records import (
+    Attachment,
+    Locator,
+    Record,
+    RecordKind,
+    TzBasis,
+    utc_iso,
+    write_records,
+)
 from cyberstalk.reports import timeline_html, timeline_json
 from cyberstalk.reports.timeline_common import (
     DIRECTION_LABELS,

@@ -5,7 +5,7 @@ from timeline_helpers import rec
 
 from cyberstalk.case import Identifier, Person
 from cyberstalk.identifiers import identifier_key, normalise_email, normalise_phone
-from cyberstalk.models import RecordKind
+from cyberstalk.records import RecordKind
 from cyberstalk.timeline.identities import Resolver, direction_of
 from cyberstalk.timeline.model import Direction
 

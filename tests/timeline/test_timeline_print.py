@@ -14,7 +14,7 @@ import pytest
 from timeline_helpers import config, rec
 
 from cyberstalk.case import open_case
-from cyberstalk.models import Locator, RecordKind
+from cyberstalk.records import Locator, RecordKind
 from cyberstalk.reports.timeline_common import ReportMeta, meta_for
 from cyberstalk.reports.timeline_html import W, chart_svg, render_html
 from cyberstalk.reports.timeline_pdf import render_pdf

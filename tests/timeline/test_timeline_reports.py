@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 
 from cyberstalk.case import open_case
 from cyberstalk.cli import app
-from cyberstalk.derived import write_records
 from cyberstalk.hashing.custody import check_chain, events, read_lines
+from cyberstalk.records import write_records
 from cyberstalk.reports import timeline_json
 from cyberstalk.reports.common import CSP
 from cyberstalk.reports.timeline_common import meta_for

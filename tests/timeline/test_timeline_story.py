@@ -70,7 +70,7 @@ def test_story_through_the_real_parsers(tmp_path, story_config) -> None:  # type
 
     from cyberstalk.parsers.base import ParseContext, Source
     from cyberstalk.parsers.registry import parse_source
-    from cyberstalk.timeutil import choose_zone
+    from cyberstalk.records.times import choose_zone
 
     files = []
     for name in ("whatsapp", "sms", "mail", "telegram", "meta"):

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from cyberstalk.case import CaseConfig, parse_config
-from cyberstalk.models import Locator, Record, RecordKind, TzBasis
+from cyberstalk.records import Locator, Record, RecordKind, TzBasis
 from helpers.fixture_scripts import load_fixture
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -24,7 +24,7 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlsplit
 
-from cyberstalk.models import Locator, Record, RecordKind, TzBasis
+from cyberstalk.records import Locator, Record, RecordKind, TzBasis
 
 PARSER = "web_capture"
 PARSER_VERSION = "1.0.0"

@@ -31,10 +31,10 @@ from cyberstalk.capture.errors import CaptureError
 from cyberstalk.capture.fetch import Exchange, Fetcher, Limits, _decode
 from cyberstalk.capture.posts import PARSER, PARSER_VERSION, find_posts, post_records
 from cyberstalk.case import Case, tool_string
-from cyberstalk.derived import write_records
 from cyberstalk.hashing.digest import Hashers
 from cyberstalk.hashing.manifest import load_manifest
 from cyberstalk.intake.ingest import IngestOptions, IngestSummary, ingest
+from cyberstalk.records import write_records
 
 FORMAT = "cyberstalk-capture/1"
 DEFAULT_USER_AGENT = (

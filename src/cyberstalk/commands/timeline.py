@@ -16,7 +16,7 @@ from cyberstalk.errors import CaseError, UsageError
 def _refuse_without_records(case: Case) -> None:
     """A case with no records gives an empty report that looks like a case with no
     contact: refuse, and say what to run."""
-    from cyberstalk.derived import iter_record_dicts
+    from cyberstalk.records import iter_record_dicts
 
     if next(iter_record_dicts(case.derived_dir), None) is not None:
         return

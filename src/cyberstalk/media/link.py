@@ -29,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from cyberstalk.models import Record, RecordKind
+from cyberstalk.records import Record, RecordKind
 
 MIN_TEXT_RATIO = 0.85
 MIN_TEXT_RATIO_UNDATED = 0.92

@@ -17,8 +17,8 @@ from typing import Any
 import exifread
 from PIL import Image
 
-from cyberstalk.models import TzBasis
-from cyberstalk.timeutil import ZoneChoice, localise
+from cyberstalk.records import TzBasis
+from cyberstalk.records.times import ZoneChoice, localise
 
 # Pillow tag numbers (TIFF/EXIF).
 _MAKE, _MODEL, _SOFTWARE, _DATETIME = 0x010F, 0x0110, 0x0131, 0x0132

@@ -26,12 +26,11 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from cyberstalk.case import Case
-from cyberstalk.derived import records_dir, safe_ref, write_records
 from cyberstalk.errors import CaseError, MediaError
 from cyberstalk.hashing.fsutil import atomic_write
 from cyberstalk.media import imageio, link, metadata, ocr, phash, screenshots
-from cyberstalk.models import Record
-from cyberstalk.timeutil import ZoneChoice, choose_zone
+from cyberstalk.records import Record, records_dir, safe_ref, write_records
+from cyberstalk.records.times import ZoneChoice, choose_zone
 
 MEDIA_VERSION = "1"
 IMAGE_EXTENSIONS = frozenset(

@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from cyberstalk.models import Flag, Locator, Record, RecordKind, TzBasis
-from cyberstalk.timeutil import ZoneChoice, localise
+from cyberstalk.records import Flag, Locator, Record, RecordKind, TzBasis
+from cyberstalk.records.times import ZoneChoice, localise
 
 PARSER = "media.screenshot"
 PARSER_VERSION = "2"

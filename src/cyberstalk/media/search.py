@@ -23,10 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cyberstalk.derived import iter_record_dicts, records_dir
 from cyberstalk.errors import CaseError, UsageError
 from cyberstalk.hashing.fsutil import temp_beside
-from cyberstalk.models import Locator
+from cyberstalk.records import Locator, iter_record_dicts, records_dir
 
 INDEX_NAME = "search.sqlite"
 SCHEMA_VERSION = "1"

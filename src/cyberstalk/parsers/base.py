@@ -1,7 +1,7 @@
 """What every parser implements, and what it is given.
 
 A parser *sniffs* first (how sure it is, 0.0-1.0, that a file is its format), then
-*parses*, yielding :class:`~cyberstalk.models.Record` objects. Malformed items are counted
+*parses*, yielding :class:`~cyberstalk.records.Record` objects. Malformed items are counted
 in the :class:`ParseReport` with a reason; they are never silently dropped.
 """
 
@@ -14,9 +14,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO, ClassVar, Protocol, runtime_checkable
 
-from cyberstalk.models import Record
 from cyberstalk.parsers.textutil import DateOrderDecision
-from cyberstalk.timeutil import ZoneChoice, choose_zone
+from cyberstalk.records import Record
+from cyberstalk.records.times import ZoneChoice, choose_zone
 
 SNIFF_BYTES = 64 * 1024
 """How much of a file sniffing may read."""

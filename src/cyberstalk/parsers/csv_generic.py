@@ -25,11 +25,11 @@ from datetime import datetime
 from typing import ClassVar
 
 from cyberstalk.errors import ParseError
-from cyberstalk.models import JSON, Attachment, Locator, Record, RecordKind, TzBasis
 from cyberstalk.parsers.base import SNIFF_BYTES, ParseContext, ParseReport, Source
 from cyberstalk.parsers.registry import register
 from cyberstalk.parsers.textutil import BOM, decode_line, iter_lines
-from cyberstalk.timeutil import from_epoch, localise
+from cyberstalk.records import JSON, Attachment, Locator, Record, RecordKind, TzBasis
+from cyberstalk.records.times import from_epoch, localise
 
 COLUMN_KEYS = (
     "time",

@@ -28,12 +28,12 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
-from cyberstalk.models import Attachment, Locator, Record, RecordKind, TzBasis
 from cyberstalk.parsers import jsonload, sidefiles
 from cyberstalk.parsers.base import ParseContext, ParseReport, Source
 from cyberstalk.parsers.registry import register
 from cyberstalk.parsers.sidefiles import read_side_json, side_file
-from cyberstalk.timeutil import localise
+from cyberstalk.records import Attachment, Locator, Record, RecordKind, TzBasis
+from cyberstalk.records.times import localise
 
 _HANDLED = frozenset({"ID", "Timestamp", "Contents", "Attachments"})
 DEFAULT_ACCOUNT = "account holder"

@@ -25,10 +25,10 @@ from email.utils import parsedate_to_datetime
 from typing import BinaryIO, ClassVar
 
 from cyberstalk.errors import ParseError
-from cyberstalk.models import JSON, Attachment, Locator, Record, RecordKind, TzBasis
 from cyberstalk.parsers.base import ParseContext, ParseReport, Source
 from cyberstalk.parsers.registry import register
-from cyberstalk.timeutil import localise
+from cyberstalk.records import JSON, Attachment, Locator, Record, RecordKind, TzBasis
+from cyberstalk.records.times import localise
 
 MAX_LINE = 8 * 1024 * 1024
 """Longest line accepted. RFC 5322 allows 998 bytes; real mail stays far below this."""

@@ -46,11 +46,11 @@ from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar
 
 from cyberstalk.errors import ParseError
-from cyberstalk.models import Attachment, Flag, Locator, Record, RecordKind, TzBasis
 from cyberstalk.parsers import jsonload, sidefiles
 from cyberstalk.parsers.base import ParseContext, ParseReport, Source
 from cyberstalk.parsers.registry import register
-from cyberstalk.timeutil import from_epoch
+from cyberstalk.records import Attachment, Flag, Locator, Record, RecordKind, TzBasis
+from cyberstalk.records.times import from_epoch
 
 MEDIA_KEYS = ("photos", "videos", "audio_files", "gifs", "files")
 """Message keys holding lists of ``{uri, creation_timestamp}`` attachments."""

@@ -34,12 +34,12 @@ from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
 from cyberstalk.errors import ParseError
-from cyberstalk.models import Attachment, Flag, Locator, Record, RecordKind, TzBasis
 from cyberstalk.parsers import jsonload
 from cyberstalk.parsers.base import ParseContext, ParseReport, Source
 from cyberstalk.parsers.meta import AttachmentLinker, Repairer
 from cyberstalk.parsers.registry import register
-from cyberstalk.timeutil import epoch_ms_or_s
+from cyberstalk.records import Attachment, Flag, Locator, Record, RecordKind, TzBasis
+from cyberstalk.records.times import epoch_ms_or_s
 
 FAILED_MEDIA = "Failed to download media"
 _HANDLED = frozenset({"senderName", "timestamp", "text", "type", "media", "reactions", "isUnsent"})

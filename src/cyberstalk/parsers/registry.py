@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from cyberstalk.errors import UnrecognisedFormatError, UsageError
-from cyberstalk.models import Record
 from cyberstalk.parsers.base import ParseContext, Parser, ParseReport, Source
+from cyberstalk.records import Record
 
 _REGISTRY: dict[str, Parser] = {}
 
@@ -129,7 +129,7 @@ class RecordStream(Iterator[Record]):
         return self.report.count(next(self._records))
 
     def jsonl(self) -> Iterator[bytes] | None:
-        """Every record's ``models.record_bytes`` line, in chunks, when the parser writes
+        """Every record's ``records.record_bytes`` line, in chunks, when the parser writes
         them itself and no record was taken yet; else None (iterate instead)."""
         write: Callable[[Source, ParseContext, ParseReport], Iterator[bytes]] | None
         write = getattr(self.parser, "parse_jsonl", None)

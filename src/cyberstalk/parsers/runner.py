@@ -16,12 +16,12 @@ from typing import Any, BinaryIO
 from zoneinfo import ZoneInfoNotFoundError
 
 from cyberstalk.errors import CaseError, UsageError
-from cyberstalk.models import Record, record_bytes
-from cyberstalk.models import record_line as record_line  # re-exported (tests, callers)
 from cyberstalk.parsers.base import ParseContext, Parser, ParseReport, Source
 from cyberstalk.parsers.registry import RecordStream
 from cyberstalk.parsers.textutil import DATE_ORDERS
-from cyberstalk.timeutil import choose_zone
+from cyberstalk.records import Record, record_bytes
+from cyberstalk.records import record_line as record_line  # re-exported (tests, callers)
+from cyberstalk.records.times import choose_zone
 
 MANIFEST_FORMAT = "cyberstalk-manifest/1"
 

@@ -39,10 +39,10 @@ from typing import Any, BinaryIO, ClassVar
 from xml.parsers import expat
 
 from cyberstalk.errors import ParseError
-from cyberstalk.models import JSON, Attachment, Flag, Locator, Record, RecordKind, TzBasis
 from cyberstalk.parsers.base import ParseContext, ParseReport, Source
 from cyberstalk.parsers.registry import register
-from cyberstalk.timeutil import epoch_ms_or_s
+from cyberstalk.records import JSON, Attachment, Flag, Locator, Record, RecordKind, TzBasis
+from cyberstalk.records.times import epoch_ms_or_s
 
 CHUNK = 64 * 1024
 """Bytes read and fed to expat at a time."""

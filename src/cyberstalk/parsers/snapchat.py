@@ -25,11 +25,11 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from cyberstalk.models import Attachment, Locator, Record, RecordKind, TzBasis
 from cyberstalk.parsers import jsonload
 from cyberstalk.parsers.base import ParseContext, ParseReport, Source
 from cyberstalk.parsers.registry import register
-from cyberstalk.timeutil import from_epoch
+from cyberstalk.records import Attachment, Locator, Record, RecordKind, TzBasis
+from cyberstalk.records.times import from_epoch
 
 OLD_RECEIVED = "Received Saved Chat History"
 OLD_SENT = "Sent Saved Chat History"

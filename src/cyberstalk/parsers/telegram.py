@@ -30,10 +30,10 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from cyberstalk.errors import ParseError
-from cyberstalk.models import JSON, Attachment, Flag, Locator, Record, RecordKind, TzBasis
 from cyberstalk.parsers.base import ParseContext, ParseReport, Source
 from cyberstalk.parsers.registry import register
-from cyberstalk.timeutil import from_epoch, localise
+from cyberstalk.records import JSON, Attachment, Flag, Locator, Record, RecordKind, TzBasis
+from cyberstalk.records.times import from_epoch, localise
 
 MAX_BYTES = 512 * 1024 * 1024
 """Largest ``result.json`` accepted: the whole text is held in memory while walking it."""

@@ -26,10 +26,10 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from cyberstalk.errors import ParseError
-from cyberstalk.models import Attachment, Locator, Record, RecordKind, TzBasis
 from cyberstalk.parsers import jsonload
 from cyberstalk.parsers.base import ParseContext, ParseReport, Source
 from cyberstalk.parsers.registry import register
+from cyberstalk.records import Attachment, Locator, Record, RecordKind, TzBasis
 
 PREFIX_RE = re.compile(rb"\A\s*window\.YTD\.(direct_messages(?:_group)?)\.part(\d+)\s*=\s*")
 _HANDLED = frozenset({"id", "senderId", "recipientId", "text", "createdAt", "mediaUrls"})

@@ -48,7 +48,7 @@ in both passes. Pass 1's halves meet at a line start; the worker's dates are giv
 the evidence after the first half's, renumbered. Pass 2's halves meet at a header line,
 and the worker starts with what the first half would have known there (line, byte, the
 terminator before, the last wall clock). Each message's line is written from its
-fields (``models.TextLines``), with no Record built. The output is the same bytes as
+fields (``records.TextLines``), with no Record built. The output is the same bytes as
 one pass (tests/parsers/test_whatsapp_blocks.py).
 """
 
@@ -72,7 +72,17 @@ from types import MappingProxyType
 from typing import IO, Any, ClassVar, NamedTuple, Protocol, TypeVar
 
 from cyberstalk.errors import ParseError
-from cyberstalk.models import (
+from cyberstalk.parsers.base import SNIFF_BYTES, ParseContext, ParseReport, Source
+from cyberstalk.parsers.registry import register
+from cyberstalk.parsers.textutil import (
+    BOM,
+    MAX_LINE_BYTES,
+    DateOrderEvidence,
+    clean_header,
+    read_date,
+    strip_invisible,
+)
+from cyberstalk.records import (
     JSON,
     Attachment,
     Flag,
@@ -85,17 +95,7 @@ from cyberstalk.models import (
     make_record,
     record_bytes,
 )
-from cyberstalk.parsers.base import SNIFF_BYTES, ParseContext, ParseReport, Source
-from cyberstalk.parsers.registry import register
-from cyberstalk.parsers.textutil import (
-    BOM,
-    MAX_LINE_BYTES,
-    DateOrderEvidence,
-    clean_header,
-    read_date,
-    strip_invisible,
-)
-from cyberstalk.timeutil import localise
+from cyberstalk.records.times import localise
 
 _WS = "[ \u00a0\u202f\u2009]"
 _MARK = "[\u200e\u200f\u202a-\u202e\ufeff\u2060]"
@@ -539,7 +539,7 @@ class WhatsAppParser:
     def parse_jsonl(
         self, source: Source, ctx: ParseContext, report: ParseReport
     ) -> Iterator[bytes]:
-        """The JSON Lines of :meth:`parse`'s records (``models.record_bytes``), counted
+        """The JSON Lines of :meth:`parse`'s records (``records.record_bytes``), counted
         into ``report.records``, a batch at a time. A large plain-text export is parsed in
         two halves at once, the second by a forked worker into a temporary file: the
         same bytes and the same report as one pass (the parent parses the second half
@@ -630,7 +630,7 @@ class WhatsAppParser:
         start: _Start | None = None,
         stop: int | None = None,
     ) -> Iterator[bytes]:
-        """Pass 2, the records' JSON Lines (``models.record_bytes``), each record counted
+        """Pass 2, the records' JSON Lines (``records.record_bytes``), each record counted
         by kind into ``counts`` (see :meth:`_messages`)."""
 
         def lines_of(builder: _Builder) -> _Emit[bytes]:
@@ -1425,7 +1425,7 @@ class _Builder:
         self.senders: dict[str, tuple[str | None, bool]] = {}
         """Name as written -> the sender, and whether the name had the ``~`` marker."""
         self.hour_starts: dict[tuple[int, ...], tuple[datetime, str | None] | None] = {}
-        """Wall-clock hour -> its start in UTC and that hour's :func:`models.hour_text`."""
+        """Wall-clock hour -> its start in UTC and that hour's :func:`records.hour_text`."""
         self.version = parser.version
         self.exhibit = source.exhibit
         self.path = source.name
@@ -1542,7 +1542,7 @@ class _Builder:
     ) -> bytes:
         """``record_bytes(self.build(...))``, counted by kind into ``self.counts``; with a
         time in an hour of a whole-hour offset, written from the fields
-        (:meth:`models.TextLines.line_in_hour`), with no Record built."""
+        (:meth:`records.TextLines.line_in_hour`), with no Record built."""
         fields = self._fields(line_start, time_raw, wall, rest, pflags)
         kind, _, _, sender, text, attachments, flags, subtype, extra, hour, second = fields
         self.counts[kind._value_] += 1
@@ -1596,7 +1596,7 @@ class _Builder:
     ) -> _Fields:
         """A message's kind, time in UTC, zone basis, sender, text, attachments, flags,
         subtype and extra facts (see :meth:`build`); and, when its UTC hour starts on the
-        hour, that hour's :func:`models.hour_text` and the seconds into it (else None)."""
+        hour, that hour's :func:`records.hour_text` and the seconds into it (else None)."""
         flags = pflags
         utc: datetime | None
         hour: str | None = None

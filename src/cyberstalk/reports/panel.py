@@ -27,7 +27,7 @@ from markupsafe import Markup
 from cyberstalk.case import Case, CaseConfig
 from cyberstalk.errors import ReportError, UsageError
 from cyberstalk.hashing.fsutil import atomic_write
-from cyberstalk.models import utc_iso
+from cyberstalk.records import utc_iso
 from cyberstalk.reports.common import CSP
 from cyberstalk.reports.redact import ROLE_HELP, Redactor, choose_fields
 from cyberstalk.reports.timeline_common import (

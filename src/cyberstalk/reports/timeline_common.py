@@ -16,7 +16,7 @@ from typing import IO, Any
 from cyberstalk.case import Case, tool_string
 from cyberstalk.errors import ReportError
 from cyberstalk.hashing.fsutil import fsync_dir, temp_beside
-from cyberstalk.models import utc_iso
+from cyberstalk.records import utc_iso
 from cyberstalk.reports.common import OUTPUT_EVENTS, generated_at
 from cyberstalk.timeline import Analysis, Entry
 

@@ -20,7 +20,7 @@ import jinja2
 import markupsafe
 from markupsafe import Markup
 
-from cyberstalk.models import RecordKind
+from cyberstalk.records import RecordKind
 from cyberstalk.reports.common import CSP
 from cyberstalk.reports.timeline_common import (
     DIRECTION_LABELS,

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from json.encoder import encode_basestring as _string
 from typing import IO, Any
 
-from cyberstalk.models import utc_iso
+from cyberstalk.records import utc_iso
 from cyberstalk.reports.timeline_common import ReportMeta, risk_summary, utc_text
 from cyberstalk.timeline import Analysis, Entry
 from cyberstalk.timeline.model import PersonSummary, Run

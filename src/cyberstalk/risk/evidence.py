@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from cyberstalk.models import Flag
+from cyberstalk.records import Flag
 from cyberstalk.risk.questions import QUESTIONS, Question
 from cyberstalk.timeline import Analysis
 from cyberstalk.timeline.model import Direction

@@ -28,7 +28,7 @@ from cyberstalk.safeguarding_advice.content import (
 
 if TYPE_CHECKING:
     from cyberstalk.case import Case
-    from cyberstalk.models import Record
+    from cyberstalk.records import Record
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +184,7 @@ def select(
 
 def case_facts(case: Case) -> tuple[dict[str, list[str]], list[str], bool]:
     """Topics suggested by a case: (topic -> reasons, unmatched facts, timeline used)."""
-    from cyberstalk.derived import load_records
+    from cyberstalk.records import load_records
 
     rules = load_rules()
     found: dict[str, list[str]] = {}

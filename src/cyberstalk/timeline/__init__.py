@@ -16,10 +16,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from cyberstalk.case import Case, CaseConfig
-from cyberstalk.derived import iter_record_dicts
 from cyberstalk.errors import UsageError
 from cyberstalk.identifiers import display_key, identifier_key
-from cyberstalk.models import Flag, Record, RecordKind
+from cyberstalk.records import Flag, Record, RecordKind, iter_record_dicts
 from cyberstalk.timeline import lexicon
 from cyberstalk.timeline.gcpause import gc_paused
 from cyberstalk.timeline.identities import (
@@ -189,7 +188,7 @@ def load_with_ids(derived: Path) -> tuple[list[Record], list[str]]:
 
     The id is taken as the parser wrote it (``Record.as_dict`` puts it in every line), and
     computed only when missing: ``Record.id`` hashes the record on every call, which is
-    most of the cost of loading 200,000 records. ``cyberstalk.derived.load_records`` is the
+    most of the cost of loading 200,000 records. ``cyberstalk.records.store.load_records`` is the
     reference; this gives the same records and ids.
     """
     records: list[Record] = []
@@ -206,7 +205,7 @@ _NO_TIME = datetime.min.replace(tzinfo=UTC)
 
 
 def sort_key(rec: Record, rid: str) -> tuple[int, datetime, str, int, str]:
-    """The order of ``cyberstalk.derived.record_sort_key`` (time, exhibit, position, id;
+    """The order of ``cyberstalk.records.store.record_sort_key`` (time, exhibit, position, id;
     untimed last), comparing datetimes rather than their text and with the id given."""
     loc = rec.locator
     position = loc.line_start or loc.xml_index or loc.byte_start or 0

@@ -21,7 +21,7 @@ from cyberstalk.identifiers import (
     identifier_key,
     sender_keys,
 )
-from cyberstalk.models import Record, RecordKind
+from cyberstalk.records import Record, RecordKind
 from cyberstalk.timeline.model import Direction
 
 OUTGOING_SUBTYPES = frozenset({"outgoing", "sent", "outbox"})

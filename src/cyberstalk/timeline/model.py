@@ -8,7 +8,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import NamedTuple
 
-from cyberstalk.models import Record, RecordKind
+from cyberstalk.records import Record, RecordKind
 from cyberstalk.timeline.settings import Settings
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from cyberstalk.hashing.fsutil import atomic_write
-from cyberstalk.models import Record, record_bytes, record_line
+from cyberstalk.records import Record, record_bytes, record_line
 
 __all__ = [
     "iter_record_dicts",

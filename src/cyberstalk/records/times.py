@@ -1,7 +1,7 @@
 """Turning the times exports write into aware UTC datetimes, honestly.
 
 Zone-less wall-clock times are interpreted in a zone whose basis is recorded
-(:class:`~cyberstalk.models.TzBasis`); times in a clock-change gap or overlap are flagged,
+(:class:`~cyberstalk.records.TzBasis`); times in a clock-change gap or overlap are flagged,
 never silently resolved.
 """
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from cyberstalk.models import Flag, TzBasis
+from cyberstalk.records import Flag, TzBasis
 
 DEFAULT_ZONE = "Europe/London"
 

@@ -1,0 +1,387 @@
+"""The one JSON Lines form of a record, as ``derived/records`` and ``cyberstalk parse``
+write it: compact, UTF-8, keys in the record's fixed order (:meth:`Record.as_dict`).
+
+:func:`record_bytes` writes a record's line from its fields; :class:`TextLines` writes the
+line of a text export's message from its fields with no Record built (what the WhatsApp
+parser emits); both go through :func:`_text_line` for a line of a text export, and fall
+back to :func:`record_line` over ``as_dict()`` for values the direct path does not know.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from hashlib import sha256 as _sha256
+from json.encoder import encode_basestring as _string  # the C encoder's own, when built
+from typing import Any
+
+from cyberstalk.records.model import (
+    _LOCATOR_FIELDS,
+    JSON,
+    Attachment,
+    Locator,
+    Record,
+    RecordKind,
+    TzBasis,
+    _id_head,
+    _plain_id_parts,
+    utc_iso,
+)
+
+# ------------------------------------------------------------------ JSON Lines
+#
+# One record a line, as ``derived/`` and ``cyberstalk parse`` write them (the functions
+# are re-exported by :mod:`cyberstalk.derived`).
+
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_ENCODE_ASCII = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
+
+
+def record_line(record_dict: Mapping[str, Any]) -> bytes:
+    """One JSON Lines line as written in derived/ and by ``cyberstalk parse``: compact,
+    UTF-8, keys in the record's fixed order.
+
+    A lone surrogate (a broken ``\\ud83d`` escape in a JSON export) cannot be UTF-8; such a
+    line is written with ASCII escapes instead, which reads back to the same text.
+    """
+    try:
+        return (_ENCODE(record_dict) + "\n").encode("utf-8")
+    except UnicodeEncodeError:
+        return (_ENCODE_ASCII(record_dict) + "\n").encode("ascii")
+
+
+def _value(value: Any) -> str:
+    """One JSON value as ``_ENCODE`` writes it (strings, ints and None without the
+    encoder's set-up)."""
+    if type(value) is str:
+        return _string(value)
+    if value is None:
+        return "null"
+    if type(value) is int:
+        return int.__repr__(value)
+    return _ENCODE(value)
+
+
+def _locator(loc: Locator) -> str:
+    """``_ENCODE(loc.as_dict())``: the fields that are not None, in field order."""
+    e, p, m = loc.exhibit, loc.path, loc.member
+    ls, le, bs, be = loc.line_start, loc.line_end, loc.byte_start, loc.byte_end
+    if (
+        type(ls) is int
+        and type(le) is int
+        and type(bs) is int
+        and type(be) is int
+        and type(p) is str
+        and loc.json_path is None
+        and loc.xml_index is None
+    ):  # a line of a text export: one f-string
+        head = "{" if e is None else '{"exhibit":' + _value(e) + ","
+        tail = "}" if m is None else ',"member":' + _value(m) + "}"
+        return (
+            f'{head}"path":{_string(p)},"line_start":{ls},"line_end":{le},'
+            f'"byte_start":{bs},"byte_end":{be}{tail}'
+        )
+    fields = [f'"{k}":{_value(v)}' for k in _LOCATOR_FIELDS if (v := getattr(loc, k)) is not None]
+    return "{" + ",".join(fields) + "}"
+
+
+def record_bytes(record: Record) -> bytes:
+    """``record_line(record.as_dict())``, written directly from the record's fields
+    instead of building the dicts and walking them: the same bytes in a third of the
+    time (tests/test_derived_serialiser.py checks the two against each other).
+
+    A value the direct path does not know (a non-string where the model has a string)
+    goes the generic way, as does a line with a lone surrogate (ASCII escapes)."""
+    loc = record.locator
+    ls, le, bs, be = loc.line_start, loc.line_end, loc.byte_start, loc.byte_end
+    exhibit, path, member = loc.exhibit, loc.path, loc.member
+    parser, kind, time_raw, text, subtype = (
+        record.parser,
+        record.kind._value_,
+        record.time_raw,
+        record.text,
+        record.subtype,
+    )
+    t = record.time_utc
+    if (
+        type(ls) is int
+        and type(le) is int
+        and type(bs) is int
+        and type(be) is int
+        and loc.json_path is None
+        and loc.xml_index is None
+        and t is not None
+        and t.tzinfo is UTC
+        and type(t) is datetime
+        and _plain_id_parts(exhibit, path, member, parser, kind, time_raw, text, subtype)
+    ):
+        # A line of a text export (the bulk of most cases)
+        try:
+            # the parts a source's records share, written once a source
+            same = (
+                record.platform,
+                record.tz_basis._value_,
+                record.conversation,
+                exhibit,
+                path,
+                member,
+                parser,
+                record.parser_version,
+            )
+            return _text_line(
+                _SHARED.get(same) or _shared(same),
+                kind,
+                subtype,
+                _utc_text(t),
+                time_raw,
+                record.sender,
+                record.recipients,
+                text,
+                record.attachments,
+                record.flags,
+                ls,
+                le,
+                bs,
+                be,
+                record.extra,
+            )
+        except (TypeError, UnicodeEncodeError):
+            return record_line(record.as_dict())
+    try:
+        if t is None:
+            when = "null"
+        elif t.tzinfo is UTC and type(t) is datetime:
+            when = f'"{t.isoformat()}"'  # digits and -:T+. only: nothing to escape
+        else:
+            when = _string(utc_iso(t))
+        sender = record.sender
+        subtype = record.subtype
+        conversation = record.conversation
+        recipients = record.recipients
+        attachments = record.attachments
+        flags = record.flags
+        extra = record.extra
+        version = record.parser_version
+        line = (
+            f'{{"id":"{record.id}","kind":{_string(record.kind._value_)},"subtype":'
+            f'{"null" if subtype is None else _string(subtype)},"platform":'
+            f'{_string(record.platform)},"time_utc":{when},"time_raw":'
+            f'{_string(record.time_raw)},"tz_basis":{_string(record.tz_basis._value_)},'
+            f'"sender":{"null" if sender is None else _string(sender)},"recipients":'
+            f'{_ENCODE(list(recipients)) if recipients else "[]"},"conversation":'
+            f'{"null" if conversation is None else _string(conversation)},"text":'
+            f'{_string(record.text)},"attachments":'
+            f"{_ENCODE([a.as_dict() for a in attachments]) if attachments else '[]'},"
+            f'"flags":{_flags(flags) if flags else "[]"},"locator":'
+            f'{_locator(record.locator)},"parser":{{"name":{_string(record.parser)},'
+            f'"version":{_string(version)}}},"extra":'
+            f"{_ENCODE(dict(sorted(extra.items()))) if extra else '{}'}}}\n"
+        )
+        return line.encode("utf-8")
+    except (TypeError, UnicodeEncodeError):
+        # A non-string value _string refuses (the encoder writes it as what it is), or
+        # a lone surrogate: record_line decides, exactly as for any dict.
+        return record_line(record.as_dict())
+
+
+class TextLines:
+    """:func:`record_bytes` for the records of one text source, from their fields, with
+    no Record built: for a parser that makes many (a chat export's messages).
+
+    The records share platform, zone basis, conversation, exhibit, path, member, parser
+    and version; each is at lines and bytes (ints), has an aware time in ``UTC`` and no
+    JSON path or XML index. :meth:`line_in_hour` raises TypeError or UnicodeEncodeError
+    where record_bytes would take the generic way: the caller then builds the Record.
+    """
+
+    __slots__ = ("parts",)
+
+    def __init__(
+        self,
+        platform: str,
+        tz_basis: TzBasis,
+        conversation: str | None,
+        exhibit: str | None,
+        path: str,
+        member: str | None,
+        parser: str,
+        parser_version: str,
+    ) -> None:
+        if not _plain_id_parts(exhibit, path, member, parser, "", "", "", None):
+            raise TypeError("exhibit, path, member and parser must be strings")
+        same = (platform, tz_basis._value_, conversation, exhibit, path, member, parser)
+        self.parts = _shared((*same, parser_version))
+
+    def line_in_hour(
+        self,
+        kind: RecordKind,
+        subtype: str | None,
+        hour: str,
+        second: int,
+        time_raw: str,
+        sender: str | None,
+        recipients: tuple[str, ...],
+        text: str,
+        attachments: tuple[Attachment, ...],
+        flags: frozenset[str],
+        line_start: int,
+        line_end: int,
+        byte_start: int,
+        byte_end: int,
+        extra: Mapping[str, JSON],
+    ) -> bytes:
+        """The JSON Lines line of the record with these fields, whose time is ``second``
+        seconds (0 to 3599) into the UTC hour whose :func:`hour_text` is ``hour``: no
+        datetime is made or read (a chat's messages share a few thousand hours)."""
+        value = kind._value_
+        if type(second) is not int or not 0 <= second < 3600:
+            raise TypeError("second must be an int from 0 to 3599")
+        if (
+            type(line_start) is not int
+            or type(line_end) is not int
+            or type(byte_start) is not int
+            or type(byte_end) is not int
+            or not _plain_id_parts(None, "", None, "", value, time_raw, text, subtype)
+        ):  # (what record_bytes checks before it calls _text_line)
+            raise TypeError("a field is not of the model's type")
+        return _text_line(
+            self.parts,
+            value,
+            subtype,
+            hour + _MINUTES_SECONDS[second],
+            time_raw,
+            sender,
+            recipients,
+            text,
+            attachments,
+            flags,
+            line_start,
+            line_end,
+            byte_start,
+            byte_end,
+            extra,
+        )
+
+
+def hour_text(hour_start: datetime) -> str | None:
+    """The text a record's ``time_utc`` starts with in JSON for a time in the UTC hour that
+    starts at ``hour_start`` (``2024-01-13T08:``, for :meth:`TextLines.line_in_hour`);
+    None unless ``hour_start`` is a datetime in UTC on the hour."""
+    if (
+        type(hour_start) is not datetime
+        or hour_start.tzinfo is not UTC
+        or hour_start.minute
+        or hour_start.second
+        or hour_start.microsecond
+    ):
+        return None
+    return _utc_text(hour_start)[: -len(_MINUTES_SECONDS[0])]
+
+
+def _text_line(
+    parts: _Shared,
+    kind: str,
+    subtype: str | None,
+    utc_text: str,
+    time_raw: str,
+    sender: str | None,
+    recipients: tuple[str, ...],
+    text: str,
+    attachments: tuple[Attachment, ...],
+    flags: frozenset[str],
+    ls: int,
+    le: int,
+    bs: int,
+    be: int,
+    extra: Mapping[str, JSON],
+) -> bytes:
+    """The line of a record of a text export (``parts`` from :func:`_shared`;
+    ``utc_text``, its time as :func:`_utc_text` writes it): the id and the locator share
+    the numbers' text, and nothing is looked up twice. The caller has checked that the
+    numbers are ints and the id's parts plain strings (the numbers' text goes into the
+    id: a bool or a str subclass would differ). TypeError (another value of a type
+    _string refuses) or UnicodeEncodeError (a lone surrogate): the generic way is the
+    caller's to take."""
+    sls, sle, sbs, sbe = str(ls), str(le), str(bs), str(be)
+    # _line_id's input after its first part, which parts[6] has hashed already
+    digest = parts[6].copy()
+    digest.update(
+        f"{len(sls)}:{sls};{len(sle)}:{sle};{len(sbs)}:{sbs};{len(sbe)}:{sbe};{parts[5][1]}"
+        f"{len(kind)}:{kind};{len(time_raw)}:{time_raw};{len(text)}:{text};"
+        f"{'-;' if subtype is None else f'{len(subtype)}:{subtype};'}".encode(
+            "utf-8", "surrogatepass"
+        )
+    )
+    rid = "r-" + digest.hexdigest()[:16]
+    line = (
+        f'{{"id":"{rid}","kind":{_string(kind)},"subtype":'
+        f"{'null' if subtype is None else _string(subtype)}{parts[0]}"
+        f'{utc_text}","time_raw":{_string(time_raw)}{parts[1]}'
+        f'{"null" if sender is None else _string(sender)},"recipients":'
+        f"{_ENCODE(list(recipients)) if recipients else '[]'}{parts[2]}"
+        f'{_string(text)},"attachments":'
+        f"{_ENCODE([a.as_dict() for a in attachments]) if attachments else '[]'},"
+        f'"flags":{_flags(flags) if flags else "[]"}{parts[3]}{sls},"line_end":'
+        f'{sle},"byte_start":{sbs},"byte_end":{sbe}{parts[4]}'
+        f"{_ENCODE(dict(sorted(extra.items()))) if extra else '{}'}}}\n"
+    )
+    return line.encode("utf-8")
+
+
+_HOURS: dict[tuple[int, int, int, int], str] = {}
+_MINUTES_SECONDS = tuple(f"{n // 60:02d}:{n % 60:02d}+00:00" for n in range(3600))
+
+
+def _utc_text(t: datetime) -> str:
+    """``t.isoformat()`` for a datetime in UTC: its hour's text is remembered (a source
+    has a few thousand hours, and isoformat takes the time of a dozen lookups)."""
+    if t.microsecond:
+        return t.isoformat()
+    hour = (t.year, t.month, t.day, t.hour)
+    text = _HOURS.get(hour)
+    if text is None:
+        if len(_HOURS) >= 4096:
+            _HOURS.clear()
+        text = _HOURS[hour] = f"{hour[0]:04d}-{hour[1]:02d}-{hour[2]:02d}T{hour[3]:02d}:"
+    return text + _MINUTES_SECONDS[t.minute * 60 + t.second]
+
+
+_Shared = tuple[str, str, str, str, str, tuple[str, str], Any]
+_SHARED: dict[tuple[Any, ...], _Shared] = {}
+
+
+def _shared(same: tuple[Any, ...]) -> _Shared:
+    """The JSON between a text line's own values, the id input's parts from ``_id_head``,
+    and a SHA-256 that has hashed the first of them, for its platform, tz_basis,
+    conversation, exhibit, path, member, parser and version (remembered)."""
+    platform, basis, conversation, exhibit, path, member, parser, version = same
+    parts = (
+        f',"platform":{_string(platform)},"time_utc":"',
+        f',"tz_basis":{_string(basis)},"sender":',
+        f',"conversation":{"null" if conversation is None else _string(conversation)},"text":',
+        ',"locator":{'
+        + ("" if exhibit is None else f'"exhibit":{_string(exhibit)},')
+        + f'"path":{_string(path)},"line_start":',
+        ("" if member is None else f',"member":{_string(member)}')
+        + f'}},"parser":{{"name":{_string(parser)},"version":{_string(version)}}},"extra":',
+        head := _id_head(exhibit, path, member, parser),
+        _sha256(head[0].encode("utf-8", "surrogatepass")),
+    )
+    if len(_SHARED) >= 64:
+        _SHARED.clear()
+    _SHARED[same] = parts
+    return parts
+
+
+_FLAGS: dict[frozenset[str], str] = {}
+
+
+def _flags(flags: frozenset[str]) -> str:
+    """``_ENCODE(sorted(flags))``, remembered: a source has a handful of flag sets."""
+    hit = _FLAGS.get(flags)
+    if hit is None:
+        hit = _ENCODE(sorted(flags))
+        if len(_FLAGS) < 256 and all(type(f) is str for f in flags):
+            _FLAGS[flags] = hit
+    return hit
