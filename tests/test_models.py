@@ -18,8 +18,8 @@ import pytest
 
 from cyberstalk import records as models
 from cyberstalk.errors import ParseError
-from cyberstalk.parsers.runner import _BATCH, record_line, write_jsonl
-from cyberstalk.records import Record
+from cyberstalk.records import Record, record_line, write_jsonl
+from cyberstalk.records.jsonl import _BATCH
 from helpers.reference_records import reference_id, reference_line
 
 # sha256 of the JSON Lines of _varied_records(models, 600): ids as since commit 17edd29;

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -17,10 +17,10 @@ from cyberstalk.errors import CyberstalkError, DateOrderError, ParseError, Usage
 from cyberstalk.hashing.custody import events
 from cyberstalk.hashing.manifest import load_manifest
 from cyberstalk.parsers.base import ParseContext, ParseReport
-from cyberstalk.parsers.registry import detect
+from cyberstalk.parsers.registry import RecordStream, detect
 from cyberstalk.parsers.runner import exhibit_source
 from cyberstalk.parsers.textutil import DATE_ORDERS
-from cyberstalk.records import Flag, Record, write_records
+from cyberstalk.records import Flag, Record, record_writer, write_jsonl, write_report
 from cyberstalk.records.times import choose_zone
 
 DATE_ORDER_EVENT = "date_order_decided"
@@ -111,23 +111,30 @@ def parse_exhibits(case: Case, progress: Callable[[str], None] | None = None) ->
         decision = decisions.get(ref)
         ctx = _context(case, ex, decision["order"] if decision else None)
         report = ParseReport(parser=parser.name)
-        records: list[Record] = []
-        try:
-            for record in parser.parse(source, ctx, report):
-                records.append(report.count(record))
-        except DateOrderError as exc:
-            message = _hint(case, ref, exc)
-            report.warnings.append(f"parse stopped: {message}")
-            errors.append(f"{ref}: {message}")
-            undecided.append({"exhibit": ref, "orders": list(exc.orders)})
-            say(f"parse error: {ref}: {message}")
-        except (ParseError, CyberstalkError) as exc:
-            # keep what was parsed before the fault, reported as such (any toolkit error a
-            # parser raises stops that exhibit only, never the ingest)
-            report.warnings.append(f"parse stopped: {exc}")
-            errors.append(f"{ref}: {exc}")
-            say(f"parse error: {ref}: {exc}")
-        records = mark_repeats(records, first_seen, report)
+        stream = RecordStream(parser, source, ctx, report)
+        # A parser that writes its own lines (RecordStream.jsonl) marks no dedupe_key:
+        # its lines go to the store as they are; others' records pass _repeats.
+        lines = stream if hasattr(parser, "parse_jsonl") else _repeats(stream, first_seen, report)
+        with record_writer(case.derived_dir, ref) as out:
+            try:
+                write_jsonl(lines, out)
+            except DateOrderError as exc:
+                message = _hint(case, ref, exc)
+                report.warnings.append(f"parse stopped: {message}")
+                errors.append(f"{ref}: {message}")
+                undecided.append({"exhibit": ref, "orders": list(exc.orders)})
+                say(f"parse error: {ref}: {message}")
+            except (ParseError, CyberstalkError) as exc:
+                # keep what was parsed before the fault, reported as such (any toolkit
+                # error a parser raises stops that exhibit only, never the ingest)
+                report.warnings.append(f"parse stopped: {exc}")
+                errors.append(f"{ref}: {exc}")
+                say(f"parse error: {ref}: {exc}")
+        if report.duplicates:
+            report.warnings.append(
+                f"{report.duplicates} records repeat ones already parsed (overlapping "
+                "exports): kept and flagged 'duplicate'"
+            )
         index = report.as_dict()
         if decision is not None and report.date_order is not None:
             index["date_order"] = {
@@ -137,7 +144,7 @@ def parse_exhibits(case: Case, progress: Callable[[str], None] | None = None) ->
                 "reason": decision.get("reason"),
                 "custody_seq": decision.get("seq"),
             }
-        write_records(case.derived_dir, ref, records, index)
+        write_report(case.derived_dir, ref, index)
         parsed[ref] = {"parser": parser.name, "records": report.total}
         if report.date_order is not None:
             parsed[ref]["date_order"] = {
@@ -205,38 +212,32 @@ def decide_date_order(
     return result
 
 
-def mark_repeats(
-    records: list[Record], first_seen: dict[str, str], report: ParseReport
-) -> list[Record]:
-    """Flag records that repeat one from an earlier exhibit (overlapping backups).
+def _repeats(
+    records: Iterable[Record], first_seen: dict[str, str], report: ParseReport
+) -> Iterator[Record]:
+    """Flag records that repeat one from an earlier exhibit (overlapping backups), as
+    they pass.
 
     Parsers that can recognise the same event in two exports put ``extra["dedupe_key"]``
     on their records and flag repeats inside one file themselves; across exhibits it is
     done here, in manifest order, so the first exhibit keeps the original. Repeats are
-    kept and flagged ``duplicate`` with ``duplicate_of``, never dropped.
+    kept and flagged ``duplicate`` with ``duplicate_of``, never dropped; each is counted
+    in ``report.duplicates``.
     """
-    out = []
     for record in records:
         key = record.extra.get("dedupe_key")
         if not isinstance(key, str) or Flag.DUPLICATE.value in record.flags:
-            out.append(record)
-            continue
-        if key in first_seen:
-            record = dataclasses.replace(
+            yield record
+        elif key in first_seen:
+            report.duplicates += 1
+            yield dataclasses.replace(
                 record,
                 flags=record.flags | {Flag.DUPLICATE.value},
                 extra={**record.extra, "duplicate_of": first_seen[key]},
             )
-            report.duplicates += 1
         else:
             first_seen[key] = record.locator.describe()
-        out.append(record)
-    if report.duplicates:
-        report.warnings.append(
-            f"{report.duplicates} records repeat ones already parsed (overlapping exports): "
-            "kept and flagged 'duplicate'"
-        )
-    return out
+            yield record
 
 
 def process_case(case: Case, progress: Callable[[str], None] | None = None) -> dict[str, Any]:

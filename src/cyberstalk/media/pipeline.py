@@ -451,17 +451,27 @@ def link_case(case: Case) -> int:
     if not folder.is_dir():
         return 0
     zone = choose_zone(None, case.config.timezone).zone
-    exports: list[Record] = []
     shot_files: list[tuple[Path, list[Record]]] = []
+    export_files: list[Path] = []
     for path in sorted(folder.glob("*.jsonl")):
-        recs = []
-        for line in path.read_text("utf-8").splitlines():
-            if line.strip():
-                recs.append(Record.from_dict(json.loads(line)))
-        if recs and all(r.parser == screenshots.PARSER for r in recs):
-            shot_files.append((path, recs))
-        else:
-            exports.extend(r for r in recs if r.parser != screenshots.PARSER)
+        with path.open("rb") as fh:
+            first = fh.readline()
+        if not first.strip():
+            continue
+        if json.loads(first)["parser"]["name"] == screenshots.PARSER:
+            recs = [Record.from_dict(d) for d in _dicts(path)]
+            if all(r.parser == screenshots.PARSER for r in recs):
+                shot_files.append((path, recs))
+                continue
+        export_files.append(path)
+    if not shot_files:
+        return 0  # nothing to link: the exports are not read
+    exports = [
+        record
+        for path in export_files
+        for record in map(Record.from_dict, _dicts(path))
+        if record.parser != screenshots.PARSER
+    ]
     index = link.ExportIndex(exports, zone)
     total = 0
     for path, recs in shot_files:
@@ -479,6 +489,13 @@ def link_case(case: Case) -> int:
         report["corroborated"] = count
         write_records(case.derived_dir, ref, linked, report)
     return total
+
+
+def _dicts(path: Path) -> Iterator[dict[str, Any]]:
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                yield json.loads(line)
 
 
 def needs_processing(case: Case) -> list[str]:

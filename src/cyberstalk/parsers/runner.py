@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import importlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 from zoneinfo import ZoneInfoNotFoundError
 
 from cyberstalk.errors import CaseError, UsageError
 from cyberstalk.parsers.base import ParseContext, Parser, ParseReport, Source
-from cyberstalk.parsers.registry import RecordStream
 from cyberstalk.parsers.textutil import DATE_ORDERS
-from cyberstalk.records import Record, record_bytes
 from cyberstalk.records import record_line as record_line  # re-exported (tests, callers)
+from cyberstalk.records import write_jsonl as write_jsonl  # re-exported (parse, tests)
 from cyberstalk.records.times import choose_zone
 
 MANIFEST_FORMAT = "cyberstalk-manifest/1"
@@ -119,46 +118,6 @@ def parse_options(pairs: list[str]) -> dict[str, str]:
             )
         out[key.strip()] = value
     return out
-
-
-def write_jsonl(records: Iterable[Record], out: BinaryIO) -> int:
-    """Write each record to ``out`` as it is produced (constant memory); return the count.
-
-    Lines are :func:`record_line` over ``record.as_dict()`` (written directly by
-    :func:`record_bytes`), a batch at a time; from a :class:`RecordStream` whose parser
-    writes its own lines, those. On a fault the records before it are already written
-    and flushed, so that the officer sees exactly what was parsed before the ParseError.
-    """
-    stream = records if isinstance(records, RecordStream) else None
-    chunks = stream.jsonl() if stream is not None else None
-    if stream is not None and chunks is not None:
-        report = stream.report
-        before = report.total
-        try:
-            for chunk in chunks:
-                out.write(chunk)
-        finally:
-            out.flush()
-        return report.total - before
-    count = 0
-    batch: list[bytes] = []
-    add = batch.append
-    try:
-        for record in records:
-            add(record_bytes(record))
-            count += 1
-            if len(batch) >= _BATCH:
-                out.write(b"".join(batch))
-                batch.clear()
-    finally:
-        if batch:
-            out.write(b"".join(batch))
-        out.flush()
-    return count
-
-
-_BATCH = 512
-"""Lines written together (about 256 KiB): fewer write calls, small memory."""
 
 
 def summary_lines(parser: Parser, report: ParseReport, source_name: str) -> list[str]:

@@ -12,7 +12,7 @@ them back through the store. Nothing here imports a parser or a report.
 
 from __future__ import annotations
 
-from cyberstalk.records.jsonl import TextLines, hour_text, record_bytes, record_line
+from cyberstalk.records.jsonl import TextLines, hour_text, record_bytes, record_line, write_jsonl
 from cyberstalk.records.model import (
     JSON,
     Attachment,
@@ -28,10 +28,13 @@ from cyberstalk.records.model import (
 from cyberstalk.records.store import (
     iter_record_dicts,
     load_records,
+    record_path,
     record_sort_key,
+    record_writer,
     records_dir,
     safe_ref,
     write_records,
+    write_report,
 )
 
 __all__ = [
@@ -50,9 +53,13 @@ __all__ = [
     "make_record",
     "record_bytes",
     "record_line",
+    "record_path",
     "record_sort_key",
+    "record_writer",
     "records_dir",
     "safe_ref",
     "utc_iso",
+    "write_jsonl",
     "write_records",
+    "write_report",
 ]

@@ -10,11 +10,11 @@ back to :func:`record_line` over ``as_dict()`` for values the direct path does n
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from hashlib import sha256 as _sha256
 from json.encoder import encode_basestring as _string  # the C encoder's own, when built
-from typing import Any
+from typing import Any, BinaryIO
 
 from cyberstalk.records.model import (
     _LOCATOR_FIELDS,
@@ -385,3 +385,46 @@ def _flags(flags: frozenset[str]) -> str:
         if len(_FLAGS) < 256 and all(type(f) is str for f in flags):
             _FLAGS[flags] = hit
     return hit
+
+
+def write_jsonl(records: Iterable[Record], out: BinaryIO) -> int:
+    """Write each record's line to ``out`` as it is produced (bounded memory), a batch at
+    a time; return the count. This is the one writer of record lines: ``cyberstalk parse``
+    writes to stdout with it and the ``derived/records`` store to its file.
+
+    ``records`` may offer its lines itself: an iterable with a ``jsonl()`` method (a
+    :class:`~cyberstalk.parsers.registry.RecordStream` whose parser writes its own lines
+    from the same fields, with no Record built) is asked for them first; None from it
+    means "iterate me". On a fault the lines before it are already written and flushed,
+    so that what was parsed before a ParseError is kept.
+    """
+    own: Callable[[], Iterator[bytes] | None] | None = getattr(records, "jsonl", None)
+    chunks = own() if own is not None else None
+    if chunks is not None:
+        report = getattr(records, "report", None)
+        before = report.total if report is not None else 0
+        try:
+            for chunk in chunks:
+                out.write(chunk)
+        finally:
+            out.flush()
+        return (report.total - before) if report is not None else 0
+    count = 0
+    batch: list[bytes] = []
+    add = batch.append
+    try:
+        for record in records:
+            add(record_bytes(record))
+            count += 1
+            if len(batch) >= _BATCH:
+                out.write(b"".join(batch))
+                batch.clear()
+    finally:
+        if batch:
+            out.write(b"".join(batch))
+        out.flush()
+    return count
+
+
+_BATCH = 512
+"""Lines written together (about 256 KiB): fewer write calls, small memory."""

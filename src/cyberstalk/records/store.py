@@ -13,23 +13,27 @@ Layout::
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Iterable, Iterator
+import os
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
-from cyberstalk.hashing.fsutil import atomic_write
-from cyberstalk.records import Record, record_bytes, record_line
+from cyberstalk.hashing.fsutil import atomic_write, fsync_dir, temp_beside
+from cyberstalk.records.jsonl import write_jsonl
+from cyberstalk.records.model import Record
 
 __all__ = [
     "iter_record_dicts",
     "load_records",
-    "record_bytes",
-    "record_line",
+    "record_path",
     "record_sort_key",
+    "record_writer",
     "records_dir",
     "safe_ref",
     "write_records",
+    "write_report",
 ]
 
 
@@ -43,19 +47,50 @@ def records_dir(derived: Path) -> Path:
 
 
 def write_records(
-    derived: Path, ref: str, records: Iterable[Record], report: dict[str, Any]
+    derived: Path, ref: str, records: Iterable[Record], report: Mapping[str, Any]
 ) -> Path:
-    """Write one exhibit's records (and its parse report) atomically. Returns the path."""
-    out = records_dir(derived)
-    out.mkdir(parents=True, exist_ok=True)
-    body = b"".join(map(record_bytes, records))
-    path = out / f"{safe_ref(ref)}.jsonl"
-    atomic_write(path, body)
+    """Write one exhibit's records and its parse report, each file atomically, the records
+    streamed (see :func:`record_writer`). Returns the records' path."""
+    with record_writer(derived, ref) as out:
+        write_jsonl(records, out)
+    write_report(derived, ref, report)
+    return record_path(derived, ref)
+
+
+def record_path(derived: Path, ref: str) -> Path:
+    return records_dir(derived) / f"{safe_ref(ref)}.jsonl"
+
+
+@contextlib.contextmanager
+def record_writer(derived: Path, ref: str) -> Iterator[BinaryIO]:
+    """A file for one exhibit's record lines (:func:`write_jsonl` writes them), which
+    replaces ``<SAFE-REF>.jsonl`` when the block ends: written beside it, fsynced, renamed.
+    A reader (or a crash) sees the old file or the new one, never half; memory stays
+    bounded however many records pass. An exception out of the block leaves the old file
+    (catch a parse fault inside the block to keep the records before it)."""
+    path = record_path(derived, ref)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_beside(path)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
+    try:
+        with os.fdopen(fd, "wb", buffering=1 << 18) as out:
+            yield out
+            out.flush()
+            os.fsync(out.fileno())
+        tmp.replace(path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    fsync_dir(path.parent)
+
+
+def write_report(derived: Path, ref: str, report: Mapping[str, Any]) -> None:
+    """``<SAFE-REF>.report.json``: the parse report (counts, skipped, warnings), atomically."""
     atomic_write(
-        out / f"{safe_ref(ref)}.report.json",
+        records_dir(derived) / f"{safe_ref(ref)}.report.json",
         (json.dumps(report, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode(),
     )
-    return path
 
 
 def iter_record_dicts(derived: Path) -> Iterator[dict[str, Any]]:
