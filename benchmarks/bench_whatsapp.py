@@ -8,7 +8,10 @@ in the same run and printed with ratios against whatstk.
 Contenders:
 - ``cyberstalk-cli``: ``cyberstalk parse FILE --format whatsapp > /dev/null`` (end to end:
   detection scan, parse, JSON Lines out);
-- ``cyberstalk-lib``: the parser streaming records (what ``ingest`` does);
+- ``cyberstalk-ingest``: ``cyberstalk ingest CASE FILE`` into a new case (copy, hash,
+  sign, parse into ``derived/records``: what an investigator runs);
+- ``cyberstalk-process``: ``cyberstalk process CASE`` (re-parse the stored exhibit);
+- ``cyberstalk-lib``: the parser streaming Records in one process (no JSON);
 - ``cyberstalk-list``: the parser with every record kept in a list (like a DataFrame);
 - ``whatstk``: ``df_from_whatsapp(..., max_size=None)`` (pandas);
 - ``chat-miner``: ``WhatsAppParser(...).parse_file()`` + ``get_df``.
@@ -33,6 +36,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -139,8 +143,24 @@ def ensure_peers() -> bool:
     return True
 
 
+CASE = OUT / "bench-whatsapp-case"
+
+
+def new_case(env: dict[str, str]) -> None:
+    """An empty case folder at :data:`CASE` (made with the CLI, untimed)."""
+    if CASE.exists():
+        subprocess.run(["chmod", "-R", "u+w", str(CASE)], check=True)
+        shutil.rmtree(CASE)
+    subprocess.run(
+        [str(OUR_PY.parent / "cyberstalk"), "case", "init", str(CASE), "--ref", "BENCH/1",
+         "--officer", "DC Bench", "--initials", "BW"],
+        check=True, capture_output=True, env={**env, "XDG_CONFIG_HOME": str(OUT / "config")},
+    )  # fmt: skip
+
+
 def child_env(bytecode_cache: bool) -> dict[str, str]:
     env = {**os.environ, "TQDM_DISABLE": "1", "PYTHONHASHSEED": "0"}
+    env["XDG_CONFIG_HOME"] = str(OUT / "config")  # (the bench case's signing key)
     if bytecode_cache:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         env["PYTHONPYCACHEPREFIX"] = str(OUT / "pycache")
@@ -168,6 +188,10 @@ def measure(
     return wall, cpu, usage.ru_maxrss / 1024, captured.decode().strip()
 
 
+SETUP: dict[str, Callable[[], None]] = {}
+"""Untimed set-up run before a contender's every round (a new case for an ingest)."""
+
+
 def run_rounds(
     contenders: list[tuple[str, list[str], Path | None]], repeat: int, env: dict[str, str]
 ) -> dict[str, tuple[float, float, float, str]]:
@@ -176,7 +200,12 @@ def run_rounds(
     results: dict[str, tuple[float, float, float, str]] = {}
     for _ in range(repeat):
         for name, cmd, outfile in contenders:
+            if name in SETUP:
+                SETUP[name]()
             wall, cpu, rss, printed = measure(cmd, outfile, env)
+            if name in ("cyberstalk-ingest", "cyberstalk-process"):  # the stored records
+                with (CASE / "derived" / "records" / "BW-1.jsonl").open("rb") as fh:
+                    printed = str(sum(1 for _ in fh))
             if outfile is not None:
                 with outfile.open("rb") as fh:
                     printed = str(sum(1 for _ in fh))
@@ -234,9 +263,16 @@ def main() -> None:
             [str(cyberstalk), "parse", str(export), "--format", "whatsapp"],
             OUT / "bench-whatsapp.jsonl",
         ),
+        (
+            "cyberstalk-ingest",
+            [str(cyberstalk), "ingest", str(CASE), str(export), "--source", "bench"],
+            None,
+        ),
+        ("cyberstalk-process", [str(cyberstalk), "process", str(CASE)], None),
         ("cyberstalk-lib", [str(OUR_PY), "-c", OURS_LIB, str(export), "stream"], None),
         ("cyberstalk-list", [str(OUR_PY), "-c", OURS_LIB, str(export), "list"], None),
     ]
+    SETUP["cyberstalk-ingest"] = lambda: new_case(env)
     if ensure_peers():
         contenders += [
             ("whatstk", [str(PEER_PY), "-c", WHATSTK, str(export)], None),
@@ -284,6 +320,15 @@ def main() -> None:
             f"CPU); < 1/3 of its peak memory {'met' if mem < 1 / 3 else 'NOT met'} "
             f"({mem:.2f})"
         )
+        for step in ("ingest", "process"):
+            got = results[f"cyberstalk-{step}"]
+            ratio, vs_peer = got[0] / ours[0], peer[0] / got[0]
+            met = ratio <= 1.3 and got[2] <= 100 and vs_peer >= 2
+            print(
+                f"target (cyberstalk {step} <= 1.3x cyberstalk parse, <= 100 MB, >= 2x faster "
+                f"than {fastest}): {'met' if met else 'NOT met'} "
+                f"({ratio:.2f}x parse, {got[2]:.0f} MiB, {vs_peer:.2f}x faster than {fastest})"
+            )
         lib = results["cyberstalk-lib"]
         print(
             f"for information, no target: the parser as a library (one process, Records, "
