@@ -1443,7 +1443,7 @@ class _Builder:
         )
 
     def _hour_start(self, year: int, month: int, day: int, hour: int) -> datetime | None:
-        """The UTC instant of a wall-clock hour's start, as :func:`timeutil.localise` gives
+        """The UTC instant of a wall-clock hour's start, as :func:`records.times.localise` gives
         it, or None when the hour holds a clock change. An hour whose first and last
         second each have one offset (localise flags neither), the same one, has that
         offset throughout (clock changes are far more than an hour apart), so the zone is

@@ -31,8 +31,7 @@ from cyberstalk.records.model import (
 
 # ------------------------------------------------------------------ JSON Lines
 #
-# One record a line, as ``derived/`` and ``cyberstalk parse`` write them (the functions
-# are re-exported by :mod:`cyberstalk.derived`).
+# One record a line, as ``derived/records`` and ``cyberstalk parse`` write them.
 
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _ENCODE_ASCII = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
