@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
-from hashlib import sha256 as _sha256
 from json.encoder import encode_basestring as _string  # the C encoder's own, when built
 from typing import Any, BinaryIO
 
@@ -24,8 +23,9 @@ from cyberstalk.records.model import (
     Record,
     RecordKind,
     TzBasis,
-    _id_head,
     _plain_id_parts,
+    head_hash,
+    record_id,
     utc_iso,
 )
 
@@ -303,16 +303,10 @@ def _text_line(
     _string refuses) or UnicodeEncodeError (a lone surrogate): the generic way is the
     caller's to take."""
     sls, sle, sbs, sbe = str(ls), str(le), str(bs), str(be)
-    # _line_id's input after its first part, which parts[6] has hashed already
-    digest = parts[6].copy()
-    digest.update(
-        f"{len(sls)}:{sls};{len(sle)}:{sle};{len(sbs)}:{sbs};{len(sbe)}:{sbe};{parts[5][1]}"
-        f"{len(kind)}:{kind};{len(time_raw)}:{time_raw};{len(text)}:{text};"
-        f"{'-;' if subtype is None else f'{len(subtype)}:{subtype};'}".encode(
-            "utf-8", "surrogatepass"
-        )
+    # parts[6] has hashed the id's head (exhibit, path, member) already
+    rid = record_id(
+        parts[6], sls, sle, sbs, sbe, None, None, parts[5], kind, time_raw, text, subtype
     )
-    rid = "r-" + digest.hexdigest()[:16]
     line = (
         f'{{"id":"{rid}","kind":{_string(kind)},"subtype":'
         f"{'null' if subtype is None else _string(subtype)}{parts[0]}"
@@ -346,13 +340,13 @@ def _utc_text(t: datetime) -> str:
     return text + _MINUTES_SECONDS[t.minute * 60 + t.second]
 
 
-_Shared = tuple[str, str, str, str, str, tuple[str, str], Any]
+_Shared = tuple[str, str, str, str, str, str, Any]
 _SHARED: dict[tuple[Any, ...], _Shared] = {}
 
 
 def _shared(same: tuple[Any, ...]) -> _Shared:
-    """The JSON between a text line's own values, the id input's parts from ``_id_head``,
-    and a SHA-256 that has hashed the first of them, for its platform, tz_basis,
+    """The JSON between a text line's own values, the parser's name and a SHA-256 that has
+    hashed the id's head (:func:`~cyberstalk.records.model.record_id`), for its platform, tz_basis,
     conversation, exhibit, path, member, parser and version (remembered)."""
     platform, basis, conversation, exhibit, path, member, parser, version = same
     parts = (
@@ -364,8 +358,8 @@ def _shared(same: tuple[Any, ...]) -> _Shared:
         + f'"path":{_string(path)},"line_start":',
         ("" if member is None else f',"member":{_string(member)}')
         + f'}},"parser":{{"name":{_string(parser)},"version":{_string(version)}}},"extra":',
-        head := _id_head(exhibit, path, member, parser),
-        _sha256(head[0].encode("utf-8", "surrogatepass")),
+        parser,
+        head_hash(exhibit, path, member),
     )
     if len(_SHARED) >= 64:
         _SHARED.clear()

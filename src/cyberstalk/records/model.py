@@ -215,39 +215,6 @@ class Attachment:
         )
 
 
-def _id_parts(record: Record) -> tuple[object, ...]:
-    loc = record.locator
-    return (
-        loc.exhibit,
-        loc.path,
-        loc.member,
-        loc.line_start,
-        loc.line_end,
-        loc.byte_start,
-        loc.byte_end,
-        loc.json_path,
-        loc.xml_index,
-        record.parser,
-        record.kind.value,
-        record.time_raw,
-        record.text,
-        record.subtype,
-    )
-
-
-def _id_of(parts: tuple[object, ...]) -> str:
-    """The id algorithm as first written: every part length-prefixed, None as ``-;``."""
-    out = []
-    for part in parts:
-        if part is None:
-            out.append("-;")
-        else:
-            text = str(part)
-            out.append(f"{len(text)}:{text};")
-    digest = _sha256("".join(out).encode("utf-8", "surrogatepass")).hexdigest()
-    return "r-" + digest[:16]
-
-
 def _plain_id_parts(
     exhibit: object,
     path: object,
@@ -258,7 +225,7 @@ def _plain_id_parts(
     text: object,
     subtype: object,
 ) -> bool:
-    """Whether these id parts are the model's own types (``_line_id`` may take them)."""
+    """Whether these id parts are the model's own types (a text line's fast JSON may take them)."""
     return (
         type(path) is str
         and type(parser) is str
@@ -271,40 +238,65 @@ def _plain_id_parts(
     )
 
 
-def _id_head(exhibit: str | None, path: str, member: str | None, parser: str) -> tuple[str, str]:
-    """The id input's parts before the numbers and between them and the kind, for a
-    record without json_path and xml_index."""
-    return (
-        f"{'-;' if exhibit is None else f'{len(exhibit)}:{exhibit};'}{len(path)}:{path};"
-        f"{'-;' if member is None else f'{len(member)}:{member};'}",
-        f"-;-;{len(parser)}:{parser};",
-    )
+def _part(value: object) -> str:
+    """One part of the id's input: its text, length-prefixed; None as ``-;``."""
+    if value is None:
+        return "-;"
+    text = str(value)
+    return f"{len(text)}:{text};"
 
 
-def _line_id(
-    head: tuple[str, str],
-    line_start: str | None,
-    line_end: str | None,
-    byte_start: str | None,
-    byte_end: str | None,
-    kind: str,
-    time_raw: str,
-    text: str,
-    subtype: str | None,
+def id_head(exhibit: object, path: object, member: object) -> str:
+    """The id input's first parts (where the record's source is): what every record of
+    one source shares, so that a writer of many may hash it once (:func:`record_id`)."""
+    return _part(exhibit) + _part(path) + _part(member)
+
+
+def record_id(
+    head: Any,
+    line_start: object,
+    line_end: object,
+    byte_start: object,
+    byte_end: object,
+    json_path: object,
+    xml_index: object,
+    parser: object,
+    kind: object,
+    time_raw: object,
+    text: object,
+    subtype: object,
 ) -> str:
-    """``_id_of`` for a record without json_path and xml_index (``head`` from
-    ``_id_head``), the numbers given as text (``str(n)``, or None): the same input
-    bytes in one f-string."""
-    key = (
-        f"{head[0]}"
-        f"{'-;' if line_start is None else f'{len(line_start)}:{line_start};'}"
-        f"{'-;' if line_end is None else f'{len(line_end)}:{line_end};'}"
-        f"{'-;' if byte_start is None else f'{len(byte_start)}:{byte_start};'}"
-        f"{'-;' if byte_end is None else f'{len(byte_end)}:{byte_end};'}"
-        f"{head[1]}{len(kind)}:{kind};{len(time_raw)}:{time_raw};{len(text)}:{text};"
-        f"{'-;' if subtype is None else f'{len(subtype)}:{subtype};'}"
+    """The record id, the only implementation: ``r-`` and 16 hex digits of SHA-256 over
+    every part length-prefixed (None as ``-;``), so that no two different records share an
+    input: the locator (exhibit, path, member, lines, bytes, JSON path, XML index), then
+    parser, kind, raw time, text and subtype. ``head`` is a SHA-256 that has hashed
+    :func:`id_head` of the first three (it is copied, not changed)."""
+    # (the parts as text, then one f-string: an id is made for every record written)
+    ls = None if line_start is None else str(line_start)
+    le = None if line_end is None else str(line_end)
+    bs = None if byte_start is None else str(byte_start)
+    be = None if byte_end is None else str(byte_end)
+    jp = None if json_path is None else str(json_path)
+    xi = None if xml_index is None else str(xml_index)
+    p, k, r, t = str(parser), str(kind), str(time_raw), str(text)
+    st = None if subtype is None else str(subtype)
+    digest = head.copy()
+    digest.update(
+        f"{'-;' if ls is None else f'{len(ls)}:{ls};'}"
+        f"{'-;' if le is None else f'{len(le)}:{le};'}"
+        f"{'-;' if bs is None else f'{len(bs)}:{bs};'}"
+        f"{'-;' if be is None else f'{len(be)}:{be};'}"
+        f"{'-;' if jp is None else f'{len(jp)}:{jp};'}"
+        f"{'-;' if xi is None else f'{len(xi)}:{xi};'}"
+        f"{len(p)}:{p};{len(k)}:{k};{len(r)}:{r};{len(t)}:{t};"
+        f"{'-;' if st is None else f'{len(st)}:{st};'}".encode("utf-8", "surrogatepass")
     )
-    return "r-" + _sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return "r-" + str(digest.hexdigest())[:16]
+
+
+def head_hash(exhibit: object, path: object, member: object) -> Any:
+    """A SHA-256 that has hashed :func:`id_head` (for :func:`record_id`)."""
+    return _sha256(id_head(exhibit, path, member).encode("utf-8", "surrogatepass"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -364,32 +356,20 @@ class Record:
         length-prefixed so that no two different records can share an input.
         """
         loc = self.locator
-        exhibit, path, member = loc.exhibit, loc.path, loc.member
-        parser, kind, time_raw, text, subtype = (
+        return record_id(
+            head_hash(loc.exhibit, loc.path, loc.member),
+            loc.line_start,
+            loc.line_end,
+            loc.byte_start,
+            loc.byte_end,
+            loc.json_path,
+            loc.xml_index,
             self.parser,
-            self.kind._value_,
+            self.kind.value,
             self.time_raw,
             self.text,
             self.subtype,
         )
-        if (
-            loc.json_path is None
-            and loc.xml_index is None
-            and _plain_id_parts(exhibit, path, member, parser, kind, time_raw, text, subtype)
-        ):
-            # The common shapes through one f-string: the same input bytes as _id_of's
-            # loop in fewer Python steps (an id is hashed for every record written).
-            v = loc.line_start
-            ls = None if v is None else str(v)
-            v = loc.line_end
-            le = None if v is None else str(v)
-            v = loc.byte_start
-            bs = None if v is None else str(v)
-            v = loc.byte_end
-            be = None if v is None else str(v)
-            head = _id_head(exhibit, path, member, parser)
-            return _line_id(head, ls, le, bs, be, kind, time_raw, text, subtype)
-        return _id_of(_id_parts(self))
 
     def as_dict(self) -> dict[str, JSON]:
         """JSON form with a fixed key order (deterministic output)."""
