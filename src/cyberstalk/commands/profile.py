@@ -10,7 +10,6 @@ from pathlib import Path
 import typer
 
 from cyberstalk.cli import err, handle_errors
-from cyberstalk.commands.verify import _timestamp_check
 from cyberstalk.errors import ExitCode, UsageError
 
 
@@ -76,6 +75,7 @@ def profile_cmd(
     days from first contact to report. No name, identifier or message of anyone is
     written. Every case is verified first; a case that fails is left out and named.
     Changes no case. Exit 0 when every case was included, 1 when any was excluded."""
+    from cyberstalk.hashing.verify import timestamp_check
     from cyberstalk.reports.profile import MONTH_BASES, build_profile
     from cyberstalk.reports.profile_render import RENDER_FORMATS, write_profile
 
@@ -88,7 +88,7 @@ def profile_cmd(
         directories,
         month_basis=by,
         jobs=jobs,
-        timestamp_check=_timestamp_check,
+        timestamp_check=timestamp_check,
         progress=_Progress(),
     )
     seconds = time.perf_counter() - started

@@ -13,17 +13,6 @@ from cyberstalk.commands._output import byte_progress, print_json
 from cyberstalk.errors import CaseError, ExitCode
 
 
-def _timestamp_check(root: Path, manifest_bytes: bytes) -> list[str]:
-    tsdir = root / "timestamps"
-    has_files = tsdir.is_dir() and any(tsdir.iterdir())
-    if not has_files and b'"event":"timestamp"' not in (root / "custody.jsonl").read_bytes():
-        return []  # never timestamped: nothing to check (and no token can be missing)
-    # imported on use: the RFC 3161 stack (asn1crypto, rfc3161-client) is slow to load
-    from cyberstalk.hashing.timestamps import verify_stored_tokens
-
-    return verify_stored_tokens(root, manifest_bytes)
-
-
 @handle_errors
 def verify_cmd(
     directory: Path = typer.Argument(..., help="Case folder."),
@@ -38,14 +27,14 @@ def verify_cmd(
     """Re-hash every exhibit and check the custody log's hash chain, the manifest against
     the log, the checksum file, the signature, file modes, files nothing records, and
     stored timestamps. Reports every problem. Exit 0 only when all holds, 1 otherwise."""
-    from cyberstalk.hashing.verify import check_case  # heavy: only when run
+    from cyberstalk.hashing.verify import check_case, timestamp_check  # heavy: on use
 
     case = open_case(directory)
     with byte_progress("verify") as bar:
         task = bar.add_task("verify", total=None)
         report = check_case(
             case.root,
-            timestamp_check=_timestamp_check,
+            timestamp_check=timestamp_check,
             all_digests=all_digests,
             on_bytes=lambda n: bar.advance(task, n),
         )

@@ -129,7 +129,3 @@ def hash_path(path: Path, *, legacy: bool = False) -> tuple[Digests, int]:
         return hash_fd(fd, legacy=legacy)
     finally:
         os.close(fd)
-
-
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()

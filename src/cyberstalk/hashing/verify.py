@@ -334,3 +334,17 @@ def _extra_files(root: Path, recorded: set[str]) -> list[str]:
                     "ingest before it could be recorded, or put there by hand)"
                 )
     return out
+
+
+def timestamp_check(root: Path, manifest_bytes: bytes) -> list[str]:
+    """Problems with the case's stored RFC 3161 tokens for ``manifest_bytes`` (empty when
+    the case was never timestamped): what ``check_case(timestamp_check=...)`` takes, for
+    ``cyberstalk verify`` and the force profile alike."""
+    tsdir = root / "timestamps"
+    has_files = tsdir.is_dir() and any(tsdir.iterdir())
+    if not has_files and b'"event":"timestamp"' not in (root / "custody.jsonl").read_bytes():
+        return []  # never timestamped: nothing to check (and no token can be missing)
+    # imported on use: the RFC 3161 stack (asn1crypto, rfc3161-client) is slow to load
+    from cyberstalk.hashing.timestamps import verify_stored_tokens
+
+    return verify_stored_tokens(root, manifest_bytes)

@@ -220,11 +220,6 @@ def ocr_prepared(prepared: Prepared, *, label: str) -> dict[str, Any]:
     return {**engine_description(), "preprocessing": prepared.steps, **result}
 
 
-def ocr_image(img: Image.Image, *, label: str = "image") -> dict[str, Any]:
-    """Prepare and OCR one decoded image."""
-    return ocr_prepared(prepare(img), label=label)
-
-
 def run_tesseract_batch(pgms: list[bytes], *, label: str) -> list[str]:
     """One tesseract process for several images (a list file): TSV per image, in order.
 

@@ -104,11 +104,6 @@ def parse_field(spec: str) -> Field:
     )
 
 
-def field_text(f: Field) -> str:
-    role, kind = f
-    return f"{role}-{kind}" if role else kind
-
-
 def choose_fields(
     role: str, reveal: Iterable[str] = (), mask: Iterable[str] = ()
 ) -> tuple[frozenset[Field], tuple[str, ...]]:

@@ -10,7 +10,6 @@ because they go into the custody log and to the screen of whoever runs the comma
 from __future__ import annotations
 
 import importlib
-import inspect
 import tomllib
 from collections import Counter
 from collections.abc import Sequence
@@ -246,10 +245,7 @@ def _timeline_indicators(case: Case, records: Sequence[Record]) -> dict[str, int
     if analyse is None:
         return None
     try:
-        if "records" in inspect.signature(analyse).parameters:
-            analysis = analyse(case, records=records)  # records already loaded
-        else:  # pragma: no cover - older timeline signature
-            analysis = analyse(case)
+        analysis = analyse(case, records=records)  # records already loaded
     except CyberstalkError as exc:
         raise _TimelineFailed(str(exc)) from exc
     out: Counter[str] = Counter()
