@@ -127,7 +127,7 @@ def test_every_command_runs_through_handle_errors() -> None:
     command callback must be wrapped by it, sub-commands included."""
     import typer
 
-    from cyberstalk.cli import handle_errors
+    from cyberstalk.commands._output import handle_errors
 
     wrapper_code = handle_errors(lambda: None).__code__
 

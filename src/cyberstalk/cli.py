@@ -2,9 +2,11 @@
 
 Each command lives in :mod:`cyberstalk.commands` and only parses arguments, calls one
 library function and prints the result. Errors are mapped to exit codes in one place
-(:func:`cyberstalk.commands._output.report_error`, through :func:`handle_errors` under
-typer): a :class:`~cyberstalk.errors.CyberstalkError` becomes a message on stderr and its
-exit code; anything else is a bug and keeps its traceback.
+(:func:`cyberstalk.commands._output.report_error`, through
+:func:`~cyberstalk.commands._output.handle_errors` under typer): a
+:class:`~cyberstalk.errors.CyberstalkError` becomes a message on stderr and its exit code;
+anything else is a bug and keeps its traceback. ``cli`` imports ``commands``; no command
+module imports ``cli``.
 
 typer (with click, a quarter of a short ingest's time) is imported only when a command
 line goes through it: ``cyberstalk ingest``, the command whose start-up counts against a
@@ -14,24 +16,20 @@ plain copy, is parsed without it where its command line is an ordinary one (see
 
 from __future__ import annotations
 
-import functools
 import gc
 import os
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
+from typing import TYPE_CHECKING
 
 from cyberstalk import __version__
-from cyberstalk.commands._output import err, report_error
+from cyberstalk.commands._output import _started, err, report_error
 from cyberstalk.errors import CyberstalkError, ExitCode
 
 if TYPE_CHECKING:
     import typer
 
-P = ParamSpec("P")
-R = TypeVar("R")
-
-__all__ = ["build_app", "err", "handle_errors", "main"]
+__all__ = ["build_app", "main"]
 
 
 def _new_app() -> typer.Typer:
@@ -73,22 +71,6 @@ def _new_app() -> typer.Typer:
     return app
 
 
-def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Map toolkit errors to a message and an exit code."""
-
-    @functools.wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        _started()
-        try:
-            return func(*args, **kwargs)
-        except (CyberstalkError, KeyboardInterrupt) as exc:
-            import typer
-
-            raise typer.Exit(report_error(exc)) from None
-
-    return wrapper
-
-
 def build_app(only: str | None = None) -> typer.Typer:
     """The typer app with every command, or with only the commands of module ``only``.
 
@@ -126,14 +108,6 @@ def __getattr__(name: str) -> typer.Typer:
         globals()["app"] = full
         return full
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def _started() -> None:
-    """Start-up is over (the command's own work begins): what was made so far (modules,
-    the app) lives until exit, so it is moved out of the collector's way, and collection
-    resumes. Harmless where the collector was never paused (tests, library use)."""
-    gc.freeze()
-    gc.enable()
 
 
 def _run_fast(command: Callable[[], int]) -> int:

@@ -15,12 +15,12 @@ from cyberstalk.screening import InputFormat, screen_file
 from helpers.fixture_scripts import load_fixture
 
 MAPPING = {"id": "CrimeRef", "text": "Summary", "date": "Recorded", "offence": "Offence"}
-THRESHOLDS = {  # split: (precision, recall), just under what was measured
-    "tuning": (0.97, 0.95),  # 1.000 / 0.982
-    "held-out": (0.80, 0.78),  # 0.829 / 0.806 (never tuned on)
-    "tuning-2026-12": (0.97, 0.93),  # 1.000 / 0.952 (issue 22, by behaviour class)
-    "validation-2026-12": (0.97, 0.80),  # 1.000 / 0.842 (issue 22, never tuned on)
-    "all": (0.95, 0.90),  # 0.975 / 0.928
+THRESHOLDS = {  # split: (precision, recall), just under what was measured (rules + scorer)
+    "tuning": (0.97, 0.97),  # 1.000 / 1.000 (the scorer is trained on it)
+    "held-out": (0.97, 0.90),  # 1.000 / 0.917 (never tuned or trained on)
+    "tuning-2026-12": (0.97, 0.97),  # 1.000 / 1.000 (issue 22, by behaviour class; trained on)
+    "validation-2026-12": (0.97, 0.92),  # 1.000 / 0.947 (issue 22, never tuned or trained on)
+    "all": (0.97, 0.95),  # 1.000 / 0.980
 }
 
 
@@ -70,8 +70,11 @@ def test_welsh_positives_are_flagged_by_the_welsh_lexicon(generated: tuple[Path,
     findings = [f for f in screen_file(csv_path, MAPPING).findings if f.record.id in welsh]
     assert len(findings) >= 20
     for f in findings:
-        assert "cy" in f.assessment.languages
-        assert f.assessment.rules and all(m.words for m in f.assessment.matches)
+        assert all(m.words for m in f.assessment.matches)
+        if "rules" in f.flagged_by:
+            assert "cy" in f.assessment.languages and f.assessment.rules
+        else:  # a flag by the scorer alone names the features that raised its score
+            assert f.features() and all(x["weight"] > 0 for x in f.features())
 
 
 def test_csv_and_json_exports_give_the_same_findings(generated: tuple[Path, Path]) -> None:

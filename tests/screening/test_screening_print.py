@@ -49,7 +49,8 @@ def test_a_sensible_number_of_pages(printed: tuple[str, Path]) -> None:
     sheets = pages(pdf)
     assert all(p.width > p.height for p in sheets)
     # about a dozen flagged records a page (it was 41 pages, portrait, cut off)
-    assert len(sheets) <= flagged // 8 + 2
+    # a flag by the scorer carries a line of features: at least seven rows a page
+    assert len(sheets) <= flagged // 7 + 2
 
 
 def test_rule_codes_are_never_broken(printed: tuple[str, Path]) -> None:

@@ -4,13 +4,18 @@ without it (see ``cyberstalk.cli.main``) prints exactly what it prints under typ
 
 from __future__ import annotations
 
+import functools
+import gc
 import json
 import sys
 import unicodedata
-from collections.abc import Sequence
-from typing import Any, Protocol
+from collections.abc import Callable, Sequence
+from typing import Any, ParamSpec, Protocol, TypeVar
 
 from cyberstalk.errors import CyberstalkError, VerificationError
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def err(message: str) -> None:
@@ -149,3 +154,27 @@ def byte_progress(description: str) -> ByteProgress:
         console=Console(file=sys.stderr),
         transient=True,
     )
+
+
+def handle_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Map toolkit errors to a message and an exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        _started()
+        try:
+            return func(*args, **kwargs)
+        except (CyberstalkError, KeyboardInterrupt) as exc:
+            import typer
+
+            raise typer.Exit(report_error(exc)) from None
+
+    return wrapper
+
+
+def _started() -> None:
+    """Start-up is over (the command's own work begins): what was made so far (modules,
+    the app) lives until exit, so it is moved out of the collector's way, and collection
+    resumes. Harmless where the collector was never paused (tests, library use)."""
+    gc.freeze()
+    gc.enable()

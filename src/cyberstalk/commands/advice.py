@@ -12,7 +12,7 @@ from typing import Any
 import typer
 
 from cyberstalk.case import DEFAULT_FORCE
-from cyberstalk.cli import err, handle_errors
+from cyberstalk.commands._output import err, handle_errors
 from cyberstalk.errors import UsageError
 
 

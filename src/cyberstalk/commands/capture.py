@@ -7,8 +7,7 @@ from pathlib import Path
 import typer
 
 from cyberstalk.case import open_case
-from cyberstalk.cli import err, handle_errors
-from cyberstalk.commands._output import echo, print_json, print_table
+from cyberstalk.commands._output import echo, err, handle_errors, print_json, print_table
 from cyberstalk.errors import CyberstalkError, ExitCode, TimestampError
 
 # Mirror cyberstalk.capture.fetch's defaults (importing it here would load httpx on

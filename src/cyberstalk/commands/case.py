@@ -21,7 +21,7 @@ from cyberstalk.case import (
     open_case,
     set_setting,
 )
-from cyberstalk.cli import handle_errors
+from cyberstalk.commands._output import handle_errors
 from cyberstalk.errors import CaseError, UsageError
 from cyberstalk.identifiers import IDENTIFIER_TYPES, check_identifier, parse_identifier_arg
 

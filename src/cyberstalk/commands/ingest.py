@@ -117,7 +117,7 @@ def run(
 def register(app: typer.Typer) -> None:
     import typer
 
-    from cyberstalk.cli import handle_errors
+    from cyberstalk.commands._output import handle_errors
 
     @handle_errors
     def ingest_cmd(

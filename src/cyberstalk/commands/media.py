@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import typer
 
 from cyberstalk.case import open_case
-from cyberstalk.cli import err, handle_errors
+from cyberstalk.commands._output import err, handle_errors
 from cyberstalk.errors import ExitCode, UsageError
 
 

@@ -164,7 +164,7 @@ def run(
 def register(app: typer.Typer) -> None:
     import typer
 
-    from cyberstalk.cli import handle_errors
+    from cyberstalk.commands._output import handle_errors
     from cyberstalk.parsers.csv_generic import MAP_HELP
 
     @handle_errors

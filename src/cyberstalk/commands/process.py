@@ -10,8 +10,7 @@ from typing import Any
 import typer
 
 from cyberstalk.case import open_case
-from cyberstalk.cli import err, handle_errors
-from cyberstalk.commands._output import print_json
+from cyberstalk.commands._output import err, handle_errors, print_json
 from cyberstalk.errors import ExitCode, UsageError
 
 

@@ -8,8 +8,7 @@ from pathlib import Path
 import typer
 
 from cyberstalk.case import open_case
-from cyberstalk.cli import err, handle_errors
-from cyberstalk.commands._output import print_json
+from cyberstalk.commands._output import err, handle_errors, print_json
 from cyberstalk.errors import UsageError
 
 _LANGS = ("en", "cy", "both")

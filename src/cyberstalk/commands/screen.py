@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from cyberstalk.cli import err, handle_errors
+from cyberstalk.commands._output import err, handle_errors
 from cyberstalk.errors import ExitCode, UsageError
 from cyberstalk.parsers.runner import parse_options
 from cyberstalk.screening.reader import MAP_HELP, InputFormat, RecordSet

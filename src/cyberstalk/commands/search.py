@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from cyberstalk.case import open_case
-from cyberstalk.cli import err, handle_errors
+from cyberstalk.commands._output import err, handle_errors
 
 
 def register(app: typer.Typer) -> None:

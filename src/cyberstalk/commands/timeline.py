@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from cyberstalk.case import Case, open_case
-from cyberstalk.cli import err, handle_errors
+from cyberstalk.commands._output import err, handle_errors
 from cyberstalk.errors import CaseError, UsageError
 
 

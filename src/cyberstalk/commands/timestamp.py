@@ -7,8 +7,7 @@ from pathlib import Path
 import typer
 
 from cyberstalk.case import open_case
-from cyberstalk.cli import err, handle_errors
-from cyberstalk.commands._output import print_json
+from cyberstalk.commands._output import err, handle_errors, print_json
 from cyberstalk.errors import TimestampError
 
 # Mirrors cyberstalk.hashing.timestamps.DEFAULT_TIMEOUT / DEFAULT_RETRIES (a test checks):

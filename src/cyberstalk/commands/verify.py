@@ -8,8 +8,7 @@ from pathlib import Path
 import typer
 
 from cyberstalk.case import open_case
-from cyberstalk.cli import err, handle_errors
-from cyberstalk.commands._output import byte_progress, print_json
+from cyberstalk.commands._output import byte_progress, err, handle_errors, print_json
 from cyberstalk.errors import CaseError, ExitCode
 
 
