@@ -102,8 +102,21 @@ class Word(NamedTuple):
     end: int
 
 
+_LAST: list[tuple[str, list[Word]]] = []
+"""The last summary split into words: the rules and the scorer both read every summary."""
+
+
 def words_of(text: str) -> list[Word]:
-    """The normalised words of ``text``, each with its character offsets in ``text``."""
+    """The normalised words of ``text``, each with its character offsets in ``text`` (a
+    fresh list; the last text's words are remembered)."""
+    if _LAST and _LAST[0][0] == text:
+        return list(_LAST[0][1])
+    out = _words_of(text)
+    _LAST[:] = [(text, out)]
+    return list(out)
+
+
+def _words_of(text: str) -> list[Word]:
     out: list[Word] = []
     for m in _SPAN.finditer(text):
         raw = m.group()
@@ -177,6 +190,44 @@ def _words_list(value: object, file: str, key: str) -> frozenset[str]:
     return frozenset(out)
 
 
+_SOFT = {"p": "b", "t": "d", "c": "g", "b": "f", "d": "dd", "g": "", "m": "f", "ll": "l", "rh": "r"}
+_NASAL = {"p": "mh", "t": "nh", "c": "ngh", "b": "m", "d": "n", "g": "ng"}
+_ASPIRATE = {"p": "ph", "t": "th", "c": "ch"}
+_RADICAL_ONLY = ("ch", "ph", "th", "dd", "ff", "ng")
+"""Initial digraphs that do not mutate further (they are radicals or already mutated)."""
+MUTATED_GROUPS_NOT = frozenset({NEGATION, CLAUSE_BREAK})
+"""Welsh groups whose entries are not given mutated forms: negative words and clause breaks
+are grammar words, and their mutated forms are listed by hand where they exist ("ddim")."""
+
+
+def welsh_mutations(word: str) -> tuple[str, ...]:
+    """The soft, nasal and aspirate mutations of a Welsh word's first letter, and the h-
+    a vowel takes after "ei" (her), "ein", "eu": ``cartref`` -> ``gartref``, ``nghartref``,
+    ``chartref``; ``gwylio`` -> ``wylio``, ``ngwylio``; ``enw`` -> ``henw``. Forms shorter
+    than three letters are left out (too likely to be another word)."""
+    out: list[str] = []
+    if word[:2] in _RADICAL_ONLY:
+        return ()
+    if word[:1] in "aeiouwy" and word[:1]:
+        out.append("h" + word)
+    for table in (_SOFT, _NASAL, _ASPIRATE):
+        head = word[:2] if word[:2] in table else word[:1]
+        if head in table:
+            out.append(table[head] + word[len(head) :])
+    return tuple(dict.fromkeys(f for f in out if len(f.rstrip("*")) >= 3 and f != word))
+
+
+def with_mutations(entries: tuple[str, ...]) -> tuple[str, ...]:
+    """``entries`` and, after each, its forms with the first word mutated (Welsh)."""
+    out: list[str] = []
+    for entry in entries:
+        out.append(entry)
+        first, _, rest = entry.partition(" ")
+        for form in welsh_mutations(first.lower()):
+            out.append(f"{form} {rest}" if rest else form)
+    return tuple(dict.fromkeys(out))
+
+
 def parse_screen_lexicon(text: str, file: str) -> ScreenLexicon:
     """Parse and check one screening lexicon; faults name the file and the key."""
     try:
@@ -223,6 +274,10 @@ def parse_screen_lexicon(text: str, file: str) -> ScreenLexicon:
                 {"entries": raw.get(part)}, file, f"{key}.{part}"
             )
         pairs.append(pair)
+    if language == "cy" and data.get("mutations", True):
+        groups = {
+            g: (e if g in MUTATED_GROUPS_NOT else with_mutations(e)) for g, e in groups.items()
+        }
     counts = data.get("counts", {})
     if not isinstance(counts, dict) or not isinstance(counts.get("min", 2), int):
         raise ReportError(f"lexicon {file}: [counts] must have an integer min")

@@ -40,7 +40,20 @@ def title(result: ScreenResult) -> str:
 
 
 def _matched(f: Finding) -> str:
-    return "; ".join(f"{m.rule} {m.quoted()}" for m in f.assessment.matches)
+    out = "; ".join(f"{m.rule} {m.quoted()}" for m in f.assessment.matches)
+    if f.flagged_by == ("model",):
+        feats = ", ".join(f'{x["kind"]} "{x["value"]}" {x["weight"]:+.2f}' for x in f.features())
+        score = f.screened.score if f.screened is not None else 0.0
+        out = f"{out}; " if out else ""
+        out += f"scorer {score:.2f}: {feats}"
+    return out
+
+
+def _rules(f: Finding, sep: str) -> str:
+    names = list(f.rules)
+    if f.flagged_by == ("model",):
+        names.append("model")
+    return sep.join(names)
 
 
 def _set_aside(f: Finding) -> str:
@@ -52,8 +65,7 @@ def _set_aside(f: Finding) -> str:
 def table_rows(result: ScreenResult) -> list[list[object]]:
     """One row per flagged record: id, offence, rules, matched words with their place."""
     return [
-        [f.record.id, f.record.offence or "", ", ".join(f.assessment.rules), _matched(f)]
-        for f in result.findings
+        [f.record.id, f.record.offence or "", _rules(f, ", "), _matched(f)] for f in result.findings
     ]
 
 
@@ -68,10 +80,10 @@ def to_csv(result: ScreenResult) -> bytes:
             f.record.position,
             f.record.date or "",
             f.record.offence or "",
-            ";".join(f.assessment.rules),
+            ";".join(f.rules),
             _matched(f),
             _set_aside(f),
-            f.assessment.reason(),
+            f.reason(),
         ]
         for f in result.findings
     ]
@@ -140,7 +152,15 @@ def to_html(result: ScreenResult) -> bytes:
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     data = result.as_dict()
     findings = [
-        {"record": f.record, "assessment": f.assessment, "pieces": _pieces(f.record.text, f)}
+        {
+            "record": f.record,
+            "assessment": f.assessment,
+            "rules": f.rules,
+            "flagged_by": f.flagged_by,
+            "score": f.screened.score if f.screened is not None else None,
+            "features": f.features(),
+            "pieces": _pieces(f.record.text, f),
+        }
         for f in result.findings
     ]
     template = resources.files("cyberstalk.screening") / "screen.html.j2"
@@ -157,6 +177,7 @@ def to_html(result: ScreenResult) -> bytes:
         notes=list(result.source.notes),
         findings=findings,
         rules=RULES,
+        scorer=data["scorer"],
     )
     head, sep, rest = page.partition("</head>")
     if not sep:
