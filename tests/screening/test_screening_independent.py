@@ -5,8 +5,10 @@ categories occur on one label only and would flatter the rules).
 
 Issue 22 asks for recall >= 0.9 with precision >= 0.85. Measured on 2026-12-07 after the
 new behaviour classes: precision 0.848, recall 0.824 (en 0.823 / 0.855, cy 0.950 / 0.731);
-before them 0.785 / 0.608. The target is not met yet; these thresholds only keep what was
-reached from slipping. Do not change the rules to pass records of this set: write new
+before them 0.785 / 0.608. Later that day, with the learned scorer beside the rules and
+Welsh mutated forms (written by an engineer who never opened this set): precision 0.906,
+recall 0.853 (en 0.903 / 0.855, cy 0.917 / 0.846). The recall target is not met yet; these
+thresholds only keep what was reached from slipping. Do not change the rules to pass records of this set: write new
 tuning records for a behaviour class instead, and measure here afterwards.
 """
 
@@ -21,9 +23,9 @@ from helpers.fixture_scripts import load_fixture
 
 MAPPING = {"id": "CrimeRef", "text": "Summary"}
 THRESHOLDS = {  # language: (precision, recall), just under what was measured
-    "en": (0.80, 0.84),  # 0.823 / 0.855
-    "cy": (0.90, 0.70),  # 0.950 / 0.731
-    "all": (0.83, 0.81),  # 0.848 / 0.824
+    "en": (0.88, 0.84),  # 0.903 / 0.855
+    "cy": (0.90, 0.83),  # 0.917 / 0.846
+    "all": (0.89, 0.84),  # 0.906 / 0.853
 }
 
 
