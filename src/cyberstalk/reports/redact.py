@@ -456,8 +456,6 @@ def _key(value: str) -> str:
 
 
 def _phone_key(value: str) -> str:
-    try:
-        number = phonenumbers.parse(value, "GB")
-    except phonenumbers.NumberParseException:
-        return re.sub(r"\D", "", value)
-    return f"{number.country_code}:{phonenumbers.national_significant_number(number)}"
+    """One key for every writing of a phone number: the case's own normalisation
+    (:func:`cyberstalk.identifiers.normalise_phone`), else its digits."""
+    return normalise_phone(value) or re.sub(r"\D", "", value)
