@@ -1,0 +1,806 @@
+"""The analysis: records -> identities -> directed contacts -> occasions -> indicators.
+
+:func:`analyse` reads a case; :func:`analyse_records` is the analysis itself, in passes
+over the records in time order, each pass a function below:
+
+1. :func:`resolve_entries`: resolve senders and recipients, direct each record, filter by
+   dates and person (one :class:`Entry` per record in scope);
+2. :func:`tally_identities`: identifier use, unresolved senders, counted contacts;
+3. :func:`group_occasions` (``occasions.py``), then :func:`read_replies`: victim replies,
+   stop requests, lexicon matches, blocks and third-party contact;
+4. :func:`contact_after_blocks` and :func:`order_breaches`;
+5. :func:`person_results`: summaries and indicators per person of interest.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from cyberstalk.case import Case, CaseConfig
+from cyberstalk.errors import UsageError
+from cyberstalk.identifiers import display_key, identifier_key
+from cyberstalk.records import Flag, Record, RecordKind
+from cyberstalk.records.store import iter_records
+from cyberstalk.timeline import lexicon
+from cyberstalk.timeline.gcpause import gc_paused
+from cyberstalk.timeline.identities import (
+    Resolution,
+    Resolver,
+    direction_of,
+    platform_hints,
+)
+from cyberstalk.timeline.indicators import PersonFacts, person_indicators
+from cyberstalk.timeline.model import (
+    AfterBlock,
+    Analysis,
+    Breach,
+    Direction,
+    Entry,
+    IdentifierUse,
+    Indicator,
+    LexiconMatch,
+    Occasion,
+    PersonIdentities,
+    PersonSummary,
+    Summary,
+    Unresolved,
+)
+from cyberstalk.timeline.occasions import group_occasions
+from cyberstalk.timeline.settings import Settings, load_settings
+from cyberstalk.timeline.summary import NOT_CONNECTED, person_summary
+
+CONTACT_KINDS = frozenset(
+    {
+        RecordKind.MESSAGE,
+        RecordKind.MEDIA,
+        RecordKind.CALL,
+        RecordKind.EMAIL,
+        RecordKind.SCREENSHOT_TEXT,
+    }
+)
+_BLOCK_TARGET_KEYS = ("blocked", "target", "contact", "account", "attributed_to")
+_CHAT_PREFIXES = ("WhatsApp Chat with ", "Chat WhatsApp gyda ")
+
+
+def analyse(
+    case: Case,
+    *,
+    person: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    records: Sequence[Record] | None = None,
+    **overrides: Any,
+) -> Analysis:
+    """Analyse a case's records (``derived/records``) against its people and orders.
+
+    ``overrides`` are settings (``occasion_gap_hours``, ``night_start``...) that replace
+    case.toml ``[settings]`` values; None values are ignored.
+    """
+    settings = load_settings(case.config.settings, overrides)
+    ids: list[str] | None = None
+    with gc_paused():
+        if records is None:
+            records, ids = load_with_ids(case.derived_dir)
+        analysis = analyse_records(
+            records,
+            case.config,
+            ids=ids,
+            settings=settings,
+            person=person,
+            date_from=date_from,
+            date_to=date_to,
+        )
+    extra = date_basis_notes(case.derived_dir, analysis.entries)
+    return dataclasses.replace(analysis, notes=analysis.notes + extra) if extra else analysis
+
+
+_ORDER_WORDS = {"dmy": "day/month/year", "mdy": "month/day/year", "ymd": "year/month/day"}
+
+
+def date_basis_notes(derived: Path, entries: Sequence[Entry]) -> tuple[str, ...]:
+    """Where dates rest on a person's decision rather than the evidence alone: the
+    exhibits whose date order an officer settled (from the parse index, which names the
+    custody event), and the screenshot lines that show a clock time but no date."""
+    notes: list[str] = []
+    for path in sorted((derived / "records").glob("*.report.json")):
+        try:
+            index = json.loads(path.read_bytes())
+        except (OSError, ValueError):
+            continue
+        decided = index.get("date_order") if isinstance(index, dict) else None
+        if not isinstance(decided, dict) or decided.get("basis") != "user":
+            continue
+        ref = str(decided.get("exhibit") or path.name.removesuffix(".report.json"))
+        flagged = [e for e in entries if Flag.DATE_ORDER_CHOSEN.value in e.record.flags]
+        count = sum(1 for e in flagged if e.record.locator.exhibit == ref)
+        who = decided.get("decided_by") or "the user"
+        seq = decided.get("custody_seq")
+        notes.append(
+            f"Dates in exhibit {ref} fit more than one day/month/year order; they are read as "
+            f"{_ORDER_WORDS.get(str(decided.get('order')), decided.get('order'))} by decision "
+            f"of {who}"
+            + (f" (custody event {seq})" if seq else "")
+            + (f": \u201c{decided['reason']}\u201d" if decided.get("reason") else "")
+            + f". {count} entries rest on it (flag date_order_chosen)."
+        )
+    clock_only = sum(
+        1
+        for e in entries
+        if e.record.kind is RecordKind.SCREENSHOT_TEXT
+        and e.record.time_utc is None
+        and e.record.time_raw
+    )
+    if clock_only:
+        notes.append(
+            f"{clock_only} screenshot lines show a clock time but no date that can be known "
+            "(no capture time, dated file name or date in the image): they are listed undated, "
+            "at the end."
+        )
+    return tuple(notes)
+
+
+def _is_counted(record: Record) -> bool:
+    if record.kind not in CONTACT_KINDS or Flag.DUPLICATE.value in record.flags:
+        return False
+    # A screenshot line that corroborates an exported message is the same contact.
+    return not (record.kind is RecordKind.SCREENSHOT_TEXT and record.extra.get("corroborates"))
+
+
+def _block_target(record: Record, resolver: Resolver, victims: frozenset[str]) -> str | None:
+    candidates: list[str] = []
+    for key in _BLOCK_TARGET_KEYS:
+        value = record.extra.get(key)
+        if isinstance(value, str):
+            candidates.append(value)
+    candidates += list(record.recipients)
+    if record.conversation:
+        conv = record.conversation
+        for prefix in _CHAT_PREFIXES:
+            conv = conv.removeprefix(prefix)
+        candidates.append(conv)
+    if record.sender:
+        candidates.append(record.sender)
+    for value in candidates:
+        res = resolver.resolve(value, record.platform)
+        if res is not None and res.person is not None and res.person not in victims:
+            return res.person
+    return None
+
+
+def load_with_ids(derived: Path) -> tuple[list[Record], list[str]]:
+    """Every record in ``derived/records`` with its id (as the parser wrote it), in file
+    order: :func:`cyberstalk.records.store.iter_records`."""
+    records: list[Record] = []
+    ids: list[str] = []
+    for rec, rid in iter_records(derived):
+        records.append(rec)
+        ids.append(rid)
+    return records, ids
+
+
+_NO_TIME = datetime.min.replace(tzinfo=UTC)
+
+
+def sort_key(rec: Record, rid: str) -> tuple[int, datetime, str, int, str]:
+    """The order of ``cyberstalk.records.store.record_sort_key`` (time, exhibit, position, id;
+    untimed last), comparing datetimes rather than their text and with the id given."""
+    loc = rec.locator
+    position = loc.line_start or loc.xml_index or loc.byte_start or 0
+    t = rec.time_utc
+    return (
+        (0, t, loc.exhibit or loc.path, position, rid)
+        if t
+        else (1, _NO_TIME, loc.exhibit or loc.path, position, rid)
+    )
+
+
+@dataclass
+class People:
+    """Who the case is about: the victim(s) and the persons of interest."""
+
+    names: list[str]
+    victims: frozenset[str]
+    victim_name: str | None
+    victim_label: str
+    pois: tuple[str, ...]
+    notes: list[str]
+
+    @property
+    def poi_set(self) -> frozenset[str]:
+        return frozenset(self.pois)
+
+
+def case_people(config: CaseConfig, person: str | None) -> People:
+    """The victim(s) and persons of interest of ``config`` (``person``: only that one),
+    with a note for each gap an officer should know of."""
+    notes: list[str] = []
+    names = [p.name for p in config.people]
+    victims = frozenset(p.name for p in config.people if p.role == "victim")
+    victim_name = sorted(victims)[0] if len(victims) == 1 else None
+    if not victims:
+        notes.append(
+            "No victim is named in case.toml: messages are read as the victim's only through "
+            "the export's own direction (outgoing/sent). Add the victim with "
+            "`cyberstalk case person add DIR --role victim ...`."
+        )
+    elif len(victims) > 1:
+        notes.append(
+            f"More than one victim in case.toml ({', '.join(sorted(victims))}): "
+            "contacts to any of them are counted together."
+        )
+    victim_label = victim_name or ("the victim" if not victims else " / ".join(sorted(victims)))
+
+    if person is not None:
+        match = [n for n in names if n.casefold() == person.strip().casefold()]
+        if not match:
+            raise UsageError(
+                f"--person {person!r} is not a person in case.toml "
+                f"(people: {', '.join(names) or 'none'})",
+                advice="add them with `cyberstalk case person add` or check the spelling",
+            )
+        pois: tuple[str, ...] = (match[0],)
+    else:
+        pois = tuple(p.name for p in config.people if p.role == "suspect")
+        if not pois:
+            pois = tuple(p.name for p in config.people if p.role != "victim")
+            if config.people:
+                notes.append(
+                    "No suspect in case.toml: every person who is not the victim is "
+                    "treated as a person of interest."
+                )
+    if not pois:
+        notes.append(
+            "No person of interest: case.toml names no suspect (or nobody but the victim), "
+            "so no contact is counted. Add one with `cyberstalk case person add DIR --role "
+            "suspect ...`."
+        )
+    return People(names, victims, victim_name, victim_label, pois, notes)
+
+
+@dataclass
+class Resolved:
+    """Pass 1: the records in scope as entries, in time order, with what later passes
+    need beside them (the sender's raw key; recipients of the victim's own records)."""
+
+    entries: list[Entry]
+    keys: list[str | None]
+    victim_recipients: dict[int, list[Resolution]] = field(default_factory=dict)
+    """Index in ``entries`` -> resolved recipients, for records from the victim."""
+
+
+def resolve_entries(
+    ordered: Sequence[tuple[Record, str]],
+    resolver: Resolver,
+    people: People,
+    zone: ZoneInfo,
+    *,
+    person: str | None,
+    date_from: date | None,
+    date_to: date | None,
+) -> Resolved:
+    """Resolve, direct and filter: one :class:`Entry` per record in scope (``contact``
+    and ``occasion`` are filled in once the occasions are known)."""
+    victims = people.victims
+    pois = people.pois
+    entries: list[Entry] = []
+    keys: list[str | None] = []
+    victim_recipients: dict[int, list[Resolution]] = {}
+    platform_of: dict[str, str] | None = None
+    shown: dict[str, str] = {}
+    dated = date_from is not None or date_to is not None
+    resolve = resolver.resolve
+    for rec, rec_id in ordered:
+        t = rec.time_utc
+        local = t.astimezone(zone) if t else None
+        if dated:
+            if local is None:
+                continue
+            if (date_from and local.date() < date_from) or (date_to and local.date() > date_to):
+                continue
+        if rec.kind is RecordKind.SCREENSHOT_TEXT:
+            # a name read off a screenshot has no platform of its own: hint it
+            if platform_of is None:
+                platform_of = {
+                    rid: r.platform
+                    for r, rid in ordered
+                    if r.kind is not RecordKind.SCREENSHOT_TEXT
+                }
+            hints = platform_hints(rec, platform_of)
+            sender = resolver.resolve_hinted(rec.sender, hints, rec.platform)
+            recips = [
+                r for v in rec.recipients if (r := resolver.resolve_hinted(v, hints, rec.platform))
+            ]
+        else:
+            sender = resolve(rec.sender, rec.platform)
+            recips = (
+                [r for v in rec.recipients if (r := resolve(v, rec.platform))]
+                if rec.recipients
+                else []
+            )
+        direction = direction_of(rec, sender, recips, victims)
+        who = sender.person if sender else None
+        if person is not None:
+            involved = (
+                who == pois[0]
+                or any(r.person == pois[0] for r in recips)
+                or direction is Direction.EVENT
+                or (
+                    direction is Direction.FROM_VICTIM
+                    and not any(r.person and r.person != pois[0] for r in recips)
+                )
+            )
+            if not involved:
+                continue
+        key = sender.key if sender else None
+        ident = None
+        if key:
+            ident = shown.get(key)
+            if ident is None:
+                ident = shown[key] = display_key(key)
+        if direction is Direction.FROM_VICTIM and recips:
+            victim_recipients[len(entries)] = recips
+        entries.append(Entry(rec, rec_id, local, direction, who, ident, False, None))
+        keys.append(key)
+    return Resolved(entries, keys, victim_recipients)
+
+
+Contact = tuple[datetime, str, str, str | None, datetime]
+"""A counted contact: ``(time_utc, record id, platform, subtype, local time)``."""
+
+
+@dataclass
+class Tally:
+    """Pass 2: identifier use, unresolved senders and counted contacts."""
+
+    uses: dict[tuple[str, str], list[Any]]
+    unresolved: dict[str, dict[str, Any]]
+    counted: dict[str, list[Contact]]
+    platforms: dict[str, int]
+    unattributed: int
+    withheld: int
+    untimed: int
+    withheld_rows: int
+
+
+def tally_identities(res: Resolved, resolver: Resolver, poi_set: frozenset[str]) -> Tally:
+    uses: dict[tuple[str, str], list[Any]] = {}
+    unresolved: dict[str, dict[str, Any]] = {}
+    counted: dict[str, list[Contact]] = defaultdict(list)
+    unattributed = withheld = untimed = withheld_rows = 0
+    platforms: dict[str, int] = defaultdict(int)
+    withheld_flag = Flag.WITHHELD_NUMBER.value
+    to_victim = Direction.TO_VICTIM
+    for e, key in zip(res.entries, res.keys, strict=True):
+        rec = e.record
+        rid = e.id
+        who = e.person
+        t = rec.time_utc
+        platforms[rec.platform] += 1
+        if withheld_flag in rec.flags:
+            withheld_rows += 1
+        if t is None:
+            untimed += 1
+        is_contact = e.direction is to_victim and _is_counted(rec)
+        if who is not None and key is not None and t is not None:
+            u = uses.get((who, key))
+            if u is None:
+                u = uses[who, key] = [0, t, None, rid, None]
+            u[0] += 1
+            u[2], u[4] = t, rid
+        if rec.sender and who is None and e.direction is not Direction.FROM_VICTIM:
+            r = resolver.resolve(rec.sender, rec.platform)
+            assert r is not None
+            item = unresolved.setdefault(
+                r.key,
+                {
+                    "raw": rec.sender,
+                    "platforms": set(),
+                    "count": 0,
+                    "first": None,
+                    "last": None,
+                    "example": rid,
+                    "to_victim": 0,
+                    "withheld": r.withheld,
+                    "ambiguous": r.ambiguous,
+                },
+            )
+            item["platforms"].add(rec.platform)
+            item["count"] += 1
+            if t is not None:
+                if item["first"] is None:
+                    item["first"] = t
+                item["last"] = t
+            if is_contact:
+                item["to_victim"] += 1
+        if is_contact and who is None:
+            unattributed += 1
+            if withheld_flag in rec.flags or not rec.sender or key == "withheld":
+                withheld += 1
+        if is_contact and who in poi_set and t is not None:
+            assert who is not None and e.local is not None
+            counted[who].append((t, rid, rec.platform, rec.subtype, e.local))
+    return Tally(
+        uses, unresolved, counted, platforms, unattributed, withheld, untimed, withheld_rows
+    )
+
+
+def identity_tables(
+    config: CaseConfig, tally: Tally
+) -> tuple[list[PersonIdentities], list[Unresolved]]:
+    """Each person's identifiers with their first and last use; the unresolved senders,
+    most contacts with the victim first."""
+    identities: list[PersonIdentities] = []
+    for someone in config.people:
+        items: list[IdentifierUse] = []
+        seen_keys: set[str] = set()
+        for ident in someone.identifiers:
+            k = identifier_key(ident)
+            if k in seen_keys:
+                continue
+            seen_keys.add(k)
+            u = tally.uses.get((someone.name, k)) or [0, None, None, None, None]
+            items.append(IdentifierUse(display_key(k), ident.value, ident.platform, *u))
+        identities.append(PersonIdentities(someone.name, someone.role, tuple(items)))
+    unresolved_list = []
+    for k, item in tally.unresolved.items():
+        note = ""
+        if item["ambiguous"]:
+            note = "matches more than one person: " + ", ".join(item["ambiguous"])
+        elif item["withheld"]:
+            note = "withheld number: cannot be assigned from the record alone"
+        unresolved_list.append(
+            Unresolved(
+                item["raw"],
+                display_key(k),
+                tuple(sorted(item["platforms"])),
+                item["count"],
+                item["first"],
+                item["last"],
+                item["example"],
+                item["to_victim"],
+                note,
+            )
+        )
+    unresolved_list.sort(key=lambda u: (-u.to_victim, -u.count, u.key))
+    return identities, unresolved_list
+
+
+Block = tuple[Record, str, datetime, str | None]
+"""A block or unblock event: ``(record, id, time, person blocked or None)``."""
+
+
+@dataclass
+class Replies:
+    """Pass 3: what the victim sent (replies, stop requests), lexicon matches, blocks,
+    and contact by a person of interest with third parties."""
+
+    replies: dict[str, list[tuple[datetime, str, bool]]]
+    stop_requests: dict[str, list[tuple[datetime, str, LexiconMatch]]]
+    matches: list[LexiconMatch]
+    match_days: dict[str, date]
+    blocks: list[Block]
+    third_party: dict[str, list[str]]
+
+
+def read_replies(
+    res: Resolved,
+    people: People,
+    resolver: Resolver,
+    occasion_of: dict[str, str],
+    lexicons: tuple[lexicon.Lexicon, ...],
+) -> Replies:
+    pois = people.pois
+    poi_set = people.poi_set
+    victims = people.victims
+    poi_pairs: dict[str, set[tuple[str, str | None]]] = defaultdict(set)
+    for e in res.entries:
+        if e.person in poi_set and e.direction is not Direction.FROM_VICTIM:
+            poi_pairs[e.person].add((e.record.platform, e.record.conversation))
+
+    def aimed_at(rec: Record, recips: list[Resolution], p: str) -> bool:
+        named = {r.person for r in recips if r.person and r.person not in victims}
+        if named:
+            return p in named
+        return (rec.platform, rec.conversation) in poi_pairs[p]
+
+    replies: dict[str, list[tuple[datetime, str, bool]]] = {p: [] for p in pois}
+    stop_requests: dict[str, list[tuple[datetime, str, LexiconMatch]]] = defaultdict(list)
+    matches: list[LexiconMatch] = []
+    match_days: dict[str, date] = {}
+    blocks: list[Block] = []
+    third_party: dict[str, list[str]] = defaultdict(list)
+    no_recips: list[Resolution] = []
+    for n, e in enumerate(res.entries):
+        rec = e.record
+        t = rec.time_utc
+        if t is None:
+            continue
+        rid = e.id
+        direction = e.direction
+        who = e.person
+        if direction is Direction.FROM_VICTIM:
+            hits = lexicon.find(lexicons, rec.text, "victim") if rec.text else []
+            recips = res.victim_recipients.get(n, no_recips)
+            for p in pois:
+                if aimed_at(rec, recips, p):
+                    replies[p].append((t, rid, True))
+                    for h in hits:
+                        m = LexiconMatch(rid, h.category, h.language, h.entry, h.found)
+                        stop_requests[p].append((t, rid, m))
+            for h in hits:
+                matches.append(LexiconMatch(rid, h.category, h.language, h.entry, h.found))
+        elif direction is Direction.TO_VICTIM and who in poi_set and rid in occasion_of:
+            assert who is not None
+            replies[who].append((t, rid, False))
+            if rec.text:
+                for h in lexicon.find(lexicons, rec.text, "subject"):
+                    matches.append(LexiconMatch(rid, h.category, h.language, h.entry, h.found))
+                    assert e.local is not None
+                    match_days[rid] = e.local.date()
+        elif direction is Direction.OTHER and who in poi_set:
+            assert who is not None
+            third_party[who].append(rid)
+        elif direction is Direction.EVENT and rec.subtype in ("block", "unblock"):
+            target = _block_target(rec, resolver, victims)
+            blocks.append((rec, rid, t, target))
+    return Replies(replies, stop_requests, matches, match_days, blocks, third_party)
+
+
+def contact_after_blocks(
+    blocks: Sequence[Block], people: People, tally: Tally, notes: list[str]
+) -> list[AfterBlock]:
+    """For each block: the person's contacts after it (until an unblock on the same
+    platform), and identifiers first used after it."""
+    pois = people.pois
+    poi_set = people.poi_set
+    uses = tally.uses
+    after_block: list[AfterBlock] = []
+    for rec, rid, when, target in blocks:
+        if rec.subtype != "block":
+            continue
+        targets = [target] if target in poi_set else (list(pois) if target is None else [])
+        for p in targets:
+            assert p is not None
+            until = min(
+                (
+                    w
+                    for r2, _, w, t2 in blocks
+                    if r2.subtype == "unblock"
+                    and w > when
+                    and r2.platform == rec.platform
+                    and t2 in (p, None)
+                ),
+                default=None,
+            )
+            later = [
+                (t, r, plat)
+                for t, r, plat, _, _ in tally.counted[p]
+                if t > when and (until is None or t < until or plat != rec.platform)
+            ]
+            before_keys = {k for (pp, k), u in uses.items() if pp == p and u[1] <= when}
+            later_ids = {r for _, r, _ in later}
+            new_ids: list[tuple[str, str]] = []
+            for (pp, k), u in sorted(uses.items(), key=lambda kv: kv[1][1]):
+                if pp == p and k not in before_keys and u[3] in later_ids:
+                    new_ids.append((display_key(k), u[3]))
+            after_block.append(
+                AfterBlock(
+                    p, rid, when, rec.platform, tuple(r for _, r, _ in later), tuple(new_ids)
+                )
+            )
+            if target is None:
+                notes.append(
+                    f"The block event {rid} ({rec.platform}) does not name who was blocked; it "
+                    f"is applied to {p}, a person of interest."
+                )
+    return after_block
+
+
+def order_breaches(
+    config: CaseConfig,
+    people: People,
+    entries: Sequence[Entry],
+    tally: Tally,
+    third_party: dict[str, list[str]],
+    notes: list[str],
+) -> list[Breach]:
+    """Contacts (to the victim or anyone) by an order's subject after it was served."""
+    breaches: list[Breach] = []
+    by_time: dict[str, datetime | None] | None = None
+    for order in config.orders:
+        subject = next((n for n in people.names if n.casefold() == order.subject.casefold()), None)
+        if subject is None:
+            notes.append(
+                f"Order {order.kind!r}: subject {order.subject!r} is not a person in "
+                "case.toml, so contacts cannot be checked against it."
+            )
+            continue
+        if order.served is None:
+            notes.append(
+                f"Order {order.kind!r} binding {subject} has no service time: add "
+                "`served` to case.toml to list contacts after service."
+            )
+            continue
+        if subject not in people.poi_set:
+            continue
+        served = order.served
+        after_service = [rid for t, rid, _, _, _ in tally.counted[subject] if t >= served]
+        if third_party.get(subject):
+            if by_time is None:
+                by_time = {e.id: e.record.time_utc for e in entries}
+            after_service += [
+                rid
+                for rid in third_party[subject]
+                if (t3 := by_time.get(rid)) is not None and t3 >= served
+            ]
+        wanted = set(after_service)
+        position = {e.id: i for i, e in enumerate(entries) if e.id in wanted}
+        breaches.append(
+            Breach(
+                order.kind,
+                subject,
+                order.made,
+                served,
+                order.conditions,
+                tuple(sorted(wanted, key=position.__getitem__)),
+            )
+        )
+    return breaches
+
+
+def person_results(
+    people: People,
+    tally: Tally,
+    occasions: Sequence[Occasion],
+    rep: Replies,
+    after_block: Sequence[AfterBlock],
+    breaches: Sequence[Breach],
+    settings: Settings,
+    zone: ZoneInfo,
+) -> tuple[list[PersonSummary], list[Indicator]]:
+    """Each person of interest's summary figures and indicators."""
+    summaries: list[PersonSummary] = []
+    indicators: list[Indicator] = []
+    for p in people.pois:
+        mine = [o for o in occasions if o.person == p]
+        counted = tally.counted[p]
+        ps = person_summary(p, counted, mine, rep.replies[p], settings, zone)
+        summaries.append(ps)
+        contacts3 = [(t, rid, plat) for t, rid, plat, _, _ in counted]
+        contact_ids = {rid for _, rid, _ in contacts3}
+        facts = PersonFacts(
+            person=p,
+            summary=ps,
+            occasion_firsts=[o.records[0] for o in mine],
+            contacts=contacts3,
+            attempts=[rid for _, rid, _, sub, _ in counted if sub in NOT_CONNECTED],
+            matches=[m for m in rep.matches if m.record in contact_ids],
+            match_days=rep.match_days,
+            stop_requests=[sr for sr in rep.stop_requests[p] if sr[2].category == "stop_request"],
+            blocks=[b for b in after_block if b.person == p],
+            breaches=[b for b in breaches if b.subject == p],
+            third_party=rep.third_party.get(p, []),
+        )
+        indicators += person_indicators(facts, settings, people.victim_label, zone)
+    return summaries, indicators
+
+
+def indicators_by_record(indicators: Iterable[Indicator]) -> dict[str, tuple[str, ...]]:
+    """Record id -> the ids of the indicators citing it, in indicator order."""
+    out: dict[str, tuple[str, ...]] = {}
+    for ind in indicators:
+        one = (ind.id,)
+        for rid in dict.fromkeys(ind.records):
+            have = out.get(rid)
+            if have is None:
+                out[rid] = one
+            elif ind.id not in have:
+                out[rid] = (*have, ind.id)
+    return out
+
+
+def analyse_records(
+    records: Iterable[Record],
+    config: CaseConfig,
+    *,
+    ids: Sequence[str] | None = None,
+    settings: Settings | None = None,
+    person: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> Analysis:
+    """The analysis itself, on records already loaded (tests call this directly)."""
+    settings = settings or Settings()
+    zone = ZoneInfo(config.timezone)
+    resolver = Resolver(config.people)
+    people = case_people(config, person)
+    notes = people.notes
+    if date_from and date_to and date_from > date_to:
+        raise UsageError(f"--from {date_from} is after --to {date_to}")
+
+    recs = records if isinstance(records, list) else list(records)
+    rids = ids if ids is not None else [r.id for r in recs]
+    if len(rids) != len(recs):
+        raise ValueError("analyse_records: ids and records differ in length")
+    ordered = sorted(zip(recs, rids, strict=True), key=lambda pair: sort_key(*pair))
+    total = len(ordered)
+
+    res = resolve_entries(
+        ordered, resolver, people, zone, person=person, date_from=date_from, date_to=date_to
+    )
+    del ordered
+    if (date_from or date_to) and total:
+        notes.append(
+            "Records outside the chosen dates, and records without a time, are left "
+            "out of this report and of every figure in it."
+        )
+    tally = tally_identities(res, resolver, people.poi_set)
+    identities, unresolved_list = identity_tables(config, tally)
+    if tally.withheld_rows and not any(u.note.startswith("withheld") for u in unresolved_list):
+        notes.append(
+            f"{tally.withheld_rows} record(s) carry a withheld number; they reach the "
+            "victim but are not attributed to anyone."
+        )
+
+    occ_input = {
+        p: [(t, rid, plat) for t, rid, plat, _, _ in tally.counted[p]] for p in people.pois
+    }
+    occasions, occasion_of = group_occasions(occ_input, settings.occasion_gap_hours)
+    del occ_input
+    for e in res.entries:
+        occ = occasion_of.get(e.id)
+        if occ is not None:
+            e.contact = True
+            e.occasion = occ
+
+    lexicons = lexicon.load_lexicons()
+    rep = read_replies(res, people, resolver, occasion_of, lexicons)
+    after_block = contact_after_blocks(rep.blocks, people, tally, notes)
+    breaches = order_breaches(config, people, res.entries, tally, rep.third_party, notes)
+    summaries, indicators = person_results(
+        people, tally, occasions, rep, after_block, breaches, settings, zone
+    )
+
+    entries = tuple(res.entries)
+    by_id = {e.id: e for e in entries}
+    summary = Summary(
+        records_total=total,
+        records_in_scope=len(entries),
+        untimed=tally.untimed,
+        platforms=tuple(sorted(tally.platforms.items())),
+        unattributed_to_victim=tally.unattributed,
+        withheld=tally.withheld,
+        persons=tuple(summaries),
+    )
+    return Analysis(
+        reference=config.reference,
+        timezone=config.timezone,
+        settings=settings,
+        person_filter=people.pois[0] if person else None,
+        date_from=date_from,
+        date_to=date_to,
+        victim=people.victim_name,
+        persons_of_interest=people.pois,
+        entries=entries,
+        identities=tuple(identities),
+        unresolved=tuple(unresolved_list),
+        occasions=tuple(occasions),
+        summary=summary,
+        indicators=tuple(indicators),
+        breaches=tuple(breaches),
+        after_block=tuple(after_block),
+        matches=tuple(rep.matches),
+        blocks=tuple(by_id[rid] for _, rid, _, _ in rep.blocks if rid in by_id),
+        notes=tuple(dict.fromkeys(notes)),
+        lexicon_info=tuple((lx.language, lx.file, lx.size) for lx in lexicons),
+        by_id=by_id,
+        indicators_by_record=indicators_by_record(indicators),
+    )
