@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -27,15 +26,10 @@ from cyberstalk.parsers.runner import (
     summary_lines,
     write_jsonl,
 )
+from cyberstalk.parsers.textutil import DateOrder
 
 if TYPE_CHECKING:
     import typer
-
-
-class DateOrder(StrEnum):
-    dmy = "dmy"
-    mdy = "mdy"
-    ymd = "ymd"
 
 
 def _date_order(value: str) -> DateOrder:

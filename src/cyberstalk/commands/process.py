@@ -3,7 +3,6 @@ officer's decision on a chat's date order."""
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +11,7 @@ import typer
 from cyberstalk.case import open_case
 from cyberstalk.commands._output import err, handle_errors, print_json
 from cyberstalk.errors import ExitCode, UsageError
-
-
-class Order(StrEnum):
-    dmy = "dmy"
-    mdy = "mdy"
-    ymd = "ymd"
+from cyberstalk.parsers.textutil import DateOrder
 
 
 @handle_errors
@@ -26,7 +20,7 @@ def process_cmd(
     exhibit: str | None = typer.Option(
         None, "--exhibit", help="The exhibit a --date-order decision is about, e.g. RE/1/2."
     ),
-    date_order: Order | None = typer.Option(
+    date_order: DateOrder | None = typer.Option(
         None,
         "--date-order",
         help="The order the exhibit's dates are written in (day/month/year, month/day/year "

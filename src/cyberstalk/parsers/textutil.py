@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from enum import StrEnum
 from typing import IO
 
 from cyberstalk.errors import DateOrderError, ParseError
@@ -114,7 +115,15 @@ def decode_line(line: RawLine, name: str) -> str:
 
 # --------------------------------------------------------------------- date order
 
-DATE_ORDERS = ("dmy", "mdy", "ymd")
+class DateOrder(StrEnum):
+    """The order of a numeric date's day, month and year (``--date-order``)."""
+
+    dmy = "dmy"
+    mdy = "mdy"
+    ymd = "ymd"
+
+
+DATE_ORDERS = tuple(order.value for order in DateOrder)
 ORDER_NAMES = {"dmy": "day/month/year", "mdy": "month/day/year", "ymd": "year/month/day"}
 _MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
