@@ -55,8 +55,11 @@ def timeline_cmd(
         "--format",
         "-f",
         help=(
-            "Report format: html (one self-contained file), pdf (A4, via WeasyPrint), csv "
-            "(spreadsheet-safe), json (summary, occasions, indicators, records) or timesketch "
+            "Report format: html (one self-contained file; above 20,000 records or about "
+            "10 MB, an index page with the chronology in one page per month in a folder "
+            "named after it: timeline.html and timeline/2026-01.html...), pdf (A4, via "
+            "WeasyPrint; a large case prints its records per month), csv (spreadsheet-safe), "
+            "json (summary, occasions, indicators, records) or timesketch "
             "(JSONL for Timesketch import)."
         ),
     ),
@@ -140,6 +143,14 @@ def timeline_cmd(
         )
         return
     typer.echo(f"{result.path}  sha256 {result.sha256}")
+    pages = result.stats.get("pages")
+    if isinstance(pages, list) and pages:
+        biggest = max(p["size"] for p in pages)
+        typer.echo(
+            f"index page: the chronology is in {len(pages)} pages in "
+            f"{Path(pages[0]['path']).parent}/ (largest {biggest / 1e6:.1f} MB), each in the "
+            "custody log with its SHA-256"
+        )
     if fmt == "timesketch":
         st = result.stats
         typer.echo(

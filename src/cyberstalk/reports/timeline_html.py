@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import IO, Any
 from zoneinfo import ZoneInfo
@@ -36,6 +37,9 @@ from cyberstalk.timeline.settings import SETTING_HELP
 MARKER = "<!--CHRONOLOGY-->"
 LINKS_PER_INDICATOR = 200
 MATCHES_SHOWN = 500
+DETAILS_SHOWN = 100
+"""An indicator's detail lines shown (a victim who asked 20,000 times to stop gets the
+first hundred, then a count)."""
 
 _ENV: jinja2.Environment | None = None
 
@@ -242,7 +246,7 @@ def _ticks(first: date, last: date) -> list[tuple[date, str]]:
 _RECORD_ID = re.compile(r"\br-[0-9a-f]{16}\b")
 
 
-def _cite(by_id: dict[str, Entry], text: str) -> Markup:
+def _cite(by_id: dict[str, Entry], text: str, href: Callable[[str], str]) -> Markup:
     """An indicator's detail line with each record id shown as a link naming where the
     record is (exhibit and line) and when: a bare hash id tells a reader nothing, and
     broke across lines in print."""
@@ -253,7 +257,7 @@ def _cite(by_id: dict[str, Entry], text: str) -> Markup:
         if entry is None:
             return rid
         when = f", {entry.local:%d %b %H:%M}" if entry.local else ""
-        return f'<a href="#{rid}">{_where(entry)}{when}</a>'
+        return f'<a href="{escape(href(rid))}">{_where(entry)}{when}</a>'
 
     out: list[str] = []
     last = 0
@@ -284,7 +288,31 @@ def _join(items: Iterable[tuple[str, int]]) -> str:
     return ", ".join(f"{k} ({n})" for k, n in items) or "none"
 
 
-def context(a: Analysis, meta: ReportMeta) -> dict[str, Any]:
+def same_page(rid: str) -> str:
+    """The link to a record's row in a one-page report."""
+    return "#" + rid
+
+
+def scope_text(a: Analysis) -> str:
+    scope = []
+    if a.person_filter:
+        scope.append(f"records involving {a.person_filter}")
+    else:
+        scope.append("all records")
+    if a.date_from or a.date_to:
+        scope.append(
+            f"from {a.date_from.isoformat() if a.date_from else 'the start'} to "
+            f"{a.date_to.isoformat() if a.date_to else 'the end'} ({a.timezone} dates)"
+        )
+    scope.append("persons of interest: " + (", ".join(a.persons_of_interest) or "none"))
+    return "; ".join(scope)
+
+
+def context(
+    a: Analysis, meta: ReportMeta, rec_href: Callable[[str], str] = same_page
+) -> dict[str, Any]:
+    """The template's values; ``rec_href`` gives the link to a record's row (its page
+    when the chronology is split)."""
     zone = ZoneInfo(a.timezone)
     by_id = a.by_id
 
@@ -308,7 +336,15 @@ def context(a: Analysis, meta: ReportMeta) -> dict[str, Any]:
                 "person": ind.person,
                 "group": ind.group,
                 "rule": ind.rule,
-                "details": [_cite(by_id, d) for d in ind.details],
+                "details": [_cite(by_id, d, rec_href) for d in ind.details[:DETAILS_SHOWN]]
+                + (
+                    [
+                        f"and {len(ind.details) - DETAILS_SHOWN} more of the same kind "
+                        "(the JSON report lists every one)"
+                    ]
+                    if len(ind.details) > DETAILS_SHOWN
+                    else []
+                ),
                 "links": links,
                 "count": len(ind.records),
                 "more": max(0, len(ind.records) - LINKS_PER_INDICATOR),
@@ -456,24 +492,14 @@ def context(a: Analysis, meta: ReportMeta) -> dict[str, Any]:
         }
         for m in a.matches[:MATCHES_SHOWN]
     ]
-    scope = []
-    if a.person_filter:
-        scope.append(f"records involving {a.person_filter}")
-    else:
-        scope.append("all records")
-    if a.date_from or a.date_to:
-        scope.append(
-            f"from {a.date_from.isoformat() if a.date_from else 'the start'} to "
-            f"{a.date_to.isoformat() if a.date_to else 'the end'} ({a.timezone} dates)"
-        )
-    scope.append("persons of interest: " + (", ".join(a.persons_of_interest) or "none"))
     return {
         "csp": CSP,
+        "rec_href": rec_href,
         "meta": meta,
         "page_ref": re.sub(r"[^A-Za-z0-9/ ._-]", "", meta.reference),
         "a": a,
         "s": a.summary,
-        "scope": "; ".join(scope),
+        "scope": scope_text(a),
         "generated": local_text(meta.generated_at.astimezone(zone)),
         "victim_label": victim_label,
         "persons": persons,
@@ -568,7 +594,7 @@ def locator_html(described: str) -> str:
     return f'<span class="nw">{escape(ref)}</span>{sep}{breakable(rest)}'
 
 
-def _corroboration(a: Analysis, e: Entry) -> str:
+def _corroboration(a: Analysis, e: Entry, href: Callable[[str], str]) -> str:
     """The other half of a screenshot/export pair, both ways, as links to its row."""
     rec = e.record
     links: list[str] = []
@@ -578,14 +604,15 @@ def _corroboration(a: Analysis, e: Entry) -> str:
             other = a.by_id.get(rid) if isinstance(rid, str) else None
             if other is not None:
                 links.append(
-                    f'shows the exported message <a href="#{escape(other.id)}">{_where(other)}</a>'
+                    f'shows the exported message <a href="{escape(href(other.id))}">'
+                    f"{_where(other)}</a>"
                 )
     else:
         for rid in a.corroborated_by.get(e.id, ()):
             other = a.by_id.get(rid)
             if other is not None:
                 links.append(
-                    f'also on screenshot <a href="#{escape(other.id)}">{_where(other)}</a>'
+                    f'also on screenshot <a href="{escape(href(other.id))}">{_where(other)}</a>'
                 )
     return "".join(f'<br><span class="corr">{link}</span>' for link in links)
 
@@ -595,7 +622,9 @@ _TIME_NOTES = {"time_conflict": "time conflict", "edited_time_conflict": "edit t
 the officer must see both values and which one was used, not only the flag."""
 
 
-def row_html(a: Analysis, e: Entry) -> str:
+def row_html(a: Analysis, e: Entry, pages: Pages | None = None) -> str:
+    """One chronology row; ``pages``: the row is on a page of a split chronology (its
+    occasion links to the index page, its corroboration to the other record's page)."""
     rec = e.record
     esc = escape
     direction = e.direction._value_
@@ -618,7 +647,7 @@ def row_html(a: Analysis, e: Entry) -> str:
     occ = ""
     if e.occasion:
         o = esc(e.occasion)
-        occ = f'<a href="#{o}">{o}</a>'
+        occ = f'<a href="{pages.index_href if pages else ""}#{o}">{o}</a>'
     if e.local:
         stamp = local_text(e.local)
         when = f"{stamp[:10]}<br>{esc(stamp[11:])}"
@@ -626,7 +655,9 @@ def row_html(a: Analysis, e: Entry) -> str:
         when = "no time"
     rid = esc(e.id)
     corr = (
-        _corroboration(a, e) if rec.kind is RecordKind.SCREENSHOT_TEXT or a.corroborated_by else ""
+        _corroboration(a, e, pages.href if pages else same_page)
+        if rec.kind is RecordKind.SCREENSHOT_TEXT or a.corroborated_by
+        else ""
     )
     return (
         f'<tr id="{rid}" class="{_CLASSES[direction, e.contact]}"><td>{when}</td>'
@@ -720,21 +751,207 @@ def cited_records(a: Analysis) -> set[str]:
     return only
 
 
+# --------------------------------------------------------------------------- split
+
+SPLIT_ROWS = 20_000
+"""Above this many records the HTML chronology is split into pages (see :func:`paginate`)."""
+SPLIT_BYTES = 10_000_000
+"""... or when the one page would be larger than this (estimated by :func:`row_bytes`)."""
+PDF_CITED_ROWS = 3000
+"""The PDF of a case over ``pdf_max_rows`` prints the records the report cites; when they
+are more than this, it prints records and counted contacts per month instead."""
+PAGE_ROWS = 10_000
+"""At most this many rows on one page of a split chronology."""
+PAGE_BYTES = 9_000_000
+"""At most this many bytes (estimated, generously) on one page of a split chronology:
+a busier month continues on a second page, so every file stays under 10 MB."""
+
+
+def row_bytes(e: Entry) -> int:
+    """A generous estimate of the bytes of a record's row: the fixed markup, then each
+    character of the text and names as if it were escaped (``"`` becomes ``&#34;``)."""
+    rec = e.record
+    n = 700 + 6 * len(rec.text) + 2 * len(rec.sender or "")
+    if rec.recipients:
+        n += 6 * sum(len(r) for r in rec.recipients)
+    if rec.attachments:
+        n += sum(40 + 6 * len(att.name) for att in rec.attachments)
+    if rec.extra:
+        n += 6 * sum(len(v) for v in rec.extra.values() if isinstance(v, str))
+    return n
+
+
+def needs_split(a: Analysis) -> bool:
+    """Whether the HTML report is an index page with the chronology in month pages: more
+    than :data:`SPLIT_ROWS` records, or an estimated page over :data:`SPLIT_BYTES`."""
+    if len(a.entries) > SPLIT_ROWS:
+        return True
+    return sum(map(row_bytes, a.entries)) > SPLIT_BYTES
+
+
+@dataclass
+class Page:
+    """One page of a split chronology: a month, or part of a busy one."""
+
+    key: str
+    """``2026-01``, ``2026-01-2`` (a month's second page) or ``undated``."""
+    title: str
+    number: int
+    entries: list[Entry] = field(default_factory=list)
+    contacts: int = 0
+
+    @property
+    def file(self) -> str:
+        return f"{self.key}.html"
+
+
+@dataclass
+class Pages:
+    """Where each record's row is when the chronology is split: the index page (the
+    report's path) and its month pages in a folder beside it named after it
+    (``reports/timeline.html`` -> ``reports/timeline/2026-01.html``)."""
+
+    folder: str
+    index_name: str
+    pages: list[Page]
+    page_of: dict[str, str]
+    current: str = ""
+    """The page being written (links within it stay on it)."""
+
+    @property
+    def index_href(self) -> str:
+        return f"../{self.index_name}"
+
+    def from_index(self, rid: str) -> str:
+        page = self.page_of.get(rid)
+        return f"{self.folder}/{page}#{rid}" if page else f"#{rid}"
+
+    def href(self, rid: str) -> str:
+        page = self.page_of.get(rid)
+        if page is None:
+            return f"{self.index_href}#{rid}"
+        return f"#{rid}" if page == self.current else f"{page}#{rid}"
+
+
+def paginate(a: Analysis, index_name: str) -> Pages:
+    """The pages of a split chronology: one per month (case timezone), a month over
+    :data:`PAGE_ROWS` rows or :data:`PAGE_BYTES` estimated bytes continuing on more pages,
+    records without a time last. Every record is on exactly one page."""
+    folder = index_name.removesuffix(".html")
+    pages: list[Page] = []
+    page_of: dict[str, str] = {}
+    current: Page | None = None
+    month: tuple[int, int] | bool | None = False
+    size = part = 0
+    for e in a.entries:
+        m = _month(e)
+        est = row_bytes(e)
+        if current is None or m != month:
+            month, part = m, 1
+            key = f"{m[0]:04d}-{m[1]:02d}" if m else "undated"
+            title = f"{e.local:%B %Y}" if e.local else "Records without a time"
+            current = Page(key, title, len(pages) + 1)
+            pages.append(current)
+            size = 0
+        elif len(current.entries) >= PAGE_ROWS or size + est > PAGE_BYTES:
+            part += 1
+            base = current.key.rsplit("-", 1)[0] if part > 2 else current.key
+            title = current.title.split(" (")[0]
+            current = Page(f"{base}-{part}", f"{title} ({part})", len(pages) + 1)
+            pages.append(current)
+            size = 0
+        current.entries.append(e)
+        current.contacts += e.contact
+        size += est
+        page_of[e.id] = current.file
+    return Pages(folder, index_name, pages, page_of)
+
+
+def write_page_list(pages: Pages, fh: IO[str]) -> None:
+    """The index page's chronology: a table of the pages, each linked."""
+    out = [
+        '<table class="small"><thead><tr><th>Page</th><th>Records</th><th>Counted contacts'
+        "</th><th>First record</th><th>Last record</th></tr></thead><tbody>\n"
+    ]
+    for page in pages.pages:
+        first, last = page.entries[0], page.entries[-1]
+        out.append(
+            f'<tr><td><a href="{escape(pages.folder)}/{page.file}">{escape(page.title)}</a>'
+            f"</td><td>{len(page.entries)}</td><td>{page.contacts}</td>"
+            f"<td>{escape(local_text(first.local))}</td>"
+            f"<td>{escape(local_text(last.local))}</td></tr>\n"
+        )
+    out.append("</tbody></table>\n")
+    fh.write("".join(out))
+
+
+def write_month_overview(a: Analysis, fh: IO[str]) -> None:
+    """The PDF's chronology of a case too large to print: records and counted contacts
+    per month."""
+    records: Counter[tuple[int, int] | None] = Counter()
+    contacts: Counter[tuple[int, int] | None] = Counter()
+    for e in a.entries:
+        m = _month(e)
+        records[m] += 1
+        contacts[m] += e.contact
+    out = [
+        '<table class="small"><thead><tr><th>Month</th><th>Records</th>'
+        "<th>Counted contacts</th><th>HTML page</th></tr></thead><tbody>\n"
+    ]
+    for m in sorted(records, key=lambda k: (k is None, k or (0, 0))):
+        key = f"{m[0]:04d}-{m[1]:02d}" if m else "undated"
+        title = date(m[0], m[1], 1).strftime("%B %Y") if m else "Records without a time"
+        out.append(
+            f"<tr><td>{title}</td><td>{records[m]}</td><td>{contacts[m]}</td>"
+            f"<td>{key}.html</td></tr>\n"
+        )
+    out.append("</tbody></table>\n")
+    fh.write("".join(out))
+
+
 def render_html(
-    a: Analysis, meta: ReportMeta, fh: IO[str], *, for_print: bool = False
+    a: Analysis,
+    meta: ReportMeta,
+    fh: IO[str],
+    *,
+    for_print: bool = False,
+    pages: Pages | None = None,
 ) -> dict[str, Any]:
-    """Write the HTML report. ``for_print`` (the PDF) never collapses, and above
-    ``pdf_max_rows`` prints only the records the indicators, orders and blocks cite."""
+    """Write the HTML report, or with ``pages`` the index page of a split one (the month
+    pages are :func:`render_page`'s). ``for_print`` (the PDF) never collapses; above
+    ``pdf_max_rows`` it prints only the records the indicators, orders and blocks cite,
+    and when those too are more than ``pdf_max_rows``, records and contacts per month."""
     total = len(a.entries)
     only: set[str] | None = None
     collapse = False
-    if for_print and total > a.settings.pdf_max_rows:
-        only = cited_records(a)
+    overview = False
+    if pages is not None:
         note = (
-            f"This case has {total} records, more than the PDF limit of "
-            f"{a.settings.pdf_max_rows} (setting pdf_max_rows): the PDF lists the "
-            f"{len(only)} records cited above. The HTML, CSV and JSON reports hold every record."
+            f"{total} records: more than one page can hold for a browser to open quickly "
+            f"(above {SPLIT_ROWS} records, or about {SPLIT_BYTES // 1_000_000} MB), so the "
+            f"chronology is in {len(pages.pages)} pages in the folder {pages.folder}/ beside "
+            f"this file, one per month (a month of more than {PAGE_ROWS} records continues "
+            "on a further page). Every record is on exactly one page; the links above go to "
+            "the record's row on its page."
         )
+    elif for_print and total > a.settings.pdf_max_rows:
+        only = cited_records(a)
+        if len(only) > PDF_CITED_ROWS:
+            overview = True
+            note = (
+                f"This case has {total} records, and the sections above cite {len(only)}: "
+                f"more than a PDF can usefully print ({PDF_CITED_ROWS}). "
+                "The PDF gives the records and counted contacts per month; the HTML report "
+                "lists every record (one page per month, named below), as do the CSV and "
+                "JSON reports."
+            )
+        else:
+            note = (
+                f"This case has {total} records, more than the PDF limit of "
+                f"{a.settings.pdf_max_rows} (setting pdf_max_rows): the PDF lists the "
+                f"{len(only)} records cited above. The HTML, CSV and JSON reports hold every "
+                "record."
+            )
     elif not for_print and total > a.settings.html_collapse_rows:
         collapse = True
         note = (
@@ -747,13 +964,63 @@ def render_html(
             f"{total} records in time order. Each row gives the exhibit and the position of "
             "the record in it; rows marked on the left are counted contacts."
         )
-    ctx = context(a, meta)
+    ctx = context(a, meta, pages.from_index if pages else same_page)
     ctx["chron_note"] = note
     page = env().get_template("timeline.html.j2").render(ctx)
     head, marker, tail = page.partition(MARKER)
+    del page, ctx
     if not marker:  # pragma: no cover - the template always has it
         raise RuntimeError("timeline template lost its chronology marker")
     fh.write(head)
-    written = write_chronology(a, fh, collapse=collapse, only=only)
+    if pages is not None:
+        write_page_list(pages, fh)
+        written = 0
+    elif overview:
+        write_month_overview(a, fh)
+        written = 0
+    else:
+        written = write_chronology(a, fh, collapse=collapse, only=only)
     fh.write(tail)
-    return {"records": total, "rows": written, "collapsed": collapse}
+    stats: dict[str, Any] = {"records": total, "rows": written, "collapsed": collapse}
+    if pages is not None:
+        stats["pages"] = len(pages.pages)
+    return stats
+
+
+def render_page(a: Analysis, meta: ReportMeta, pages: Pages, page: Page, fh: IO[str]) -> int:
+    """Write one page of a split chronology; returns its rows."""
+    zone = ZoneInfo(a.timezone)
+    n = page.number - 1
+    ctx = {
+        "csp": CSP,
+        "meta": meta,
+        "page_ref": re.sub(r"[^A-Za-z0-9/ ._-]", "", meta.reference),
+        "a": a,
+        "scope": scope_text(a),
+        "generated": local_text(meta.generated_at.astimezone(zone)),
+        "total": len(a.entries),
+        "pages": len(pages.pages),
+        "page": {
+            "title": page.title,
+            "rows": len(page.entries),
+            "contacts": page.contacts,
+            "number": page.number,
+        },
+        "prev": pages.pages[n - 1] if n > 0 else None,
+        "next": pages.pages[n + 1] if n + 1 < len(pages.pages) else None,
+        "index_href": pages.index_href,
+    }
+    head, _, tail = env().get_template("timeline_month.html.j2").render(ctx).partition(MARKER)
+    fh.write(head)
+    fh.write(f'<table class="chron">{_COLS}<tbody>\n')
+    pages.current = page.file
+    out: list[str] = []
+    for e in page.entries:
+        out.append(row_html(a, e, pages))
+        if len(out) >= _BATCH:
+            fh.write("".join(out))
+            out.clear()
+    fh.write("".join(out))
+    fh.write("</tbody></table>\n")
+    fh.write(tail)
+    return len(page.entries)

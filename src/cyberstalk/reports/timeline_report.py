@@ -5,6 +5,7 @@ This is the one function the ``cyberstalk timeline`` command calls.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -23,7 +24,13 @@ from cyberstalk.reports.timeline_common import (
     meta_for,
 )
 from cyberstalk.reports.timeline_csv import render_csv
-from cyberstalk.reports.timeline_html import render_html
+from cyberstalk.reports.timeline_html import (
+    Pages,
+    needs_split,
+    paginate,
+    render_html,
+    render_page,
+)
 from cyberstalk.reports.timeline_json import render_json
 from cyberstalk.reports.timeline_timesketch import render_timesketch
 from cyberstalk.timeline import Analysis, analyse
@@ -42,7 +49,13 @@ def write_report(
     case: Case, a: Analysis, fmt: str, out: Path | None = None, *, log: bool = True
 ) -> ReportResult:
     """Render ``a`` as ``fmt`` to ``out`` (default under ``CASE/reports/``) and record the
-    report, with its SHA-256, in the custody log."""
+    report, with its SHA-256, in the custody log.
+
+    An HTML report of a large case (:func:`~cyberstalk.reports.timeline_html.needs_split`)
+    is an index page at ``out`` and its chronology's pages in a folder beside it named
+    after it (``timeline.html`` -> ``timeline/2026-01.html``); each page is written and
+    recorded (``report_made``, with ``index`` naming the index page) before the index,
+    and ``stats["pages"]`` lists them."""
     if fmt not in FORMATS:
         raise UsageError(f"--format {fmt!r} is not one of {', '.join(FORMATS)}")
     path = out if out is not None else default_path(case, fmt, a)
@@ -50,6 +63,10 @@ def write_report(
         raise UsageError(f"-o {path} is a folder; give a file name")
     meta = meta_for(case)
     with case.lock("timeline"):
+        pages = paginate(a, path.name) if fmt == "html" and needs_split(a) else None
+        written: list[dict[str, Any]] = []
+        if pages is not None:
+            written = _write_pages(case, a, meta, path, pages, log=log)
         if fmt == "pdf":
             from cyberstalk.reports.timeline_pdf import render_pdf
 
@@ -58,31 +75,92 @@ def write_report(
             atomic_write(path, pdf)
         else:
             with atomic_text(path) as fh, gc_paused():
-                stats = TEXT_RENDERERS[fmt](a, meta, fh)
+                if pages is not None:
+                    stats = render_html(a, meta, fh, pages=pages)
+                else:
+                    stats = TEXT_RENDERERS[fmt](a, meta, fh)
         sha, size = file_sha256(path)
         result = ReportResult(fmt, path, sha, size, stats)
         if log:
-            try:
-                shown = str(path.resolve().relative_to(case.root.resolve()))
-            except ValueError:
-                shown = str(path.resolve())
-            case.log().append(
-                "report_made",
-                {
-                    "report": "timeline",
-                    "format": fmt,
-                    "path": shown,
-                    "sha256": sha,
-                    "size": size,
-                    "records": len(a.entries),
-                    "person": a.person_filter,
-                    "date_from": a.date_from.isoformat() if a.date_from else None,
-                    "date_to": a.date_to.isoformat() if a.date_to else None,
-                    "settings": a.settings.as_dict(),
-                    **{k: v for k, v in stats.items() if isinstance(v, int | bool)},
-                },
-            )
+            _log_report(case, a, fmt, path, sha, size, stats)
+        if pages is not None:
+            stats["pages"] = written
     return result
+
+
+def _shown(case: Case, path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(case.root.resolve()))
+    except ValueError:
+        return str(path.resolve())
+
+
+def _log_report(
+    case: Case,
+    a: Analysis,
+    fmt: str,
+    path: Path,
+    sha: str,
+    size: int,
+    stats: dict[str, Any],
+    **more: Any,
+) -> None:
+    """The custody event of one file written: path, SHA-256, size, scope and settings."""
+    case.log().append(
+        "report_made",
+        {
+            "report": "timeline",
+            "format": fmt,
+            "path": _shown(case, path),
+            "sha256": sha,
+            "size": size,
+            "records": len(a.entries),
+            "person": a.person_filter,
+            "date_from": a.date_from.isoformat() if a.date_from else None,
+            "date_to": a.date_to.isoformat() if a.date_to else None,
+            "settings": a.settings.as_dict(),
+            **{k: v for k, v in stats.items() if isinstance(v, int | bool)},
+            **more,
+        },
+    )
+
+
+_PAGE_FILE = re.compile(r"(\d{4}-\d{2}|undated)(-\d+)?\.html")
+
+
+def _write_pages(
+    case: Case, a: Analysis, meta: ReportMeta, index: Path, pages: Pages, *, log: bool
+) -> list[dict[str, Any]]:
+    """Write each page of a split chronology into the folder beside ``index`` and record
+    it; pages a previous report left there that this one does not have are removed (they
+    would show records from another scope)."""
+    folder = index.parent / pages.folder
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"{folder} is a file: the month pages of {index.name} go there")
+    out: list[dict[str, Any]] = []
+    for page in pages.pages:
+        path = folder / page.file
+        with atomic_text(path) as fh, gc_paused():
+            rows = render_page(a, meta, pages, page, fh)
+        sha, size = file_sha256(path)
+        if log:
+            _log_report(
+                case,
+                a,
+                "html",
+                path,
+                sha,
+                size,
+                {"rows": rows},
+                page=page.key,
+                index=_shown(case, index),
+            )
+        out.append({"page": page.key, "path": str(path), "sha256": sha, "size": size, "rows": rows})
+    keep = {page.file for page in pages.pages}
+    for old in folder.iterdir():
+        if _PAGE_FILE.fullmatch(old.name) and old.name not in keep:
+            old.unlink()
+    return out
 
 
 def make_timeline_report(
