@@ -37,6 +37,8 @@ from cyberstalk.timeline.settings import SETTING_HELP
 MARKER = "<!--CHRONOLOGY-->"
 LINKS_PER_INDICATOR = 200
 MATCHES_SHOWN = 500
+PRINT_MATCHES_SHOWN = 100
+"""Lexicon matches the PDF of a case too large to print lists (the HTML lists 500)."""
 DETAILS_SHOWN = 100
 """An indicator's detail lines shown (a victim who asked 20,000 times to stop gets the
 first hundred, then a count)."""
@@ -232,7 +234,9 @@ def _ticks(first: date, last: date) -> list[tuple[date, str]]:
         return ticks
     month = date(first.year, first.month, 1)
     while month <= last:
-        if month >= first and (ndays <= 800 or month.month == 1):
+        if month >= first and (
+            ndays <= 400 or (ndays <= 800 and month.month % 3 == 1) or month.month == 1
+        ):
             ticks.append((month, f"{month:%b %Y}" if ndays <= 800 else str(month.year)))
         month = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
     if not ticks or ticks[0][0] != first:
@@ -309,10 +313,14 @@ def scope_text(a: Analysis) -> str:
 
 
 def context(
-    a: Analysis, meta: ReportMeta, rec_href: Callable[[str], str] = same_page
+    a: Analysis,
+    meta: ReportMeta,
+    rec_href: Callable[[str], str] = same_page,
+    *,
+    matches_shown: int = MATCHES_SHOWN,
 ) -> dict[str, Any]:
     """The template's values; ``rec_href`` gives the link to a record's row (its page
-    when the chronology is split)."""
+    when the chronology is split); ``matches_shown``: lexicon matches listed."""
     zone = ZoneInfo(a.timezone)
     by_id = a.by_id
 
@@ -490,7 +498,7 @@ def context(
             "entry": m.entry,
             "found": m.found,
         }
-        for m in a.matches[:MATCHES_SHOWN]
+        for m in a.matches[:matches_shown]
     ]
     return {
         "csp": CSP,
@@ -520,7 +528,7 @@ def context(
             for lang, f, n in a.lexicon_info
         ],
         "matches": matches,
-        "matches_more": max(0, len(a.matches) - MATCHES_SHOWN),
+        "matches_more": max(0, len(a.matches) - matches_shown),
         "risk": _risk_context(a, meta),
     }
 
@@ -964,7 +972,12 @@ def render_html(
             f"{total} records in time order. Each row gives the exhibit and the position of "
             "the record in it; rows marked on the left are counted contacts."
         )
-    ctx = context(a, meta, pages.from_index if pages else same_page)
+    ctx = context(
+        a,
+        meta,
+        pages.from_index if pages else same_page,
+        matches_shown=PRINT_MATCHES_SHOWN if overview else MATCHES_SHOWN,
+    )
     ctx["chron_note"] = note
     page = env().get_template("timeline.html.j2").render(ctx)
     head, marker, tail = page.partition(MARKER)
