@@ -22,7 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from cyberstalk.cli import build_app
+from cyberstalk.cli import new_app
 from cyberstalk.commands import ingest as ingest_module
 from cyberstalk.commands import parse as parse_module
 from cyberstalk.commands.fastpath import Signature, fast_command
@@ -42,7 +42,7 @@ def typer_values(argv: list[str], module: Any = ingest_module) -> tuple[int, dic
 
     command = module.__name__.rsplit(".", 1)[-1]
     with mock.patch.object(module, "run", spy):
-        result = CliRunner().invoke(build_app(command), [command, *argv])
+        result = CliRunner().invoke(new_app(), [command, *argv])
     return result.exit_code, (seen or None)
 
 
@@ -159,8 +159,8 @@ try:
         from cyberstalk.cli import main
         main()
     else:
-        from cyberstalk.cli import build_app
-        build_app(argv[0])()
+        from cyberstalk.cli import new_app
+        new_app()()
 except SystemExit as exc:
     code = exc.code or 0
 # what an ingest of plain files has no use for: the CLI framework, and what only an

@@ -21,9 +21,10 @@ def all_commands() -> list[tuple[str, object]]:
     found: list[tuple[str, object]] = []
 
     def walk(prefix: str, cmd) -> None:
-        if hasattr(cmd, "commands"):
-            for name, sub in sorted(cmd.commands.items()):
-                walk(f"{prefix} {name}".strip(), sub)
+        if hasattr(cmd, "list_commands"):  # the root loads each command as it is looked up
+            ctx = typer.Context(cmd)
+            for name in sorted(cmd.list_commands(ctx)):
+                walk(f"{prefix} {name}".strip(), cmd.get_command(ctx, name))
         else:
             found.append((prefix, cmd))
 

@@ -3,19 +3,25 @@
 Each command lives in :mod:`cyberstalk.commands` and only parses arguments, calls one
 library function and prints the result. Errors are mapped to exit codes in one place
 (:func:`cyberstalk.commands._output.report_error`, through
-:func:`~cyberstalk.commands._output.handle_errors` under typer): a
+:func:`~cyberstalk.commands._output.handle_errors`): a
 :class:`~cyberstalk.errors.CyberstalkError` becomes a message on stderr and its exit code;
 anything else is a bug and keeps its traceback. ``cli`` imports ``commands``; no command
 module imports ``cli``.
 
-typer (with click, a quarter of a short ingest's time) is imported only when a command
-line goes through it: ``cyberstalk ingest``, the command whose start-up counts against a
-plain copy, is parsed without it where its command line is an ordinary one (see
-:mod:`cyberstalk.commands.fastpath`), with the same results, output and exit codes.
+The commands are loaded lazily: the app's click group imports a command module only when
+its command is looked up, so a command line that names its command imports that one
+module and not the others (nor rich, jinja2, weasyprint or the screening models they
+use). ``--help`` and a mistyped command load them all, to list them or suggest one.
+
+typer (with click, a fifth to a quarter of a short ingest's time) is imported only when a
+command line goes through it: ``cyberstalk ingest`` and ``parse``, whose start-up counts
+against their peers, are parsed without it where the command line is an ordinary one
+(see :mod:`cyberstalk.commands.fastpath`), with the same results, output and exit codes.
 """
 
 from __future__ import annotations
 
+import functools
 import gc
 import os
 import sys
@@ -23,16 +29,51 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from cyberstalk import __version__
+from cyberstalk.commands import MODULES, module_app
 from cyberstalk.commands._output import _started, err, report_error
 from cyberstalk.errors import CyberstalkError, ExitCode
 
 if TYPE_CHECKING:
+    import click
     import typer
+    from typer.core import TyperGroup
 
-__all__ = ["build_app", "main"]
+__all__ = ["main", "new_app"]
+
+HELP = (
+    "Evidence intake, chain of custody, course-of-conduct timelines and safeguarding "
+    "advice for digital stalking cases.\n\n"
+    "Exit codes: 0 success; 1 verification failed or findings need attention; "
+    "2 usage error; 3 input could not be processed; 4 internal fault."
+)
 
 
-def _new_app() -> typer.Typer:
+@functools.cache
+def _lazy_group() -> type[TyperGroup]:
+    """The app's click group class (made on first use: typer is imported with it)."""
+    import typer.main
+    from typer.core import TyperGroup
+
+    class LazyGroup(TyperGroup):
+        """A group whose commands are the modules of :data:`MODULES`, each imported
+        when its command is first looked up."""
+
+        def list_commands(self, ctx: click.Context) -> list[str]:
+            return list(MODULES)
+
+        def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+            if cmd_name not in self.commands:
+                # an unknown name loads everything: click then suggests the nearest
+                for name in (cmd_name,) if cmd_name in MODULES else MODULES:
+                    if name not in self.commands:
+                        self.add_command(typer.main.get_group(module_app(name)).commands[name])
+            return self.commands.get(cmd_name)
+
+    return LazyGroup
+
+
+def new_app() -> typer.Typer:
+    """The typer app: the root options, and every command, loaded when it is looked up."""
     import typer
 
     def show_version(value: bool) -> None:
@@ -53,12 +94,8 @@ def _new_app() -> typer.Typer:
 
     app = typer.Typer(
         name="cyberstalk",
-        help=(
-            "Evidence intake, chain of custody, course-of-conduct timelines and safeguarding "
-            "advice for digital stalking cases.\n\n"
-            "Exit codes: 0 success; 1 verification failed or findings need attention; "
-            "2 usage error; 3 input could not be processed; 4 internal fault."
-        ),
+        cls=_lazy_group(),
+        help=HELP,
         no_args_is_help=True,
         add_completion=False,
         pretty_exceptions_enable=False,
@@ -71,42 +108,13 @@ def _new_app() -> typer.Typer:
     return app
 
 
-def build_app(only: str | None = None) -> typer.Typer:
-    """The typer app with every command, or with only the commands of module ``only``.
-
-    Each command module is imported when its commands are added, so a run that names its
-    command imports that one module and not all of them: the start-up of a short
-    ``cyberstalk ingest`` or ``parse`` is then a third shorter.
-    """
-    from cyberstalk.commands import register_all, register_one
-
-    new = _new_app()
-    if only is None:
-        register_all(new)
-    else:
-        register_one(new, only)
-    return new
-
-
-def _invoked(argv: list[str]) -> str | None:
-    """The command module a command line names, or None (help, --version, a typo: then
-    every command is loaded, so that help lists them all and click can suggest one)."""
-    from cyberstalk.commands import MODULES
-
-    for arg in argv:
-        if not arg.startswith("-"):
-            return arg if arg in MODULES else None
-        if arg in ("--help", "--version"):
-            return None
-    return None
-
-
 def __getattr__(name: str) -> typer.Typer:
-    # ``cyberstalk.cli.app``, the full app, is built on first use (tests, typer's tools)
+    # ``cyberstalk.cli.app`` is made on first use (tests, typer's tools): ``main`` for
+    # ``--version`` needs no typer at all
     if name == "app":
-        full = build_app()
-        globals()["app"] = full
-        return full
+        made = new_app()
+        globals()["app"] = made
+        return made
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -131,9 +139,9 @@ def main() -> None:
     """Console-script entry point.
 
     The cyclic garbage collector is paused during start-up, which allocates only objects
-    that live until exit (imports, the typer app), and everything left at the end is
-    frozen, so that the collection at exit has nothing to walk: together ~20 ms of every
-    command line (``python -X importtime``, benchmarks/bench_custody.py).
+    that live until exit (imports, the typer app): the command unpauses it when its own
+    work begins (:func:`~cyberstalk.commands._output.handle_errors`), and what is left at
+    the end is frozen, so that the collection at exit has nothing to walk.
     """
     argv = sys.argv[1:]
     if argv == ["--version"]:  # answered before any command is loaded
@@ -146,7 +154,7 @@ def main() -> None:
         fast = fast_command(argv)
         if fast is not None:
             sys.exit(_run_fast(fast))
-        build_app(_invoked(argv))()
+        new_app()()
     except SystemExit:
         raise
     except Exception:  # a bug: keep the traceback, exit 4

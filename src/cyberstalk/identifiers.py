@@ -16,15 +16,14 @@ Normalisation (so that one person's spellings meet):
 - display names: case-insensitive with runs of spaces collapsed, per platform likewise;
 - account ids: exact.
 
-``phonenumbers`` is imported on first use: it costs tens of milliseconds, and most
-commands that open a case never read a phone number.
+``phonenumbers`` and ``email.utils`` are imported on first use: most commands that open a
+case never read a phone number or an address, and their start-up would pay for them.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from email.utils import parseaddr
 from typing import TYPE_CHECKING
 
 from cyberstalk.errors import UsageError
@@ -64,9 +63,16 @@ def normalise_phone(value: str) -> str | None:
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
+def _parseaddr(value: str) -> tuple[str, str]:
+    """:func:`email.utils.parseaddr` (the module, with socket, imported on first use)."""
+    from email.utils import parseaddr as parse
+
+    return parse(value)
+
+
 def normalise_email(value: str) -> str | None:
     """The lower-cased address of ``addr`` or ``Name <addr>``, or None if not an address."""
-    _, addr = parseaddr(value)
+    _, addr = _parseaddr(value)
     addr = addr.strip()
     if "@" not in addr or addr.startswith("@") or "." not in addr.rpartition("@")[2]:
         return None
@@ -109,7 +115,7 @@ def sender_keys(value: str, platform: str) -> list[str]:
     email = normalise_email(text)
     if email is not None:
         keys = ["email:" + email]
-        display, _ = parseaddr(text)
+        display, _ = _parseaddr(text)
         if display.strip():
             keys += [
                 f"name:{fold_platform(platform)}:{fold_name(display)}",
@@ -159,7 +165,7 @@ def check_identifier(ident: Identifier) -> str | None:
     if ident.type == "phone":
         return _phone_problem(value)
     if ident.type == "email":
-        _, addr = parseaddr(value)
+        _, addr = _parseaddr(value)
         if not _EMAIL.match(addr) or (addr != value and not value.endswith(f"<{addr}>")):
             return f"{value!r} is not an e-mail address (expected name@example.org)"
         return None

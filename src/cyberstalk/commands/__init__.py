@@ -1,4 +1,5 @@
-"""Command modules. Each exposes ``register(app)`` adding its commands to the typer app."""
+"""Command modules. Each exposes ``register(app)`` adding its command (named as the
+module) to a typer app; :mod:`cyberstalk.cli` loads them as they are invoked."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # typer is imported by the command modules themselves, when they load
     import typer
 
-# One module per area; each adds its own commands. Keep the order: it is the --help order.
+# One module per area, each with one command of its name (a group for `case`). Keep the
+# order: it is the --help order.
 MODULES = (
     "case",
     "ingest",
@@ -29,12 +31,12 @@ MODULES = (
 )
 
 
-def register_all(app: typer.Typer) -> None:
-    for name in MODULES:
-        register_one(app, name)
+def module_app(name: str) -> typer.Typer:
+    """A typer app with the commands of one module (``name`` from :data:`MODULES`)."""
+    import typer
 
-
-def register_one(app: typer.Typer, name: str) -> None:
-    """Add the commands of one module (``name`` from :data:`MODULES`) to ``app``."""
     module = importlib.import_module(f"cyberstalk.commands.{name}")
+    # as the root app (cyberstalk.cli): click suggests a command for a typo itself
+    app = typer.Typer(add_completion=False, rich_markup_mode=None, suggest_commands=False)
     module.register(app)
+    return app

@@ -37,7 +37,8 @@ CHUNK = 1 << 20
 cost more in hand-overs than they save in cache hits: 1 MiB measured ~15% faster than
 256 KiB on the two-core reference machine, and larger no faster (benchmarks/)."""
 BUFFERS = 16
-"""Buffers per pool (16 MiB): how far reading may run ahead of hashing and writing."""
+"""Buffers per pool (at most 16 MiB, made as needed): how far reading may run ahead of
+hashing and writing."""
 WRITERS = 2
 """Writer threads: a write into the page cache waits only when the kernel throttles a
 writer with too many dirty pages."""
@@ -258,8 +259,9 @@ class CopyPool:
         buffers: int = BUFFERS,
     ) -> None:
         self._free: queue.SimpleQueue[_Buffer] = queue.SimpleQueue()
-        for _ in range(buffers):
-            self._free.put(_Buffer())
+        self._unmade = buffers
+        """Buffers not allocated yet: each is made when reading first needs it, so that a
+        pool that copies a few small files does not zero 16 MiB it never uses."""
         self._lock = threading.Lock()
         self._hashers = [_HashWorker(self, i) for i in range(workers or default_workers())]
         self._writes: queue.SimpleQueue[tuple[Output, _Buffer, int, int] | None] = (
@@ -289,7 +291,8 @@ class CopyPool:
             thread.join()
 
     def free_buffers(self) -> int:
-        return self._free.qsize()
+        """Buffers not in use (made or not)."""
+        return self._free.qsize() + self._unmade
 
     def job(self, name: str = "sha256") -> HashJob:
         """A new digest to compute, given to the worker with the least work queued (ties
@@ -301,7 +304,15 @@ class CopyPool:
 
     # -- buffers
     def _take(self) -> _Buffer:
-        return self._free.get()
+        """A free buffer (only the reading thread takes them): a returned one, else a new
+        one while fewer than ``buffers`` are made, else wait for one to come back."""
+        try:
+            return self._free.get_nowait()
+        except queue.Empty:
+            if self._unmade:
+                self._unmade -= 1
+                return _Buffer()
+            return self._free.get()
 
     def _release(self, buf: _Buffer) -> None:
         with self._lock:
