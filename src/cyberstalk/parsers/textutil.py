@@ -115,6 +115,7 @@ def decode_line(line: RawLine, name: str) -> str:
 
 # --------------------------------------------------------------------- date order
 
+
 class DateOrder(StrEnum):
     """The order of a numeric date's day, month and year (``--date-order``)."""
 
