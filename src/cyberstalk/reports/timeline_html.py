@@ -520,6 +520,7 @@ def context(
         "blocks": blocks,
         "occasions": occasions,
         "occasions_collapsed": len(occasions) > 500,
+        "occasions_summary": "",
         "identities": identities,
         "unresolved": unresolved,
         "settings": [(k, v, SETTING_HELP.get(k, "")) for k, v in a.settings.describe()],
@@ -902,16 +903,22 @@ def write_month_overview(a: Analysis, fh: IO[str]) -> None:
         m = _month(e)
         records[m] += 1
         contacts[m] += e.contact
+    zone = ZoneInfo(a.timezone)
+    starts: Counter[tuple[int, int] | None] = Counter()
+    for o in a.occasions:
+        local = o.start.astimezone(zone)
+        starts[local.year, local.month] += 1
     out = [
         '<table class="small"><thead><tr><th>Month</th><th>Records</th>'
-        "<th>Counted contacts</th><th>HTML page</th></tr></thead><tbody>\n"
+        "<th>Counted contacts</th><th>Occasions starting</th><th>HTML page</th></tr>"
+        "</thead><tbody>\n"
     ]
     for m in sorted(records, key=lambda k: (k is None, k or (0, 0))):
         key = f"{m[0]:04d}-{m[1]:02d}" if m else "undated"
         title = date(m[0], m[1], 1).strftime("%B %Y") if m else "Records without a time"
         out.append(
             f"<tr><td>{title}</td><td>{records[m]}</td><td>{contacts[m]}</td>"
-            f"<td>{key}.html</td></tr>\n"
+            f"<td>{starts[m]}</td><td>{key}.html</td></tr>\n"
         )
     out.append("</tbody></table>\n")
     fh.write("".join(out))
@@ -979,6 +986,12 @@ def render_html(
         matches_shown=PRINT_MATCHES_SHOWN if overview else MATCHES_SHOWN,
     )
     ctx["chron_note"] = note
+    if overview and a.occasions:
+        ctx["occasions_summary"] = (
+            f"{len(a.occasions)} occasions: too many to print here. The chronology below "
+            "gives the occasions starting in each month; the HTML report lists every one "
+            "(on its index page), as do the CSV and JSON reports."
+        )
     page = env().get_template("timeline.html.j2").render(ctx)
     head, marker, tail = page.partition(MARKER)
     del page, ctx
