@@ -141,3 +141,19 @@ def test_pdf_of_a_large_case_prints_records_per_month(
     assert "Counted contacts" in words and "2025-01.html" in words and "January 2025" in words
     assert "more than a PDF can usefully print" in words
     assert outside_printable_area(pdf) == []
+
+
+def test_records_read_for_the_timeline_equal_their_lines(tmp_path: Path) -> None:
+    """``iter_records`` (shared strings, no dataclass __init__) gives what
+    ``Record.from_dict`` gives for each line, and the id the record hashes to."""
+    import json
+
+    from cyberstalk.records import Record, iter_record_dicts
+
+    case = build_case(tmp_path / "case", 400)
+    read = list(iter_records(case / "derived"))
+    expected = [Record.from_dict(d) for d in iter_record_dicts(case / "derived")]
+    assert [r for r, _ in read] == expected
+    assert [rid for _, rid in read] == [r.id for r in expected]
+    line = next((case / "derived" / "records").glob("*.jsonl")).read_text("utf-8").splitlines()[0]
+    assert read[0][0].as_dict() == {**json.loads(line), "id": read[0][1]}
