@@ -12,6 +12,7 @@ from typing import Any
 import typer
 
 from cyberstalk.case import DEFAULT_FORCE
+from cyberstalk.commands._options import json_option, output_option
 from cyberstalk.commands._output import err, handle_errors
 from cyberstalk.errors import UsageError
 
@@ -98,11 +99,8 @@ def advice_cmd(
         help="en (English), cy (Welsh) or both (Welsh first, then English, same size).",
     ),
     fmt: str = typer.Option("html", "--format", "-f", help="html, pdf or md (Markdown)."),
-    output: Path | None = typer.Option(
-        None,
-        "--output",
-        "-o",
-        help="File to write. Default with a case: CASE/reports/advice-sheet-LANG.FORMAT "
+    output: Path | None = output_option(
+        "File to write. Default with a case: CASE/reports/advice-sheet-LANG.FORMAT "
         "(advice-officer-copy-LANG.FORMAT with --officer-copy). Without a case: standard "
         "output, for Markdown only; '-o -' sends html or pdf down a pipe (never to a "
         "terminal).",
@@ -138,7 +136,7 @@ def advice_cmd(
         help="Date on a sheet made without a case (YYYY-MM-DD). Default: SOURCE_DATE_EPOCH "
         "if set, else today. With a case, the date of the case's last custody event.",
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print a JSON summary for scripts."),
+    as_json: bool = json_option("Print a JSON summary for scripts."),
 ) -> None:
     """Make a safeguarding advice sheet for a victim: tailored to the platforms and
     behaviours in the case, in English, Welsh or both, as HTML, PDF or Markdown.

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from cyberstalk.case import open_case
+from cyberstalk.commands._options import json_option
 from cyberstalk.commands._output import echo, err, handle_errors, print_json, print_table
 from cyberstalk.errors import CyberstalkError, ExitCode, TimestampError
 
@@ -78,7 +79,7 @@ def capture_cmd(
         "--process/--no-process",
         help="After storing, read the screenshot and images into derived/ as ingest does.",
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    as_json: bool = json_option("Print the result as JSON."),
 ) -> None:
     """Fetch each URL and store it as one exhibit with sub-exhibits: the capture record
     (JSON), the HTTP exchange with every redirect (WARC), a full-page screenshot (PNG), a

@@ -21,6 +21,7 @@ from cyberstalk.case import (
     open_case,
     set_setting,
 )
+from cyberstalk.commands._options import json_option
 from cyberstalk.commands._output import handle_errors
 from cyberstalk.errors import CaseError, UsageError
 from cyberstalk.identifiers import IDENTIFIER_TYPES, check_identifier, parse_identifier_arg
@@ -70,7 +71,7 @@ def init_cmd(
 @handle_errors
 def show_cmd(
     directory: Path = typer.Argument(..., help="Case folder."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
+    as_json: bool = json_option(),
 ) -> None:
     """Check case.toml and print the case, its people, orders and settings.
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from cyberstalk.case import open_case
+from cyberstalk.commands._options import json_option
 from cyberstalk.commands._output import handle_errors, print_json
 
 
@@ -32,7 +33,7 @@ def export_cmd(
     actor: str | None = typer.Option(
         None, "--operator", help="Who is exporting (default: the officer in case.toml)."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print what was written as JSON."),
+    as_json: bool = json_option("Print what was written as JSON."),
 ) -> None:
     """Export the case in formats other tools validate. Each output is built beside its
     destination and moved into place only when complete, then recorded in the custody

@@ -117,6 +117,7 @@ def run(
 def register(app: typer.Typer) -> None:
     import typer
 
+    from cyberstalk.commands._options import json_option
     from cyberstalk.commands._output import handle_errors
 
     @handle_errors
@@ -154,7 +155,7 @@ def register(app: typer.Typer) -> None:
             "--process/--no-process",
             help="After storing, parse recognised exports and read images into derived/.",
         ),
-        as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+        as_json: bool = json_option("Print the summary as JSON."),
     ) -> None:
         """Copy and hash each file into evidence/, record it in the custody log, re-seal the
         signed manifest. Archive members become sub-exhibits (XX/1/3). Links, FIFOs and devices

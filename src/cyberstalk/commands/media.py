@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import typer
 
 from cyberstalk.case import open_case
+from cyberstalk.commands._options import json_option
 from cyberstalk.commands._output import err, handle_errors
 from cyberstalk.errors import ExitCode, UsageError
 
@@ -71,7 +72,7 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def media_cmd(
         directory: Path = typer.Argument(..., help="Case folder."),
-        as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
+        as_json: bool = json_option(),
         refresh: bool = typer.Option(
             False,
             "--refresh",

@@ -7,8 +7,15 @@ from pathlib import Path
 import typer
 
 from cyberstalk.case import open_case
+from cyberstalk.commands._options import (
+    from_option,
+    json_option,
+    output_option,
+    parse_day,
+    person_option,
+    to_option,
+)
 from cyberstalk.commands._output import err, handle_errors, print_json
-from cyberstalk.commands.timeline import _date
 from cyberstalk.errors import UsageError
 
 FORMATS = ("html", "pdf", "json")
@@ -17,11 +24,8 @@ FORMATS = ("html", "pdf", "json")
 @handle_errors
 def panel_cmd(
     directory: Path = typer.Argument(..., help="Case folder."),
-    output: Path | None = typer.Option(
-        None,
-        "--output",
-        "-o",
-        help="Output file (default: CASE/reports/panel-pack-ROLE.FORMAT).",
+    output: Path | None = output_option(
+        "Output file (default: CASE/reports/panel-pack-ROLE.FORMAT)."
     ),
     fmt: str = typer.Option(
         "html",
@@ -64,20 +68,10 @@ def panel_cmd(
         help="Escalation chart buckets: week, month, or auto (weeks up to 26 weeks of "
         "contact, else months).",
     ),
-    date_from: str | None = typer.Option(
-        None, "--from", help="First day to include, YYYY-MM-DD in the case timezone."
-    ),
-    date_to: str | None = typer.Option(
-        None, "--to", help="Last day to include, YYYY-MM-DD in the case timezone (inclusive)."
-    ),
-    person: str | None = typer.Option(
-        None,
-        "--person",
-        help="Only this person of interest (a name from case.toml); default: every suspect.",
-    ),
-    as_json: bool = typer.Option(
-        False, "--json", help="Print what was written (path, SHA-256, what was masked) as JSON."
-    ),
+    date_from: str | None = from_option(),
+    date_to: str | None = to_option(),
+    person: str | None = person_option(),
+    as_json: bool = json_option("Print what was written (path, SHA-256, what was masked) as JSON."),
 ) -> None:
     """Make the pack for the monthly multi-agency stalking panel: occasions, FOUR and
     s.2A(3) indicators, contact after a block, possible order breaches, platforms and
@@ -103,8 +97,8 @@ def panel_cmd(
         output,
         options,
         person=person,
-        date_from=_date(date_from, "--from"),
-        date_to=_date(date_to, "--to"),
+        date_from=parse_day(date_from, "--from"),
+        date_to=parse_day(date_to, "--to"),
     )
     counts = result.redaction.get("counts", {})
     err(

@@ -158,6 +158,7 @@ def run(
 def register(app: typer.Typer) -> None:
     import typer
 
+    from cyberstalk.commands._options import json_option
     from cyberstalk.commands._output import handle_errors
     from cyberstalk.parsers.csv_generic import MAP_HELP
 
@@ -206,9 +207,7 @@ def register(app: typer.Typer) -> None:
         list_formats: bool = typer.Option(
             False, "--list", help="List the formats this version can parse, and exit."
         ),
-        as_json: bool = typer.Option(
-            False, "--json", help="With --list: print the formats and their known gaps as JSON."
-        ),
+        as_json: bool = json_option("With --list: print the formats and their known gaps as JSON."),
     ) -> None:
         """Parse an export into records, written to stdout as JSON Lines.
 

@@ -9,6 +9,7 @@ from typing import Any
 import typer
 
 from cyberstalk.case import open_case
+from cyberstalk.commands._options import json_option
 from cyberstalk.commands._output import err, handle_errors, print_json
 from cyberstalk.errors import ExitCode, UsageError
 from cyberstalk.parsers.textutil import DateOrder
@@ -36,7 +37,7 @@ def process_cmd(
     operator: str | None = typer.Option(
         None, "--operator", help="Who decides (default: the officer in case.toml)."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    as_json: bool = json_option("Print the result as JSON."),
 ) -> None:
     """Re-parse the case's exports and re-read its images into derived/ (which can always
     be deleted and rebuilt: the evidence is never touched).

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import typer
 
+from cyberstalk.commands._options import json_option, output_option
 from cyberstalk.commands._output import err, handle_errors
 from cyberstalk.errors import ExitCode, UsageError
 
@@ -37,12 +38,10 @@ def profile_cmd(
     directories: list[Path] = typer.Argument(
         ..., help="Case folders (e.g. cases/*). Each is verified before it is counted."
     ),
-    output: Path = typer.Option(
-        ...,
-        "--output",
-        "-o",
-        help="With --format all: a folder that gets profile.html, profile.csv and "
+    output: Path = output_option(
+        "With --format all: a folder that gets profile.html, profile.csv and "
         "profile.json. With one format: the file to write.",
+        required=True,
     ),
     fmt: str = typer.Option(
         "all",
@@ -66,9 +65,7 @@ def profile_cmd(
     jobs: int | None = typer.Option(
         None, "--jobs", "-j", min=1, help="Processes to use (default: every core)."
     ),
-    as_json: bool = typer.Option(
-        False, "--json", help="Print what was written and which cases were left out as JSON."
-    ),
+    as_json: bool = json_option("Print what was written and which cases were left out as JSON."),
 ) -> None:
     """Aggregate many cases into a force-level profile per month: cases, platforms, FOUR
     indicators, s.2A(3) behaviours, contact after a block, possible order breaches and

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from cyberstalk.case import open_case
+from cyberstalk.commands._options import json_option
 from cyberstalk.commands._output import err, handle_errors, print_json
 from cyberstalk.errors import UsageError
 
@@ -53,7 +54,7 @@ def risk_cmd(
         None, "--by", help="Who made the assessment (default: the case officer)."
     ),
     lang: str = typer.Option("both", "--lang", help="Questions in en, cy or both."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
+    as_json: bool = json_option(),
 ) -> None:
     """Show the S-DASH stalking screening questions with what the evidence holds for each
     ("nothing in the evidence" where it holds nothing), and the answers and grading

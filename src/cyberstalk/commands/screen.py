@@ -10,6 +10,7 @@ from pathlib import Path
 
 import typer
 
+from cyberstalk.commands._options import json_option, output_option
 from cyberstalk.commands._output import err, handle_errors
 from cyberstalk.errors import ExitCode, UsageError
 from cyberstalk.parsers.runner import parse_options
@@ -62,15 +63,9 @@ def screen_cmd(
         help="How to read FILE: csv, json, xlsx, or auto (by suffix, else by content).",
         case_sensitive=False,
     ),
-    as_json: bool = typer.Option(
-        False, "--json", help="Print the result as JSON (deterministic) for scripts."
-    ),
-    out: Path | None = typer.Option(
-        None,
-        "-o",
-        "--output",
-        help="Write the result to this file (format from --format, or from the suffix).",
-        show_default=False,
+    as_json: bool = json_option("Print the result as JSON (deterministic) for scripts."),
+    out: Path | None = output_option(
+        "Write the result to this file (format from --format, or from the suffix)."
     ),
     fmt: OutFormat | None = typer.Option(
         None,

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from cyberstalk.case import open_case
+from cyberstalk.commands._options import json_option
 from cyberstalk.commands._output import err, handle_errors
 
 
@@ -21,7 +22,7 @@ def register(app: typer.Typer) -> None:
             help="Words to find (all must appear, any order; accents optional; "
             "end a word with * to match its prefix).",
         ),
-        as_json: bool = typer.Option(False, "--json", help="Print JSON for scripts."),
+        as_json: bool = json_option(),
         limit: int = typer.Option(100, "--limit", min=1, help="At most this many results."),
     ) -> None:
         """Search every parsed message and all OCR text of the case (index in

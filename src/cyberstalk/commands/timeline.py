@@ -9,6 +9,13 @@ from pathlib import Path
 import typer
 
 from cyberstalk.case import Case, open_case
+from cyberstalk.commands._options import (
+    from_option,
+    json_option,
+    output_option,
+    person_option,
+    to_option,
+)
 from cyberstalk.commands._output import err, handle_errors
 from cyberstalk.errors import CaseError, UsageError
 
@@ -63,23 +70,10 @@ def timeline_cmd(
             "(JSONL for Timesketch import)."
         ),
     ),
-    output: Path | None = typer.Option(
-        None,
-        "--output",
-        "-o",
-        help="Output file (default: CASE/reports/timeline.<ext>).",
-    ),
-    date_from: str | None = typer.Option(
-        None, "--from", help="First day to include, YYYY-MM-DD in the case timezone."
-    ),
-    date_to: str | None = typer.Option(
-        None, "--to", help="Last day to include, YYYY-MM-DD in the case timezone (inclusive)."
-    ),
-    person: str | None = typer.Option(
-        None,
-        "--person",
-        help="Only this person of interest (a name from case.toml); default: every suspect.",
-    ),
+    output: Path | None = output_option("Output file (default: CASE/reports/timeline.<ext>)."),
+    date_from: str | None = from_option(),
+    date_to: str | None = to_option(),
+    person: str | None = person_option(),
     gap_hours: float | None = typer.Option(
         None,
         "--gap-hours",
@@ -92,9 +86,7 @@ def timeline_cmd(
     night_end: str | None = typer.Option(
         None, "--night-end", help="End of night hours, HH:MM (default 06:00)."
     ),
-    as_json: bool = typer.Option(
-        False, "--json", help="Print what was written (path, SHA-256, counts) as JSON."
-    ),
+    as_json: bool = json_option("Print what was written (path, SHA-256, counts) as JSON."),
 ) -> None:
     """Make the course-of-conduct timeline report: every contact on one line, occasions,
     indicators (FOUR and s.2A(3) behaviours) with their records, and possible breaches of

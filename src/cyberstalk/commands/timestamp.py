@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from cyberstalk.case import open_case
+from cyberstalk.commands._options import json_option
 from cyberstalk.commands._output import err, handle_errors, print_json
 from cyberstalk.errors import TimestampError
 
@@ -43,7 +44,7 @@ def timestamp_cmd(
     actor: str | None = typer.Option(
         None, "--operator", help="Who is doing this (default: the officer in case.toml)."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    as_json: bool = json_option("Print the result as JSON."),
 ) -> None:
     """Ask one or more Time-Stamp Authorities to timestamp manifest.json (SHA-256 imprint,
     random nonce), verify each token at once against the pinned roots (signature and

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from cyberstalk.case import open_case
+from cyberstalk.commands._options import json_option
 from cyberstalk.commands._output import byte_progress, err, handle_errors, print_json
 from cyberstalk.errors import CaseError, ExitCode
 
@@ -18,7 +19,7 @@ def verify_cmd(
     all_digests: bool = typer.Option(
         False, "--all-digests", help="Also re-check the legacy SHA-1 and MD5 values."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    as_json: bool = json_option("Print the report as JSON."),
     record: bool = typer.Option(
         True, "--record/--no-record", help="Record the verify run in the custody log."
     ),
