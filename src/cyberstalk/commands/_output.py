@@ -53,8 +53,8 @@ def print_json(data: Any) -> None:
 
 
 def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
-    """A plain aligned table on stdout: greppable, and fast for thousands of rows (rich
-    took ~0.3 ms a row). Control and format characters in cells (a file name may hold
+    """A plain aligned table on stdout: greppable, and fast for thousands of rows (rich is
+    not). Control and format characters in cells (a file name may hold
     escape sequences or a right-to-left override) are shown escaped, never interpreted."""
     cells = [[safe_text("" if v is None else str(v)) for v in row] for row in rows]
     header = [safe_text(c) for c in columns]

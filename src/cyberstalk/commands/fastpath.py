@@ -1,10 +1,9 @@
 """Command lines parsed without typer, for commands whose start-up counts.
 
-Importing typer and click is a fifth to a quarter of a short ``cyberstalk ingest`` (123
-ms against 99 ms without them, median of 21 runs of an ingest of one file already in the
-case; 249 ms against 188 ms on a busier day: README, Performance),
-and an ingest is timed against a plain ``cp -r`` (benchmarks/bench_custody.py), as a
-``parse`` is against its peers (benchmarks/bench_whatsapp.py). A command
+Importing typer and click is a fifth to a quarter of a short ``cyberstalk ingest``
+(README, Performance), and an ingest is timed against a plain ``cp -r``
+(benchmarks/bench_custody.py), as a ``parse`` is against its peers
+(benchmarks/bench_whatsapp.py). A command
 module in :data:`FAST_COMMANDS` declares its command line once more as a
 :class:`Signature` and keeps its work in a typer-free ``run(**params) -> int``, which its
 typer command calls too. :func:`fast_command` takes an ordinary command line (long

@@ -13,11 +13,8 @@ pages from the cache. A large file's writeback is started every WRITEBACK_STEP b
 it is being copied, so that the disk works alongside the reading and the dirty pages of
 one copy stay few.
 
-Copies used to be written with ``O_DIRECT``, 1 MiB at a time, four writes in flight. On
-the two-core reference machine that made ingest 1.4-1.6x slower than ordinary writes at
-256 MiB in 64 files (1.44 s against 0.98 s, medians of eight interleaved runs, with
-``cp -r`` + ``sync`` at 0.80 s), and it was no faster at 1 GiB: the device takes the page
-cache's large writeback requests better than small direct writes.
+Copies are not written with ``O_DIRECT``: the device takes the page cache's large
+writeback requests better than small direct writes (README, Performance).
 """
 
 from __future__ import annotations
@@ -34,8 +31,7 @@ from cyberstalk.hashing.digest import DIGEST_NAMES, Digests
 
 CHUNK = 1 << 20
 """Read and write size. Per chunk, three threads pass the buffer along, so small chunks
-cost more in hand-overs than they save in cache hits: 1 MiB measured ~15% faster than
-256 KiB on the two-core reference machine, and larger no faster (benchmarks/)."""
+cost more in hand-overs than they save in cache hits (benchmarks/bench_custody.py)."""
 BUFFERS = 16
 """Buffers per pool (at most 16 MiB, made as needed): how far reading may run ahead of
 hashing and writing."""

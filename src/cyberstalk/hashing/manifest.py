@@ -60,8 +60,9 @@ def manifest_bytes(manifest: Mapping[str, Any]) -> bytes:
     """The one serialisation: sorted keys, UTF-8, one exhibit (or duplicate) per line.
 
     One entry per line keeps the file readable, greppable and diffable, and lets the C JSON
-    encoder do the work: the manifest is re-sealed after every item of an ingest, and an
-    indented encoding (pure Python in the stdlib) made large ingests quadratic in practice.
+    encoder do the work: every seal rebuilds the whole manifest (an ingest seals at its end,
+    after each archive and, during a long one, at intervals), and an indented encoding is
+    pure Python in the stdlib.
     """
 
     def dump(value: Any) -> str:

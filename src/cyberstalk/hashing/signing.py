@@ -11,8 +11,9 @@ so stock OpenSSL checks it::
 Keys are PEM files in the standard forms of RFC 8410: PKCS #8 for the private key,
 SubjectPublicKeyInfo for the public one. For Ed25519 both are a fixed prefix and 32 bytes,
 so they are written and read here directly; anything else (a key made by another tool with
-optional fields) is read by cryptography's serialization module. That module imports the
-SSH, cipher and bcrypt code as well: ~15 ms of every ingest, for two short prefixes.
+optional fields) is read by cryptography's serialization module, imported only then: it
+imports the SSH, cipher and bcrypt code as well, a cost every ingest would pay for two
+short prefixes.
 """
 
 from __future__ import annotations

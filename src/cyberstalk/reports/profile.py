@@ -480,8 +480,8 @@ def examine_cases(
     progress: Callable[[int, int], None] | None = None,
 ) -> list[CaseFacts | Excluded]:
     """:func:`examine_case` for every path, in the order given, over ``jobs`` processes
-    (default: every core). Each case costs ~10 ms (verify + analysis), so a pool pays off
-    from a few dozen cases; below that the cases are done in this process."""
+    (default: every core). A case is a verify and an analysis, short beside a process's
+    start-up, so fewer than 16 cases are done in this process."""
     total = len(paths)
     jobs = max(1, jobs or os.cpu_count() or 1)
     work = partial(examine_case, timestamp_check=timestamp_check)
