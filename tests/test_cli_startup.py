@@ -40,6 +40,7 @@ def test_a_named_command_loads_only_its_module() -> None:
     loaded, out = loaded_after("ingest", "--help")
     assert "Usage: cyberstalk ingest" in out
     assert [m for m in loaded if m.startswith("cyberstalk.commands.")] == [
+        "cyberstalk.commands._options",  # the shared option declarations
         "cyberstalk.commands._output",
         "cyberstalk.commands.fastpath",  # asked first; it leaves --help to typer
         "cyberstalk.commands.ingest",
@@ -71,9 +72,8 @@ def test_a_command_line_loads_only_what_it_names(argv: list[str], module: str) -
     loaded, out = loaded_after(*argv)
     assert "Usage: cyberstalk" in out
     commands = {m for m in loaded if m.startswith("cyberstalk.commands.")}
-    assert commands - {"cyberstalk.commands._output", "cyberstalk.commands.fastpath"} == {
-        f"cyberstalk.commands.{module}"
-    }
+    shared = {"cyberstalk.commands._options", "cyberstalk.commands._output"}
+    assert commands - shared - {"cyberstalk.commands.fastpath"} == {f"cyberstalk.commands.{module}"}
 
 
 def test_the_app_loads_each_command_when_it_is_looked_up() -> None:
