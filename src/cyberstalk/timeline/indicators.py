@@ -95,15 +95,23 @@ def _quote(m: LexiconMatch) -> str:
 def person_indicators(
     f: PersonFacts, settings: Settings, victim: str, zone: ZoneInfo
 ) -> list[Indicator]:
-    """Every indicator the rules raise for one person, in INDICATOR_IDS order."""
+    """Every indicator the rules raise for one person, in INDICATOR_IDS order: the FOUR
+    and s.2A(3) rules (sorted), then the patterns, each rule a function below."""
+    if f.summary.contacts == 0:
+        return []
+    out = [i for rule in _FOUR_AND_S2A for i in rule(f, settings, victim, zone)]
+    out.sort(key=lambda i: INDICATOR_IDS.index(i.id))
+    out += [i for rule in _PATTERNS for i in rule(f, settings, victim, zone)]
+    _RANK_CACHE.clear()
+    return out
+
+
+def _repeated(f: PersonFacts, settings: Settings, victim: str, zone: ZoneInfo) -> list[Indicator]:
+    """FOUR: repeated."""
     s = f.summary
     p = f.person
-    out: list[Indicator] = []
-    if s.contacts == 0:
-        return out
     gap = f"{settings.occasion_gap_hours:g}"
-
-    # --- FOUR: repeated
+    out: list[Indicator] = []
     if s.occasions >= 2:
         out.append(
             Indicator(
@@ -117,8 +125,13 @@ def person_indicators(
                 "FOUR",
             )
         )
+    return out
 
-    # --- FOUR: unwanted
+
+def _unwanted(f: PersonFacts, settings: Settings, victim: str, zone: ZoneInfo) -> list[Indicator]:
+    """FOUR: unwanted."""
+    p = f.person
+    out: list[Indicator] = []
     triggers: list[tuple[datetime, str, str]] = [
         (when, rid, f"asked to stop: {_quote(m)}") for when, rid, m in f.stop_requests
     ]
@@ -148,8 +161,14 @@ def person_indicators(
                     tuple(text for _, _, text in triggers),
                 )
             )
+    return out
 
-    # --- FOUR: fixated
+
+def _fixated(f: PersonFacts, settings: Settings, victim: str, zone: ZoneInfo) -> list[Indicator]:
+    """FOUR: fixated."""
+    s = f.summary
+    p = f.person
+    out: list[Indicator] = []
     fixation = [m for m in f.matches if m.category == "fixation"]
     fixation_days = {f.match_days[m.record] for m in fixation}
     long_span = s.span_days >= settings.fixated_min_days
@@ -183,10 +202,16 @@ def person_indicators(
                 tuple(details),
             )
         )
+    return out
 
-    # --- FOUR: obsessive
-    details = []
-    records = []
+
+def _obsessive(f: PersonFacts, settings: Settings, victim: str, zone: ZoneInfo) -> list[Indicator]:
+    """FOUR: obsessive."""
+    s = f.summary
+    p = f.person
+    out: list[Indicator] = []
+    details: list[str] = []
+    records: list[str] = []
     if s.busiest_day and s.busiest_day[1] >= settings.obsessive_daily:
         bday = s.busiest_day[0]
         details.append(f"{plural(s.busiest_day[1], 'contact')} on {day(bday)}")
@@ -217,8 +242,16 @@ def person_indicators(
                 tuple(details),
             )
         )
+    return out
 
-    # --- s.2A(3)(b) contacting or attempting to contact by any means
+
+def _contact_any_means(
+    f: PersonFacts, settings: Settings, victim: str, zone: ZoneInfo
+) -> list[Indicator]:
+    """S.2A(3)(b) contacting or attempting to contact by any means."""
+    s = f.summary
+    p = f.person
+    out: list[Indicator] = []
     if len(s.channels) >= 2 or f.attempts:
         details = [
             f"{plural(len(s.channels), 'channel')}: "
@@ -239,8 +272,15 @@ def person_indicators(
                 tuple(details),
             )
         )
+    return out
 
-    # --- lexicon behaviours
+
+def _lexicon_behaviours(
+    f: PersonFacts, settings: Settings, victim: str, zone: ZoneInfo
+) -> list[Indicator]:
+    """Lexicon behaviours."""
+    p = f.person
+    out: list[Indicator] = []
     for ind_id, (title, law) in LEXICON_INDICATORS.items():
         hits = [m for m in f.matches if m.category == ind_id]
         if not hits:
@@ -258,9 +298,15 @@ def person_indicators(
                 tuple(_quote(m) for m in hits[:50]),
             )
         )
-    out.sort(key=lambda i: INDICATOR_IDS.index(i.id))
+    return out
 
-    # --- blocks
+
+def _contact_after_block(
+    f: PersonFacts, settings: Settings, victim: str, zone: ZoneInfo
+) -> list[Indicator]:
+    """Blocks."""
+    p = f.person
+    out: list[Indicator] = []
     after = sorted({rid for b in f.blocks for rid in b.contacts}, key=_rank(f.contacts))
     if after:
         out.append(
@@ -281,6 +327,15 @@ def person_indicators(
                 ),
             )
         )
+    return out
+
+
+def _new_identifier_after_block(
+    f: PersonFacts, settings: Settings, victim: str, zone: ZoneInfo
+) -> list[Indicator]:
+    """New identifiers."""
+    p = f.person
+    out: list[Indicator] = []
     # Each new identifier once, against the latest block before its first use.
     latest: dict[str, tuple[AfterBlock, str]] = {}
     for b in sorted(f.blocks, key=lambda b: b.block_time):
@@ -312,6 +367,15 @@ def person_indicators(
                 ),
             )
         )
+    return out
+
+
+def _order_breach(
+    f: PersonFacts, settings: Settings, victim: str, zone: ZoneInfo
+) -> list[Indicator]:
+    """Orders."""
+    p = f.person
+    out: list[Indicator] = []
     for breach in f.breaches:
         if breach.records:
             out.append(
@@ -329,6 +393,16 @@ def person_indicators(
                     tuple(f"condition: {c}" for c in breach.conditions),
                 )
             )
+    return out
+
+
+def _night_contact(
+    f: PersonFacts, settings: Settings, victim: str, zone: ZoneInfo
+) -> list[Indicator]:
+    """Night."""
+    s = f.summary
+    p = f.person
+    out: list[Indicator] = []
     if s.night_contacts:
         out.append(
             Indicator(
@@ -341,6 +415,15 @@ def person_indicators(
                 "pattern",
             )
         )
+    return out
+
+
+def _third_party_contact(
+    f: PersonFacts, settings: Settings, victim: str, zone: ZoneInfo
+) -> list[Indicator]:
+    """Third parties."""
+    p = f.person
+    out: list[Indicator] = []
     if f.third_party:
         out.append(
             Indicator(
@@ -354,8 +437,25 @@ def person_indicators(
                 "pattern",
             )
         )
-    _RANK_CACHE.clear()
     return out
+
+
+Rule = Callable[[PersonFacts, Settings, str, ZoneInfo], list[Indicator]]
+_FOUR_AND_S2A: tuple[Rule, ...] = (
+    _repeated,
+    _unwanted,
+    _fixated,
+    _obsessive,
+    _contact_any_means,
+    _lexicon_behaviours,
+)
+_PATTERNS: tuple[Rule, ...] = (
+    _contact_after_block,
+    _new_identifier_after_block,
+    _order_breach,
+    _night_contact,
+    _third_party_contact,
+)
 
 
 def _first_per_channel(contacts: Sequence[tuple[datetime, str, str]]) -> list[str]:
