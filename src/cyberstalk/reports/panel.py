@@ -124,6 +124,26 @@ def _risk(a: Analysis, meta: ReportMeta, r: Redactor) -> dict[str, Any]:
     return data
 
 
+@dataclass
+class _Cite:
+    """What every section of the pack needs: the analysis, the redactor, the timezone, and
+    the records cited so far (the record index lists them)."""
+
+    a: Analysis
+    r: Redactor
+    zone: ZoneInfo
+    cited: set[str]
+
+    def when(self, dt: datetime | None) -> str:
+        return short_time(dt, self.zone)
+
+    def ids(self, records: tuple[str, ...] | list[str]) -> list[str]:
+        # The index holds the records the HTML links to (the first IDS_SHOWN of each
+        # list), so a 200,000-record case still gives a pack a panel can read.
+        self.cited.update(records[:IDS_SHOWN])
+        return list(records)
+
+
 def build_pack(
     a: Analysis, config: CaseConfig, meta: ReportMeta, options: PanelOptions
 ) -> tuple[dict[str, Any], Redactor]:
@@ -141,9 +161,6 @@ def build_pack(
     r = Redactor.for_case(config, revealed)
     zone = ZoneInfo(a.timezone)
 
-    def when(dt: datetime | None) -> str:
-        return short_time(dt, zone)
-
     pois = a.persons_of_interest
     contacts: dict[str, list[Entry]] = {p: [] for p in pois}
     all_contacts: list[Entry] = []  # every person of interest's, in chronology order
@@ -151,199 +168,31 @@ def build_pack(
         if e.contact and e.person in contacts:
             contacts[e.person].append(e)
             all_contacts.append(e)
-    cited: set[str] = set(options.include_text)
+    c = _Cite(a, r, zone, set(options.include_text))
+    cited = c.cited
 
-    def ids(records: tuple[str, ...] | list[str]) -> list[str]:
-        # The index holds the records the HTML links to (the first IDS_SHOWN of each
-        # list), so a 200,000-record case still gives a pack a panel can read.
-        cited.update(records[:IDS_SHOWN])
-        return list(records)
-
-    people = [
-        {
-            "label": r.person(p.name),
-            "role": p.role,
-            "person_of_interest": p.name in pois,
-            "identifiers": [
-                {"kind": kind, "shown": shown} for kind, shown in r.identifier_masks[p.name]
-            ],
-        }
-        for p in config.people
-    ]
-
-    summary = []
-    for ps in a.summary.persons:
-        mine = contacts.get(ps.person, [])
-        summary.append(
-            {
-                "person": r.person(ps.person),
-                "contacts": ps.contacts,
-                "occasions": ps.occasions,
-                "first": when(ps.first),
-                "last": when(ps.last),
-                "first_record": ids([mine[0].id])[0] if mine else None,
-                "last_record": ids([mine[-1].id])[0] if mine else None,
-                "span_days": ps.span_days,
-                "active_days": ps.active_days,
-                "busiest_day": (
-                    f"{ps.busiest_day[1]} on {day(ps.busiest_day[0])}" if ps.busiest_day else None
-                ),
-                "night_contacts": len(ps.night_contacts),
-                "calls_not_connected": ps.attempts,
-                "longest_without_reply": (
-                    len(ps.longest_unanswered.records) if ps.longest_unanswered else 0
-                ),
-                "platforms": [
-                    {"platform": r.untrusted(plat), "contacts": n} for plat, n in ps.channels
-                ],
-            }
-        )
-
-    indicators = []
-    for p in pois:
-        raised = {i.id: i for i in a.indicators if i.person == p}
-
-        def item(ind_id: str) -> dict[str, Any]:
-            ind = raised.get(ind_id)  # noqa: B023 - called at once, in this iteration
-            if ind is None:
-                return {
-                    "id": ind_id,
-                    "title": ind_id.replace("_", " ").capitalize(),
-                    "raised": False,
-                    "status": "not raised by the rules",
-                    "rule": NOT_RAISED.get(ind_id, ""),
-                    "details": [],
-                    "count": 0,
-                    "records": [],
-                }
-            return {
-                "id": ind.id,
-                "title": r.text(ind.title),
-                "raised": True,
-                "status": POSSIBLE,
-                "rule": r.text(ind.rule),
-                "details": [r.text(d) for d in ind.details],
-                "count": len(ind.records),
-                "records": ids(ind.records),
-            }
-
-        four = [item(i) for i in FOUR]
-        s2a3 = [item(i) for i in S2A3]
-        other = [item(i.id) for i in raised.values() if i.id not in FOUR + S2A3]
-        indicators.append({"person": r.person(p), "four": four, "s2a3": s2a3, "other": other})
-
-    after_block = [
-        {
-            "person": r.person(b.person),
-            "platform": r.untrusted(b.platform),
-            "block_record": ids([b.block_record])[0],
-            "block_time": when(b.block_time),
-            "status": POSSIBLE,
-            "contacts_after": len(b.contacts),
-            "records": ids(b.contacts),
-            "new_identifiers": [
-                {"identifier": r.identifier(key), "first_record": ids([rid])[0]}
-                for key, rid in b.new_identifiers
-            ],
-        }
-        for b in a.after_block
-    ]
-    breaches = [
-        {
-            "order": r.text(b.order_kind),
-            "subject": r.person(b.subject),
-            "made": day(b.made) if b.made else None,
-            "served": when(b.served),
-            "conditions": [r.text(c) for c in b.conditions],
-            "status": (
-                f"Possible breach: {len(b.records)} contact(s) after service, for the panel's "
-                "consideration (whether a condition was broken, and any reasonable excuse, "
-                "is not decided here)"
-                if b.records
-                else "no contact after service in the records"
-            ),
-            "contacts_after_service": len(b.records),
-            "records": ids(b.records),
-        }
-        for b in a.breaches
-    ]
-
-    by_platform: dict[str, list[Entry]] = {}
-    for e in all_contacts:
-        by_platform.setdefault(e.record.platform, []).append(e)
-    platforms = []
-    for plat in sorted(by_platform):
-        mine = by_platform[plat]
-        used = list(dict.fromkeys(e.identifier for e in mine if e.identifier))
-        platforms.append(
-            {
-                "platform": r.untrusted(plat),
-                "contacts": len(mine),
-                "first": when(mine[0].local),
-                "last": when(mine[-1].local),
-                "identifiers": [r.identifier(k) for k in used],
-                "records": ids([e.id for e in mine]),
-            }
-        )
+    people = _people(config, pois, r)
+    summary = _summary(c, contacts)
+    indicators = _indicators(c)
+    after_block = _after_block(c)
+    breaches = _breaches(c)
+    platforms = _platforms(c, all_contacts)
 
     escalation = _escalation(a, all_contacts, options.period, r, zone)
     for bucket in escalation["buckets"]:
         cited.update(bucket["records"][:IDS_SHOWN])
     cited.update(m["record"] for m in escalation["marks"] if m["record"])
 
-    occasions = [
-        {
-            "id": o.id,
-            "person": r.person(o.person),
-            "number": o.number,
-            "start": when(o.start),
-            "end": when(o.end),
-            "contacts": len(o.records),
-            "channels": [r.untrusted(c) for c in o.channels],
-            "records": ids(o.records),
-        }
-        for o in a.occasions
-    ]
+    occasions = _occasions(c)
 
-    included = []
-    for rid in options.include_text:
-        e = a.by_id[rid]
-        included.append(
-            {
-                "record": rid,
-                "time": when(e.local),
-                "platform": r.untrusted(e.record.platform),
-                "from": _from(e, r, a),
-                "text": r.untrusted(e.record.text),
-                "attachments": [r.untrusted(att.name) for att in e.record.attachments],
-            }
-        )
+    included = _included(c, options.include_text)
 
     risk = _risk(a, meta, r)
     for q in risk["questions"]:
         for ev in q["evidence"]:
             cited.update(ev.get("records", [])[:IDS_SHOWN])
 
-    included_set = set(options.include_text)
-    records = [
-        {
-            "id": e.id,
-            "time": when(e.local) or "no time",
-            "time_utc": utc_iso(e.record.time_utc) if e.record.time_utc else None,
-            "platform": r.untrusted(e.record.platform),
-            "kind": e.record.kind.value + (f"/{e.record.subtype}" if e.record.subtype else ""),
-            "direction": DIRECTION_LABELS[e.direction.value],
-            "from": _from(e, r, a),
-            "conversation": r.conversation(e.record.conversation),
-            "attachments": [r.untrusted(att.name) for att in e.record.attachments],
-            "flags": sorted(e.record.flags),
-            "locator": r.untrusted(e.record.locator.describe()),
-            "occasion": e.occasion,
-            "text": "included below" if e.id in included_set else "not included",
-        }
-        for e in a.entries
-        if e.id in cited
-    ]
+    records = _record_index(c, options.include_text)
 
     scope_person = r.person(a.person_filter) if a.person_filter else None
     pack: dict[str, Any] = {
@@ -393,6 +242,228 @@ def build_pack(
         "replacements": dict(sorted(r.counts.items())),
     }
     return pack, r
+
+
+def _people(config: CaseConfig, pois: tuple[str, ...], r: Redactor) -> list[dict[str, Any]]:
+    """The people, masked, with their identifiers."""
+    people = [
+        {
+            "label": r.person(p.name),
+            "role": p.role,
+            "person_of_interest": p.name in pois,
+            "identifiers": [
+                {"kind": kind, "shown": shown} for kind, shown in r.identifier_masks[p.name]
+            ],
+        }
+        for p in config.people
+    ]
+    return people
+
+
+def _summary(c: _Cite, contacts: dict[str, list[Entry]]) -> list[dict[str, Any]]:
+    """Each person of interest's figures."""
+    a, r = c.a, c.r
+    summary = []
+    for ps in a.summary.persons:
+        mine = contacts.get(ps.person, [])
+        summary.append(
+            {
+                "person": r.person(ps.person),
+                "contacts": ps.contacts,
+                "occasions": ps.occasions,
+                "first": c.when(ps.first),
+                "last": c.when(ps.last),
+                "first_record": c.ids([mine[0].id])[0] if mine else None,
+                "last_record": c.ids([mine[-1].id])[0] if mine else None,
+                "span_days": ps.span_days,
+                "active_days": ps.active_days,
+                "busiest_day": (
+                    f"{ps.busiest_day[1]} on {day(ps.busiest_day[0])}" if ps.busiest_day else None
+                ),
+                "night_contacts": len(ps.night_contacts),
+                "calls_not_connected": ps.attempts,
+                "longest_without_reply": (
+                    len(ps.longest_unanswered.records) if ps.longest_unanswered else 0
+                ),
+                "platforms": [
+                    {"platform": r.untrusted(plat), "contacts": n} for plat, n in ps.channels
+                ],
+            }
+        )
+    return summary
+
+
+def _indicators(c: _Cite) -> list[dict[str, Any]]:
+    """Each person of interest's FOUR and s.2A(3) items, raised or not, then the
+    other indicators raised."""
+    a, r = c.a, c.r
+    indicators = []
+    for p in a.persons_of_interest:
+        raised = {i.id: i for i in a.indicators if i.person == p}
+
+        def item(ind_id: str) -> dict[str, Any]:
+            ind = raised.get(ind_id)  # noqa: B023 - called at once, in this iteration
+            if ind is None:
+                return {
+                    "id": ind_id,
+                    "title": ind_id.replace("_", " ").capitalize(),
+                    "raised": False,
+                    "status": "not raised by the rules",
+                    "rule": NOT_RAISED.get(ind_id, ""),
+                    "details": [],
+                    "count": 0,
+                    "records": [],
+                }
+            return {
+                "id": ind.id,
+                "title": r.text(ind.title),
+                "raised": True,
+                "status": POSSIBLE,
+                "rule": r.text(ind.rule),
+                "details": [r.text(d) for d in ind.details],
+                "count": len(ind.records),
+                "records": c.ids(ind.records),
+            }
+
+        four = [item(i) for i in FOUR]
+        s2a3 = [item(i) for i in S2A3]
+        other = [item(i.id) for i in raised.values() if i.id not in FOUR + S2A3]
+        indicators.append({"person": r.person(p), "four": four, "s2a3": s2a3, "other": other})
+    return indicators
+
+
+def _after_block(c: _Cite) -> list[dict[str, Any]]:
+    """Contact after each block."""
+    a, r = c.a, c.r
+    after_block = [
+        {
+            "person": r.person(b.person),
+            "platform": r.untrusted(b.platform),
+            "block_record": c.ids([b.block_record])[0],
+            "block_time": c.when(b.block_time),
+            "status": POSSIBLE,
+            "contacts_after": len(b.contacts),
+            "records": c.ids(b.contacts),
+            "new_identifiers": [
+                {"identifier": r.identifier(key), "first_record": c.ids([rid])[0]}
+                for key, rid in b.new_identifiers
+            ],
+        }
+        for b in a.after_block
+    ]
+    return after_block
+
+
+def _breaches(c: _Cite) -> list[dict[str, Any]]:
+    """Each order and the contacts after its service."""
+    a, r = c.a, c.r
+    breaches = [
+        {
+            "order": r.text(b.order_kind),
+            "subject": r.person(b.subject),
+            "made": day(b.made) if b.made else None,
+            "served": c.when(b.served),
+            "conditions": [r.text(c) for c in b.conditions],
+            "status": (
+                f"Possible breach: {len(b.records)} contact(s) after service, for the panel's "
+                "consideration (whether a condition was broken, and any reasonable excuse, "
+                "is not decided here)"
+                if b.records
+                else "no contact after service in the records"
+            ),
+            "contacts_after_service": len(b.records),
+            "records": c.ids(b.records),
+        }
+        for b in a.breaches
+    ]
+    return breaches
+
+
+def _platforms(c: _Cite, all_contacts: list[Entry]) -> list[dict[str, Any]]:
+    """Contacts per platform, with the identifiers used on it."""
+    r = c.r
+    by_platform: dict[str, list[Entry]] = {}
+    for e in all_contacts:
+        by_platform.setdefault(e.record.platform, []).append(e)
+    platforms = []
+    for plat in sorted(by_platform):
+        mine = by_platform[plat]
+        used = list(dict.fromkeys(e.identifier for e in mine if e.identifier))
+        platforms.append(
+            {
+                "platform": r.untrusted(plat),
+                "contacts": len(mine),
+                "first": c.when(mine[0].local),
+                "last": c.when(mine[-1].local),
+                "identifiers": [r.identifier(k) for k in used],
+                "records": c.ids([e.id for e in mine]),
+            }
+        )
+    return platforms
+
+
+def _occasions(c: _Cite) -> list[dict[str, Any]]:
+    """The occasions."""
+    a, r = c.a, c.r
+    occasions = [
+        {
+            "id": o.id,
+            "person": r.person(o.person),
+            "number": o.number,
+            "start": c.when(o.start),
+            "end": c.when(o.end),
+            "contacts": len(o.records),
+            "channels": [r.untrusted(c) for c in o.channels],
+            "records": c.ids(o.records),
+        }
+        for o in a.occasions
+    ]
+    return occasions
+
+
+def _included(c: _Cite, include_text: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The texts the officer chose to include."""
+    a, r = c.a, c.r
+    included = []
+    for rid in include_text:
+        e = a.by_id[rid]
+        included.append(
+            {
+                "record": rid,
+                "time": c.when(e.local),
+                "platform": r.untrusted(e.record.platform),
+                "from": _from(e, r, a),
+                "text": r.untrusted(e.record.text),
+                "attachments": [r.untrusted(att.name) for att in e.record.attachments],
+            }
+        )
+    return included
+
+
+def _record_index(c: _Cite, include_text: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Every cited record: when, where, from whom (its text only when included)."""
+    a, r = c.a, c.r
+    included_set = set(include_text)
+    records = [
+        {
+            "id": e.id,
+            "time": c.when(e.local) or "no time",
+            "time_utc": utc_iso(e.record.time_utc) if e.record.time_utc else None,
+            "platform": r.untrusted(e.record.platform),
+            "kind": e.record.kind.value + (f"/{e.record.subtype}" if e.record.subtype else ""),
+            "direction": DIRECTION_LABELS[e.direction.value],
+            "from": _from(e, r, a),
+            "conversation": r.conversation(e.record.conversation),
+            "attachments": [r.untrusted(att.name) for att in e.record.attachments],
+            "flags": sorted(e.record.flags),
+            "locator": r.untrusted(e.record.locator.describe()),
+            "occasion": e.occasion,
+            "text": "included below" if e.id in included_set else "not included",
+        }
+        for e in a.entries
+        if e.id in c.cited
+    ]
+    return records
 
 
 def short_time(dt: datetime | None, zone: ZoneInfo) -> str:
