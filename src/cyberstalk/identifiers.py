@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from cyberstalk.case import Identifier
 
 IDENTIFIER_TYPES = ("phone", "email", "username", "display_name", "account_id")
+REGION = "GB"
+"""The region a phone number without its +country code is read in."""
 ANY = "*"
 """The platform part of a key that matches on any platform."""
 
@@ -55,7 +57,7 @@ def normalise_phone(value: str) -> str | None:
     if len(digits) < 7:
         return digits or None
     try:
-        number = phonenumbers.parse(text, "GB")
+        number = phonenumbers.parse(text, REGION)
     except phonenumbers.NumberParseException:
         return ("+" if text.startswith("+") else "") + digits
     if not phonenumbers.is_possible_number(number):
@@ -68,6 +70,22 @@ def _parseaddr(value: str) -> tuple[str, str]:
     from email.utils import parseaddr as parse
 
     return parse(value)
+
+
+def phone_parts(value: str) -> tuple[int, str] | None:
+    """(country code, national significant number) of a phone number as ``phonenumbers``
+    reads it (UK default), or None when it reads none: what a pattern for every writing of
+    the number is made from (the panel's masking)."""
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(value, REGION)
+    except phonenumbers.NumberParseException:
+        return None
+    nsn = str(phonenumbers.national_significant_number(number))
+    if not nsn or number.country_code is None:  # (parse always sets the country code)
+        return None
+    return number.country_code, nsn
 
 
 def normalise_email(value: str) -> str | None:
@@ -185,7 +203,7 @@ def _phone_problem(value: str) -> str | None:
             "UK numbers may start 07, others need +country code)"
         )
     try:
-        number = phonenumbers.parse(value, "GB")
+        number = phonenumbers.parse(value, REGION)
     except phonenumbers.NumberParseException as exc:
         return f"{value!r} is not a phone number: {exc}"
     reason = phonenumbers.is_possible_number_with_reason(number)

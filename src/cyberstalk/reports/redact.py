@@ -35,11 +35,9 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-import phonenumbers
-
 from cyberstalk.case import ROLES, CaseConfig, Identifier
 from cyberstalk.errors import UsageError
-from cyberstalk.identifiers import display_key, identifier_key, normalise_phone
+from cyberstalk.identifiers import display_key, identifier_key, normalise_phone, phone_parts
 
 KINDS = ("name", "phone", "email", "username", "display-name", "account-id", "address")
 """What can be revealed, by kind (``--reveal KIND`` or ``--reveal ROLE-KIND``)."""
@@ -161,14 +159,11 @@ _NAME_GAP = r"[\s_.\-]+"
 def phone_pattern(value: str) -> str | None:
     """A regex for every common way of writing the phone number ``value`` (None when it is
     not a phone number phonenumbers can read: the literal is matched instead)."""
-    try:
-        number = phonenumbers.parse(value, "GB")
-    except phonenumbers.NumberParseException:
+    parts = phone_parts(value)
+    if parts is None:
         return None
-    nsn = phonenumbers.national_significant_number(number)
-    if not nsn:
-        return None
-    cc = _SEP.join(str(number.country_code))
+    country_code, nsn = parts
+    cc = _SEP.join(str(country_code))
     digits = _SEP.join(nsn)
     # No separator before the country code: "a / 44..." must not swallow the " / ".
     prefix = rf"(?:(?:(?:\+|00){_SEP})?{cc}{_SEP}(?:\(0\){_SEP})?|0{_SEP})?"
