@@ -24,7 +24,8 @@ try:
 except SystemExit:
     pass
 loaded = sorted(m for m in sys.modules if m.startswith(("cyberstalk.commands.", "rich", "jinja2",
-                                                          "weasyprint", "cyberstalk.screening")))
+                                                          "weasyprint", "cyberstalk.screening",
+                                                          "typer", "click")))
 print(json.dumps(loaded), file=sys.stderr)
 """
 
@@ -56,8 +57,12 @@ def test_top_level_help_lists_every_command() -> None:
 
 
 def test_version_and_typos() -> None:
-    _, out = loaded_after("--version")
+    loaded, out = loaded_after("--version")
     assert out.startswith("cyberstalk ")
+    # answered before typer, click or any command module is imported
+    assert [m for m in loaded if m.startswith(("typer", "click", "cyberstalk.commands."))] == [
+        "cyberstalk.commands._output"
+    ]
     result = subprocess.run(
         [sys.executable, "-m", "cyberstalk", "ingets"], capture_output=True, text=True, check=False
     )
