@@ -122,7 +122,7 @@ def iter_records(derived: Path) -> Iterator[tuple[Record, str]]:
     (computed only when a line lacks it: ``Record.id`` hashes on every call); the record
     is made with :func:`make_record` (no frozen-dataclass ``__init__``); and the short
     strings that repeat from record to record (platform, sender, exhibit, path, parser,
-    conversation, subtype) are one object each, not one per record.
+    conversation, subtype; an empty ``extra``) are one object each, not one per record.
     """
     shared: dict[str, str] = {}
     one = shared.setdefault
@@ -172,13 +172,16 @@ def iter_records(derived: Path) -> Iterator[tuple[Record, str]]:
             frozenset(flags) if flags else _NO_FLAGS,
             one(subtype, subtype) if isinstance(subtype, str) else subtype,
             one(conv, conv) if isinstance(conv, str) else conv,
-            dict(extra) if extra else {},
+            dict(extra) if extra else _NO_EXTRA,
         )
         stored = d.get("id")
         yield rec, stored if isinstance(stored, str) and stored else rec.id
 
 
 _NO_FLAGS: frozenset[str] = frozenset()
+_NO_EXTRA: dict[str, Any] = {}
+"""The ``extra`` of every record that has none (records are read-only; nothing adds to a
+record's ``extra`` once it is made)."""
 
 
 def load_records(derived: Path) -> list[Record]:

@@ -696,6 +696,7 @@ def person_results(
 def indicators_by_record(indicators: Iterable[Indicator]) -> dict[str, tuple[str, ...]]:
     """Record id -> the ids of the indicators citing it, in indicator order."""
     out: dict[str, tuple[str, ...]] = {}
+    combos: dict[tuple[str, ...], tuple[str, ...]] = {}  # one tuple per combination
     for ind in indicators:
         one = (ind.id,)
         for rid in dict.fromkeys(ind.records):
@@ -703,7 +704,8 @@ def indicators_by_record(indicators: Iterable[Indicator]) -> dict[str, tuple[str
             if have is None:
                 out[rid] = one
             elif ind.id not in have:
-                out[rid] = (*have, ind.id)
+                both = (*have, ind.id)
+                out[rid] = combos.setdefault(both, both)
     return out
 
 
