@@ -38,6 +38,8 @@ MARKER = "<!--CHRONOLOGY-->"
 LINKS_PER_INDICATOR = 200
 MATCHES_SHOWN = 500
 PRINT_MATCHES_SHOWN = 100
+PRINT_LINKS_SHOWN = 50
+"""Records the PDF of a case too large to print lists under each indicator (HTML: 200)."""
 """Lexicon matches the PDF of a case too large to print lists (the HTML lists 500)."""
 DETAILS_SHOWN = 100
 """An indicator's detail lines shown (a victim who asked 20,000 times to stop gets the
@@ -272,7 +274,9 @@ def _cite(by_id: dict[str, Entry], text: str, href: Callable[[str], str]) -> Mar
     return Markup("".join(out))  # noqa: S704 - every part escaped
 
 
-def _risk_context(a: Analysis, meta: ReportMeta) -> dict[str, Any]:
+def _risk_context(
+    a: Analysis, meta: ReportMeta, links_shown: int = LINKS_PER_INDICATOR
+) -> dict[str, Any]:
     """The risk summary with each evidence line's records as links (labelled by time and
     platform, as the indicators' are)."""
     data = risk_summary(a, meta)
@@ -281,10 +285,10 @@ def _risk_context(a: Analysis, meta: ReportMeta) -> dict[str, Any]:
             records = ev.get("records", [])
             ev["links"] = [
                 {"id": rid, "label": _short(a.by_id.get(rid), rid)}
-                for rid in records[:LINKS_PER_INDICATOR]
+                for rid in records[:links_shown]
                 if rid in a.by_id
             ]
-            ev["more"] = max(0, len(records) - LINKS_PER_INDICATOR)
+            ev["more"] = max(0, len(records) - links_shown)
     return data
 
 
@@ -318,9 +322,11 @@ def context(
     rec_href: Callable[[str], str] = same_page,
     *,
     matches_shown: int = MATCHES_SHOWN,
+    links_shown: int = LINKS_PER_INDICATOR,
 ) -> dict[str, Any]:
     """The template's values; ``rec_href`` gives the link to a record's row (its page
-    when the chronology is split); ``matches_shown``: lexicon matches listed."""
+    when the chronology is split); ``matches_shown``: lexicon matches listed;
+    ``links_shown``: records listed under each indicator and risk evidence line."""
     zone = ZoneInfo(a.timezone)
     by_id = a.by_id
 
@@ -333,8 +339,7 @@ def context(
     for n, ind in enumerate(a.indicators, start=1):
         ind_anchor[n] = f"ind-{n}"
         links = [
-            {"id": rid, "label": _short(by_id.get(rid), rid)}
-            for rid in ind.records[:LINKS_PER_INDICATOR]
+            {"id": rid, "label": _short(by_id.get(rid), rid)} for rid in ind.records[:links_shown]
         ]
         indicators.append(
             {
@@ -355,7 +360,7 @@ def context(
                 ),
                 "links": links,
                 "count": len(ind.records),
-                "more": max(0, len(ind.records) - LINKS_PER_INDICATOR),
+                "more": max(0, len(ind.records) - links_shown),
             }
         )
     persons = []
@@ -530,7 +535,7 @@ def context(
         ],
         "matches": matches,
         "matches_more": max(0, len(a.matches) - matches_shown),
-        "risk": _risk_context(a, meta),
+        "risk": _risk_context(a, meta, links_shown),
     }
 
 
@@ -984,6 +989,7 @@ def render_html(
         meta,
         pages.from_index if pages else same_page,
         matches_shown=PRINT_MATCHES_SHOWN if overview else MATCHES_SHOWN,
+        links_shown=PRINT_LINKS_SHOWN if overview else LINKS_PER_INDICATOR,
     )
     ctx["chron_note"] = note
     if overview and a.occasions:
