@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 
 import typer
@@ -13,6 +12,7 @@ from cyberstalk.commands._options import (
     from_option,
     json_option,
     output_option,
+    parse_day,
     person_option,
     to_option,
 )
@@ -41,17 +41,6 @@ def _refuse_without_records(case: Case) -> None:
         advice=f"rebuild the records with `cyberstalk process {case.root}`; "
         "`cyberstalk parse FILE` shows what a single export gives",
     )
-
-
-def _date(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise UsageError(
-            f"{option} {value!r} is not a date", advice="write dates as YYYY-MM-DD, e.g. 2026-02-14"
-        ) from None
 
 
 @handle_errors
@@ -104,8 +93,8 @@ def timeline_cmd(
         fmt,
         output,
         person=person,
-        date_from=_date(date_from, "--from"),
-        date_to=_date(date_to, "--to"),
+        date_from=parse_day(date_from, "--from"),
+        date_to=parse_day(date_to, "--to"),
         occasion_gap_hours=gap_hours,
         night_start=night_start,
         night_end=night_end,
