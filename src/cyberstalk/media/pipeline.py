@@ -30,6 +30,7 @@ from cyberstalk.errors import CaseError, MediaError
 from cyberstalk.hashing.fsutil import atomic_write
 from cyberstalk.media import imageio, link, metadata, ocr, phash, screenshots
 from cyberstalk.records import Record, records_dir, safe_ref, write_records
+from cyberstalk.records.store import file_record_dicts
 from cyberstalk.records.times import ZoneChoice, choose_zone
 
 MEDIA_VERSION = "1"
@@ -459,7 +460,7 @@ def link_case(case: Case) -> int:
         if not first.strip():
             continue
         if json.loads(first)["parser"]["name"] == screenshots.PARSER:
-            recs = [Record.from_dict(d) for d in _dicts(path)]
+            recs = [Record.from_dict(d) for d in file_record_dicts(path)]
             if all(r.parser == screenshots.PARSER for r in recs):
                 shot_files.append((path, recs))
                 continue
@@ -469,7 +470,7 @@ def link_case(case: Case) -> int:
     exports = [
         record
         for path in export_files
-        for record in map(Record.from_dict, _dicts(path))
+        for record in map(Record.from_dict, file_record_dicts(path))
         if record.parser != screenshots.PARSER
     ]
     index = link.ExportIndex(exports, zone)
@@ -489,13 +490,6 @@ def link_case(case: Case) -> int:
         report["corroborated"] = count
         write_records(case.derived_dir, ref, linked, report)
     return total
-
-
-def _dicts(path: Path) -> Iterator[dict[str, Any]]:
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                yield json.loads(line)
 
 
 def needs_processing(case: Case) -> list[str]:

@@ -33,6 +33,7 @@ from cyberstalk.records.model import (
 )
 
 __all__ = [
+    "file_record_dicts",
     "iter_record_dicts",
     "iter_records",
     "load_records",
@@ -108,10 +109,15 @@ def iter_record_dicts(derived: Path) -> Iterator[dict[str, Any]]:
     if not folder.is_dir():
         return
     for path in sorted(folder.glob("*.jsonl")):
-        with path.open(encoding="utf-8") as fh:
-            for line in fh:
-                if line.strip():
-                    yield json.loads(line)
+        yield from file_record_dicts(path)
+
+
+def file_record_dicts(path: Path) -> Iterator[dict[str, Any]]:
+    """The records of one ``derived/records`` file as dicts, in file order."""
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                yield json.loads(line)
 
 
 def iter_records(derived: Path) -> Iterator[tuple[Record, str]]:
