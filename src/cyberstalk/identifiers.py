@@ -39,6 +39,7 @@ ANY = "*"
 
 _PHONE_CHARS = re.compile(r"^[+\d\s().\-/]+$")
 _SPACES = re.compile(r"\s+")
+_NON_DIGITS = re.compile(r"\D")
 _PLATFORM = re.compile(r"^[a-z0-9][a-z0-9_.\-]*$")
 _EMAIL = re.compile(r"^[^\s@<>(),;:\"\[\]]+@[^\s@<>(),;:\"\[\]]+\.[^\s@<>(),;:\"\[\].]+$")
 WITHHELD_NAMES = frozenset(
@@ -53,7 +54,7 @@ def normalise_phone(value: str) -> str | None:
     text = value.strip()
     if not text or not _PHONE_CHARS.match(text):
         return None
-    digits = re.sub(r"\D", "", text)
+    digits = phone_digits(text)
     if len(digits) < 7:
         return digits or None
     try:
@@ -63,6 +64,17 @@ def normalise_phone(value: str) -> str | None:
     if not phonenumbers.is_possible_number(number):
         return ("+" if text.startswith("+") else "") + digits
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+
+
+def phone_digits(value: str) -> str:
+    """The digits of a written phone number, nothing else (``+44 (0)77`` -> ``44077``)."""
+    return _NON_DIGITS.sub("", value)
+
+
+def phone_key(value: str) -> str:
+    """One form for every writing of a phone number: :func:`normalise_phone`, else its
+    digits (the panel's masking numbers each phone number once by this form)."""
+    return normalise_phone(value) or phone_digits(value)
 
 
 def _parseaddr(value: str) -> tuple[str, str]:
@@ -94,7 +106,12 @@ def normalise_email(value: str) -> str | None:
     addr = addr.strip()
     if "@" not in addr or addr.startswith("@") or "." not in addr.rpartition("@")[2]:
         return None
-    return addr.casefold()
+    return fold_email(addr)
+
+
+def fold_email(addr: str) -> str:
+    """An e-mail address compared case-insensitively (the address as written, no parsing)."""
+    return addr.strip().casefold()
 
 
 def fold_name(value: str) -> str:
@@ -102,9 +119,14 @@ def fold_name(value: str) -> str:
     return _SPACES.sub(" ", value.strip()).casefold()
 
 
+def bare_username(value: str) -> str:
+    """A username as written, without surrounding spaces or a leading ``@``."""
+    return value.strip().lstrip("@")
+
+
 def fold_username(value: str) -> str:
     """A username without a leading ``@``, case-insensitive."""
-    return value.strip().lstrip("@").casefold()
+    return bare_username(value).casefold()
 
 
 def fold_platform(platform: str | None) -> str:
@@ -117,7 +139,7 @@ def identifier_key(ident: Identifier) -> str:
     if ident.type == "phone":
         return "phone:" + (normalise_phone(ident.value) or ident.value.strip())
     if ident.type == "email":
-        return "email:" + (normalise_email(ident.value) or ident.value.strip().casefold())
+        return "email:" + (normalise_email(ident.value) or fold_email(ident.value))
     if ident.type == "username":
         return f"user:{fold_platform(ident.platform)}:{fold_username(ident.value)}"
     if ident.type == "display_name":
@@ -152,6 +174,14 @@ def sender_keys(value: str, platform: str) -> list[str]:
         f"name:{p}:{fold_name(text)}",
         f"name:{ANY}:{fold_name(text)}",
     ]
+
+
+def key_without_platform(key: str) -> str:
+    """A key with its platform part left out (``user:instagram:x`` -> ``user:x``), for
+    matching a name, username or account id on whichever platform a person has it.
+    Keys without a platform part (phone, email) come out as their kind alone."""
+    kind, _, rest = key.partition(":")
+    return f"{kind}:{rest.partition(':')[2]}"
 
 
 @functools.lru_cache(maxsize=4096)
@@ -189,7 +219,7 @@ def check_identifier(ident: Identifier) -> str | None:
         return None
     if ident.type in ("username", "account_id") and _SPACES.search(value):
         return f"{value!r} has a space in it; a {ident.type.replace('_', ' ')} has none"
-    if ident.type == "username" and not value.lstrip("@"):
+    if ident.type == "username" and not bare_username(value):
         return "the username is empty"
     return None
 

@@ -37,7 +37,15 @@ from dataclasses import dataclass, field
 
 from cyberstalk.case import ROLES, CaseConfig, Identifier
 from cyberstalk.errors import UsageError
-from cyberstalk.identifiers import display_key, identifier_key, normalise_phone, phone_parts
+from cyberstalk.identifiers import (
+    bare_username,
+    display_key,
+    fold_email,
+    identifier_key,
+    phone_digits,
+    phone_key,
+    phone_parts,
+)
 
 KINDS = ("name", "phone", "email", "username", "display-name", "account-id", "address")
 """What can be revealed, by kind (``--reveal KIND`` or ``--reveal ROLE-KIND``)."""
@@ -256,7 +264,7 @@ class Redactor:
                     phones.append((pattern, mask))
                     continue
                 if kind == "username":
-                    bare = value.lstrip("@")
+                    bare = bare_username(value)
                     boundary = r"(?<![\w.])", r"(?![\w]|\.\w)"
                     literals.append((boundary[0] + re.escape(bare) + boundary[1], _key(bare), mask))
                     if "." in bare:
@@ -380,13 +388,12 @@ class Redactor:
         if group in ("ge", "gp"):
             found = m.group(0)
             if group == "gp":
-                digits = re.sub(r"\D", "", found)
-                if not 10 <= len(digits) <= 15:
+                if not 10 <= len(phone_digits(found)) <= 15:
                     return found
                 # One number, however written, is one mask: keyed by its E.164 form.
-                key, word = "phone:" + (normalise_phone(found) or digits), "phone"
+                key, word = "phone:" + phone_key(found), "phone"
             else:
-                key, word = "email:" + found.casefold(), "email"
+                key, word = "email:" + fold_email(found), "email"
             mask_text = self._others.get(key)
             if mask_text is None:
                 n = sum(1 for k in self._others if k.startswith(word + ":")) + 1
@@ -443,14 +450,8 @@ class _PersonMasks:
 
 
 def _dedup(kind: str, value: str) -> tuple[str, str]:
-    return kind, _key(value) if kind != "phone" else _phone_key(value)
+    return kind, _key(value) if kind != "phone" else phone_key(value)
 
 
 def _key(value: str) -> str:
     return re.sub(r"[\s,]+", " ", value.strip()).casefold().lstrip("@")
-
-
-def _phone_key(value: str) -> str:
-    """One key for every writing of a phone number: the case's own normalisation
-    (:func:`cyberstalk.identifiers.normalise_phone`), else its digits."""
-    return normalise_phone(value) or re.sub(r"\D", "", value)

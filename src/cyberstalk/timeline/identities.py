@@ -19,6 +19,7 @@ from cyberstalk.identifiers import (
     fold_name,
     fold_platform,
     identifier_key,
+    key_without_platform,
     sender_keys,
 )
 from cyberstalk.records import Record, RecordKind
@@ -64,10 +65,8 @@ class Resolver:
                     names.append(person.name)
                 self.shown.setdefault(key, (ident.value, ident.platform))
                 # the same key on any platform, for lines whose platform is unknown
-                kind, _, rest = key.partition(":")
-                if kind in ("name", "user", "acct"):
-                    anywhere = f"{kind}:{rest.partition(':')[2]}"
-                    owners = self._anywhere.setdefault(anywhere, {})
+                if key.partition(":")[0] in ("name", "user", "acct"):
+                    owners = self._anywhere.setdefault(key_without_platform(key), {})
                     owners.setdefault(person.name, key)
         self._cache: dict[tuple[str, str], Resolution] = {}
 
@@ -122,9 +121,7 @@ class Resolver:
             first = first or res
         owners: dict[str, str] = {}
         for key in sender_keys(value, fallback_platform):
-            kind, _, rest = key.partition(":")
-            anywhere = f"{kind}:{rest.partition(':')[2]}"
-            owners = self._anywhere.get(anywhere, {})
+            owners = self._anywhere.get(key_without_platform(key), {})
             if owners:
                 break
         if len(owners) == 1:
