@@ -358,10 +358,6 @@ class Case:
         return self.root / "manifest.sig"
 
     @property
-    def keys_dir(self) -> Path:
-        return self.root / "keys"
-
-    @property
     def evidence_dir(self) -> Path:
         return self.root / "evidence"
 

@@ -24,9 +24,8 @@ try:  # HEIC/HEIF through libheif; registering is idempotent.
     from pillow_heif import register_heif_opener
 
     register_heif_opener()
-    HEIF_SUPPORT = True
 except ImportError:  # pragma: no cover - pillow-heif is a hard dependency
-    HEIF_SUPPORT = False
+    pass
 
 MAX_FILE_BYTES = 200 * 1024 * 1024
 """Refuse to read image exhibits larger than this into memory (no phone image is)."""

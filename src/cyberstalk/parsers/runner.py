@@ -7,8 +7,6 @@ zone, stream records as JSON Lines, and describe the result for a human.
 
 from __future__ import annotations
 
-import importlib
-import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,27 +20,13 @@ from cyberstalk.records import record_line as record_line  # re-exported (tests,
 from cyberstalk.records import write_jsonl as write_jsonl  # re-exported (parse, tests)
 from cyberstalk.records.times import choose_zone
 
-MANIFEST_FORMAT = "cyberstalk-manifest/1"
-
 
 def load_case_manifest(case_root: Path) -> dict[str, Any]:
-    """``manifest.json`` of a case, through the hashing package's loader when present."""
-    path = case_root / "manifest.json"
-    try:
-        module = importlib.import_module("cyberstalk.hashing.manifest")
-    except ImportError:  # pragma: no cover - the loader ships with the hashing package
-        module = None
-    loader = getattr(module, "load_manifest", None)
-    if loader is not None:
-        data: dict[str, Any] = loader(path)
-        return data
-    try:  # pragma: no cover - fallback when the hashing package has no loader
-        raw = json.loads(path.read_bytes())
-    except FileNotFoundError:  # pragma: no cover
-        raise CaseError(f"{path} is missing", advice="ingest evidence first") from None
-    if not isinstance(raw, dict):  # pragma: no cover
-        raise CaseError(f"{path} is not a cyberstalk manifest")
-    return raw
+    """``manifest.json`` of a case, read by :func:`cyberstalk.hashing.manifest.load_manifest`
+    (CaseError when it is missing or not a manifest)."""
+    from cyberstalk.hashing.manifest import load_manifest
+
+    return load_manifest(case_root / "manifest.json")
 
 
 def exhibit_source(case_root: Path, manifest: Mapping[str, Any], ref: str) -> Source:

@@ -281,8 +281,3 @@ class Analysis:
                     if isinstance(rid, str):
                         out.setdefault(rid, []).append(e.id)
         return {k: tuple(v) for k, v in out.items()}
-
-    @property
-    def chronology(self) -> tuple[Entry, ...]:
-        """Every record in scope in time order (untimed last): the same as ``entries``."""
-        return self.entries
