@@ -42,14 +42,18 @@ What a record says beyond the model's fields:
 
 Header lines are found in a decoded block by a regex that starts at the ``\n`` ending
 the line before; line numbers are counted and byte offsets measured between headers, so
-Python runs once a message, not once a line. For JSON Lines (``cyberstalk parse``) a
-large plain-text export is read in two halves at once, the second in a forked worker,
-in both passes. Pass 1's halves meet at a line start; the worker's dates are given to
-the evidence after the first half's, renumbered. Pass 2's halves meet at a header line,
-and the worker starts with what the first half would have known there (line, byte, the
-terminator before, the last wall clock). Each message's line is written from its
-fields (``records.TextLines``), with no Record built. The output is the same bytes as
-one pass (tests/parsers/test_whatsapp_blocks.py).
+Python runs once a message, not once a line.
+
+Pass 2 makes one thing of a message: its JSON Lines line, written from its fields
+(``records.TextLines``) with no Record built. :meth:`WhatsAppParser.parse_jsonl` gives
+those lines (``cyberstalk parse``, ``ingest`` and ``process`` store them as they are);
+:meth:`WhatsAppParser.parse` gives each line read back as a Record. For
+``parse_jsonl`` a large plain-text export is read in two halves at once, the second in a
+forked worker, in both passes. Pass 1's halves meet at a line start; the worker's dates
+are given to the evidence after the first half's, renumbered. Pass 2's halves meet at a
+header line, and the worker starts with what the first half would have known there
+(line, byte, the terminator before, the last wall clock). The output is the same bytes
+as one pass (tests/parsers/test_whatsapp_blocks.py).
 """
 
 from __future__ import annotations
@@ -69,7 +73,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from types import MappingProxyType
-from typing import IO, Any, ClassVar, NamedTuple, Protocol, TypeVar
+from typing import IO, Any, ClassVar, NamedTuple, Protocol
 
 from cyberstalk.errors import ParseError
 from cyberstalk.parsers.base import SNIFF_BYTES, ParseContext, ParseReport, Source
@@ -534,7 +538,11 @@ class WhatsAppParser:
         return scan
 
     def parse(self, source: Source, ctx: ParseContext, report: ParseReport) -> Iterator[Record]:
-        return self._records(source, ctx, report, self._prepare(source, ctx, report))
+        """The records of :meth:`parse_jsonl`'s lines, in one pass: each is its line read
+        back (``Record.from_dict``), so that a record and its stored line cannot differ.
+        ``report.records`` is left to the caller to count (as for every parser)."""
+        lines = self._lines(source, ctx, report, self._prepare(source, ctx, report), Counter())
+        return (Record.from_dict(json.loads(line)) for line in lines)
 
     def parse_jsonl(
         self, source: Source, ctx: ParseContext, report: ParseReport
@@ -608,18 +616,6 @@ class WhatsAppParser:
             )
         return _Plan(scan, style, order, convention)
 
-    def _records(
-        self,
-        source: Source,
-        ctx: ParseContext,
-        report: ParseReport,
-        plan: _Plan,
-        start: _Start | None = None,
-        stop: int | None = None,
-    ) -> Iterator[Record]:
-        """Pass 2, the records (see :meth:`_messages`)."""
-        return self._messages(source, ctx, report, plan, _records_of, start, stop)
-
     def _lines(
         self,
         source: Source,
@@ -630,30 +626,12 @@ class WhatsAppParser:
         start: _Start | None = None,
         stop: int | None = None,
     ) -> Iterator[bytes]:
-        """Pass 2, the records' JSON Lines (``records.record_bytes``), each record counted
-        by kind into ``counts`` (see :meth:`_messages`)."""
-
-        def lines_of(builder: _Builder) -> _Emit[bytes]:
-            builder.counts = counts
-            return builder.line
-
-        return self._messages(source, ctx, report, plan, lines_of, start, stop)
-
-    def _messages(
-        self,
-        source: Source,
-        ctx: ParseContext,
-        report: ParseReport,
-        plan: _Plan,
-        emit: Callable[[_Builder], _Emit[_T]],
-        start: _Start | None,
-        stop: int | None,
-    ) -> Iterator[_T]:
-        """Pass 2: a block of whole lines in memory at a time (a message may span blocks);
-        a message is given to ``emit(builder)`` when the next header (or the end, or the
-        fault found by pass 1) arrives. Header lines are found in the block by regex, and
-        line numbers and byte offsets are counted between them. ``start`` (a header line)
-        and ``stop`` (a byte offset at a header line) parse part of the file, as the
+        """Pass 2, the records' JSON Lines (:meth:`_Builder.line`), each record counted by
+        kind into ``counts``: a block of whole lines in memory at a time (a message may
+        span blocks); a message's line is written when the next header (or the end, or
+        the fault found by pass 1) arrives. Header lines are found in the block by regex,
+        and line numbers and byte offsets are counted between them. ``start`` (a header
+        line) and ``stop`` (a byte offset at a header line) parse part of the file, as the
         whole parse would."""
         scan, style, order, convention = plan.scan, plan.style, plan.order, plan.convention
         finditer = _FIND[style].finditer
@@ -670,7 +648,7 @@ class WhatsAppParser:
         orphan: list[int] | None = None
         with self._open(source) as (fh, member, zf):
             name = _where(source, member)
-            build = emit(_Builder(self, source, member, zf, report, ctx, order))
+            build: _Emit = _Builder(self, source, member, zf, report, ctx, order, counts).line
             others = tuple(
                 _SCAN_FIND[other].search
                 for other in scan.layouts
@@ -1394,7 +1372,8 @@ def _hour(h: str, meridiem: str) -> int:
 
 
 class _Builder:
-    """Turns a collected message into a Record (classification, attachments, time)."""
+    """Turns a collected message into its record's JSON Lines line (classification,
+    attachments, time)."""
 
     def __init__(
         self,
@@ -1405,6 +1384,7 @@ class _Builder:
         report: ParseReport,
         ctx: ParseContext,
         order: str,
+        counts: Counter[str],
     ) -> None:
         self.parser = parser
         self.source = source
@@ -1429,7 +1409,7 @@ class _Builder:
         self.version = parser.version
         self.exhibit = source.exhibit
         self.path = source.name
-        self.counts: Counter[str] = Counter()
+        self.counts = counts
         """Records by kind, of those :meth:`line` wrote."""
         self.lines = TextLines(
             "whatsapp",
@@ -1513,22 +1493,6 @@ class _Builder:
             return None
         return digest.hexdigest(), size
 
-    def build(
-        self,
-        line_start: int,
-        line_end: int,
-        byte_start: int,
-        byte_end: int,
-        time_raw: str,
-        wall: Wall | None,
-        rest: str,
-        pflags: set[str] | None,
-    ) -> Record:
-        """The record of the message whose header is on ``line_start``: ``rest`` is its text
-        after the header, ``pflags`` its own set of flags so far (added to here)."""
-        fields = self._fields(line_start, time_raw, wall, rest, pflags)
-        return self._record(time_raw, (line_start, line_end, byte_start, byte_end), fields)
-
     def line(
         self,
         line_start: int,
@@ -1540,9 +1504,12 @@ class _Builder:
         rest: str,
         pflags: set[str] | None,
     ) -> bytes:
-        """``record_bytes(self.build(...))``, counted by kind into ``self.counts``; with a
-        time in an hour of a whole-hour offset, written from the fields
-        (:meth:`records.TextLines.line_in_hour`), with no Record built."""
+        """The JSON Lines line of the message whose header is on ``line_start`` (``rest``
+        is its text after the header, ``pflags`` its own set of flags so far, added to
+        here), counted by kind into ``self.counts``. With a time in an hour of a
+        whole-hour offset it is written from the fields
+        (:meth:`records.TextLines.line_in_hour`), with no Record built; else from the
+        Record (``records.record_bytes``)."""
         fields = self._fields(line_start, time_raw, wall, rest, pflags)
         kind, _, _, sender, text, attachments, flags, subtype, extra, hour, second = fields
         self.counts[kind._value_] += 1
@@ -1595,7 +1562,7 @@ class _Builder:
         self, line_start: int, time_raw: str, wall: Wall | None, rest: str, pflags: set[str] | None
     ) -> _Fields:
         """A message's kind, time in UTC, zone basis, sender, text, attachments, flags,
-        subtype and extra facts (see :meth:`build`); and, when its UTC hour starts on the
+        subtype and extra facts (see :meth:`line`); and, when its UTC hour starts on the
         hour, that hour's :func:`records.hour_text` and the seconds into it (else None)."""
         flags = pflags
         utc: datetime | None
@@ -1739,18 +1706,13 @@ _Fields = tuple[
 ]
 """What :meth:`_Builder._fields` makes of a message."""
 
-_T = TypeVar("_T")
-_Emit = Callable[[int, int, int, int, str, Wall | None, str, set[str] | None], _T]
-"""What pass 2 gives each message to (``_Builder.build`` or ``line``)."""
-
-
-def _records_of(builder: _Builder) -> _Emit[Record]:
-    return builder.build
+_Emit = Callable[[int, int, int, int, str, Wall | None, str, set[str] | None], bytes]
+"""What pass 2 gives each message to (``_Builder.line``)."""
 
 
 def _flag_other_layouts(
-    build: _Emit[_T], others: tuple[Callable[[str], re.Match[str] | None], ...]
-) -> _Emit[_T]:
+    build: _Emit, others: tuple[Callable[[str], re.Match[str] | None], ...]
+) -> _Emit:
     """``build``, flagging ``possible_inserted_line`` on a message one of whose
     continuation lines is a header of another layout (an iOS ``[date, time] Name:`` line
     in an Android export, an Android one in an iOS export...): no phone writes two
@@ -1766,7 +1728,7 @@ def _flag_other_layouts(
         wall: Wall | None,
         rest: str,
         pflags: set[str] | None,
-    ) -> _T:
+    ) -> bytes:
         if line_end > line_start and any(search(rest) for search in others):
             pflags = pflags if pflags is not None else set()
             pflags.add(_INSERTED)
