@@ -276,8 +276,9 @@ def write_bag(case: Case, out: Path) -> ExportResult:
         problems = validate_bag(tmp, payload_checksums=False)
         if problems:  # pragma: no cover - a bug in the writer
             raise ReportError("the bag just written does not validate: " + "; ".join(problems))
-        # One sync for the whole bag instead of an fsync per file and folder (5x faster
-        # on a bag of many small files); the bag only gets its name once it is durable.
+        # One sync for the whole bag instead of an fsync per file and folder (on a bag of
+        # many small files those would be most of the time); the bag only gets its name
+        # once it is durable.
         os.sync()
         tmp.rename(out)
         fsync_dir(out.parent)

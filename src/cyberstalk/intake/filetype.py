@@ -1,8 +1,8 @@
 """File typing with libmagic, and whether the extension agrees with the content.
 
-libmagic is called through ctypes directly (four functions). python-magic, the usual
-wrapper, finds the library by running ``ldconfig -p`` when it is imported: 25 ms on the
-reference machine, against 3 ms here, at the start of every ingest. The flags are the ones
+libmagic is called through ctypes directly (four functions), loaded by its usual file
+names first: python-magic, the usual wrapper, finds the library by running ``ldconfig -p``
+when it is imported, a subprocess at the start of every ingest. The flags are the ones
 python-magic uses for ``mime=True``, and the tests compare the two on the fixtures.
 """
 

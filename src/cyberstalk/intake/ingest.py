@@ -3,9 +3,10 @@
 Every original is opened once, without following links, and must be a regular file. It is
 copied into ``evidence/`` while its digests are computed in the same read pass; the copy is
 fsynced, renamed into place, made read-only, and only then recorded in the custody log.
-The manifest is re-sealed (rebuilt from the log, written atomically, signed) at most every
-SEAL_INTERVAL during the ingest, after each archive and at the end. Copying, hashing,
-fsyncing and recording run at once in separate threads (see ``_Ingest``).
+The manifest is re-sealed (rebuilt from the log, written atomically, signed) after each
+archive, at the end, and in between at most once every SEAL_INTERVAL (less often as seals
+grow slower, see SEAL_SHARE). Copying, hashing, fsyncing and recording run at once in
+separate threads (see ``_Ingest``).
 
 Crash safety: the log is the source of truth. A kill at any moment leaves either
 (a) a partial copy under ``evidence/.incoming/``, or (b) a stored file with no log event,
@@ -53,16 +54,16 @@ PIPELINE_DEPTH = 16
 batch the recorder makes durable with one directory fsync."""
 FINISHERS = 4
 """Threads that fsync and type finished copies (each thread has its own libmagic handle).
-An fsync mostly waits on the device and typing a file is up to ~3 ms of CPU; with one
-thread a submission of many small files waited on each in turn. 2,000 files of 16 KiB, on
-the two-core reference machine: 6.2 s with one thread, 4.6 s with four (median of four
-interleaved runs); 64 files of 4 MiB: no change."""
+An fsync mostly waits on the device and typing a file takes a few ms of CPU: with several
+threads, the waits of a submission of many small files overlap instead of adding up (a
+submission of large files is bound by copying, and gains nothing)."""
 SEAL_INTERVAL = 0.5
 """Least seconds between manifest seals during a long ingest (see _Ingest.reseal)."""
 SEAL_SHARE = 0.1
 """Largest share of the recorder's time that interim seals may take. A seal rebuilds the
 whole manifest from the log, so it costs more as the case grows: sealed every
-SEAL_INTERVAL, 20,000 files of 600 bytes took 140 s, against 30 s with no interim seals."""
+SEAL_INTERVAL regardless, interim seals would take most of the time of an ingest of tens of
+thousands of small files."""
 INCOMING = ".incoming"
 """Folder under evidence/ for copies not yet recorded (removed by recovery)."""
 SNIFF = 64 * 1024
@@ -307,7 +308,7 @@ class SigningKey:
     Loading it means importing the cryptography package, ~13 ms that a short ingest would
     otherwise spend before its first byte is copied. Nothing is signed, and no event is
     recorded, before :meth:`get` has the key: a key that cannot be loaded stops the ingest
-    with nothing recorded, as it did when the key was loaded first.
+    with nothing recorded.
     """
 
     def __init__(self, path: Path | None, initials: str) -> None:
@@ -670,8 +671,8 @@ class _Ingest:
     # -- helpers
     def _tmp(self) -> Path:
         """A new name under .incoming/, made on the first call (once: a mkdir per file
-        was an eighth of the copying thread's time on small files; the case lock keeps
-        anything else from removing it)."""
+        would be a real share of the copying thread's time on small files; the case lock
+        keeps anything else from removing it)."""
         if not self._incoming_made:
             self.incoming.mkdir(exist_ok=True)
             self._incoming_made = True
@@ -902,7 +903,7 @@ class _Ingest:
 
         Every event is in the fsynced log the moment it happens, and the log is what the
         manifest is rebuilt from; sealing (three atomic writes and a signature) after
-        every one of hundreds of small files made ingest twice as slow as a plain copy.
+        every event would cost an ingest of many small files as much again as copying.
         The manifest is always sealed at the end of an ingest and after each archive; a
         kill in between leaves a log that verify names and the next ingest re-seals.
         """

@@ -44,7 +44,7 @@ COLUMN_KEYS = (
 SETTING_KEYS = ("time_format", "delimiter", "platform", "recipients_sep")
 SNIFF_HEADER_CHARS = 4096
 """Longest first line sniffed as a CSV header. ``csv.Sniffer`` is quadratic in its input
-(64 KiB of ``{"a":`` took 15 s); a header row is never this long."""
+(64 KiB of ``{"a":`` takes seconds); a header row is never this long."""
 REQUIRED = ("time", "text")
 
 MAP_HELP = (

@@ -646,8 +646,9 @@ class SmsBackupParser:
                 if final:
                     break
                 # expat (before 2.6) parses a token that spans several feeds again from its
-                # start on every feed: a 32 MB attribute in 64 KiB feeds took 30 s. While
-                # most of what was fed is one unfinished token, double the feed instead.
+                # start on every feed: quadratic time for an attribute of many megabytes
+                # in CHUNK feeds. While most of what was fed is one unfinished token,
+                # double the feed instead.
                 unfinished = reader.offset - max(run.p.CurrentByteIndex, 0)
                 size = min(size * 2, MAX_CHUNK) if unfinished > size // 2 else CHUNK
         if run.root is None:

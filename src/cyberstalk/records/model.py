@@ -419,8 +419,8 @@ class Record:
 # ------------------------------------------------------------------ fast construction
 #
 # A frozen dataclass's __init__ stores each field with object.__setattr__ (a global and
-# an attribute lookup, then a generic call): a third of the time a WhatsApp parse spends
-# per message went there. The functions below store through the slots' own descriptors
+# an attribute lookup, then a generic call), a large share of a parser's time per
+# message. The functions below store through the slots' own descriptors
 # instead. They make ordinary, immutable instances (same type, equality, hash,
 # dataclasses.replace and fields) and check what __init__ and __post_init__ check.
 
