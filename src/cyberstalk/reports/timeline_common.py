@@ -17,7 +17,7 @@ from cyberstalk.case import Case, tool_string
 from cyberstalk.errors import ReportError
 from cyberstalk.hashing.fsutil import fsync_dir, temp_beside
 from cyberstalk.records import utc_iso
-from cyberstalk.reports.common import OUTPUT_EVENTS, generated_at
+from cyberstalk.reports.common import generated_at
 from cyberstalk.timeline import Analysis, Entry
 
 FORMATS = ("html", "pdf", "csv", "json", "timesketch")
@@ -28,9 +28,6 @@ EXTENSIONS = {
     "json": "json",
     "timesketch": "timesketch.jsonl",
 }
-REPORT_EVENTS = OUTPUT_EVENTS
-"""Custody events that record outputs: they do not move the generated-at time."""
-
 DIRECTION_LABELS = {
     "to_victim": "to victim",
     "from_victim": "from victim",
@@ -106,10 +103,6 @@ def local_text(dt: datetime | None) -> str:
         return "no time"
     iso = dt.replace(microsecond=0).isoformat(" ")  # 2026-01-05 18:02:11+00:00
     return f"{iso[:19]} {dt.tzname()} {iso[19:] or '+00:00'}"
-
-
-def local_iso(dt: datetime | None) -> str | None:
-    return dt.isoformat() if dt is not None else None
 
 
 def utc_text(dt: datetime | None) -> str | None:

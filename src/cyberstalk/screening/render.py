@@ -19,7 +19,6 @@ from cyberstalk.reports.common import CSP, write_csv
 from cyberstalk.screening import NOTICE, Finding, ScreenResult
 from cyberstalk.screening.lexicon import RULES, load_screen_lexicons
 
-TABLE_COLUMNS = ("Record", "Offence", "Rules", "Matched words")
 CSV_COLUMNS = (
     "record_id",
     "position",

@@ -37,7 +37,7 @@ import hashlib
 import itertools
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -368,7 +368,3 @@ def top_features(
             break
         out.append({"feature": f, **describe(f), "weight": w, "count": count})
     return out
-
-
-def examples_digest(examples: Iterable[tuple[str, bool]]) -> str:
-    return _digest(list(examples))
