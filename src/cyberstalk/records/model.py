@@ -395,25 +395,40 @@ class Record:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, JSON]) -> Record:
+        """The record of :meth:`as_dict`'s form (a JSON Lines line read back), made with
+        :func:`make_record` (no frozen-dataclass ``__init__``: a WhatsApp parse reads every
+        line back so)."""
         time_utc = data.get("time_utc")
-        return cls(
-            kind=RecordKind(data["kind"]),
-            platform=data["platform"],
-            time_utc=datetime.fromisoformat(time_utc) if time_utc else None,
-            time_raw=data.get("time_raw", ""),
-            tz_basis=TzBasis(data.get("tz_basis", TzBasis.UNKNOWN)),
-            locator=Locator.from_dict(data["locator"]),
-            parser=data["parser"]["name"],
-            parser_version=data["parser"]["version"],
-            sender=data.get("sender"),
-            recipients=tuple(data.get("recipients") or ()),
-            text=data.get("text", ""),
-            attachments=tuple(Attachment.from_dict(a) for a in data.get("attachments") or ()),
-            flags=frozenset(data.get("flags") or ()),
-            subtype=data.get("subtype"),
-            conversation=data.get("conversation"),
-            extra=dict(data.get("extra") or {}),
+        kind = data["kind"]
+        basis = data.get("tz_basis", TzBasis.UNKNOWN)
+        loc = data["locator"]
+        parser = data["parser"]
+        attachments = data.get("attachments")
+        flags = data.get("flags")
+        extra = data.get("extra")
+        return make_record(
+            _KINDS[kind] if type(kind) is str and kind in _KINDS else RecordKind(kind),
+            data["platform"],
+            datetime.fromisoformat(time_utc) if time_utc else None,
+            data.get("time_raw", ""),
+            _BASES[basis] if isinstance(basis, str) and basis in _BASES else TzBasis(basis),
+            make_locator(*[loc.get(k) for k in _LOCATOR_FIELDS]),
+            parser["name"],
+            parser["version"],
+            data.get("sender"),
+            tuple(data.get("recipients") or ()),
+            data.get("text", ""),
+            tuple(Attachment.from_dict(a) for a in attachments) if attachments else (),
+            frozenset(flags) if flags else frozenset(),
+            data.get("subtype"),
+            data.get("conversation"),
+            dict(extra) if extra else {},
         )
+
+
+_KINDS: dict[object, RecordKind] = {k.value: k for k in RecordKind}
+_BASES: dict[object, TzBasis] = {b.value: b for b in TzBasis}
+"""The enums by value (a value of another type goes to the enum, which says what it says)."""
 
 
 # ------------------------------------------------------------------ fast construction
