@@ -355,8 +355,10 @@ def _layout_export(rng: random.Random, layout: str, count: int) -> bytes:
 
 
 def _both_paths(path: Path) -> tuple[bytes, bytes]:
-    """The JSON Lines of the Record path (``ingest``) and of the fast path (``parse``),
-    each followed by its report."""
+    """The Records of ``parse()`` (one pass, each its line read back) written again with
+    ``record_bytes``, and the lines of ``parse_jsonl`` (what ``cyberstalk parse`` and the
+    store write; in two halves when large), each followed by its report: a record must
+    say exactly what its line says."""
     ctx = make_context(
         tz="Europe/London", case_tz=None, date_order=None, latest=datetime(2026, 1, 1, tzinfo=UTC)
     )
