@@ -42,6 +42,7 @@ from cyberstalk.timeline.model import (
     AfterBlock,
     Analysis,
     Breach,
+    Contact,
     Direction,
     Entry,
     IdentifierUse,
@@ -352,10 +353,6 @@ def resolve_entries(
     return Resolved(entries, keys, victim_recipients)
 
 
-Contact = tuple[datetime, str, str, str | None, datetime]
-"""A counted contact: ``(time_utc, record id, platform, subtype, local time)``."""
-
-
 @dataclass
 class Tally:
     """Pass 2: identifier use, unresolved senders and counted contacts."""
@@ -528,21 +525,20 @@ def read_replies(
         who = e.person
         if direction is Direction.FROM_VICTIM:
             hits = lexicon.find(lexicons, rec.text, "victim") if rec.text else []
+            found = [LexiconMatch(rid, *h) for h in hits]
             recips = res.victim_recipients.get(n, no_recips)
             for p in pois:
                 if aimed_at(rec, recips, p):
                     replies[p].append((t, rid, True))
-                    for h in hits:
-                        m = LexiconMatch(rid, h.category, h.language, h.entry, h.found)
-                        stop_requests[p].append((t, rid, m))
-            for h in hits:
-                matches.append(LexiconMatch(rid, h.category, h.language, h.entry, h.found))
+                    stop_requests[p] += [(t, rid, m) for m in found]
+            matches += found
         elif direction is Direction.TO_VICTIM and who in poi_set and rid in occasion_of:
             assert who is not None
             replies[who].append((t, rid, False))
             if rec.text:
-                for h in lexicon.find(lexicons, rec.text, "subject"):
-                    matches.append(LexiconMatch(rid, h.category, h.language, h.entry, h.found))
+                hits = lexicon.find(lexicons, rec.text, "subject")
+                if hits:
+                    matches += [LexiconMatch(rid, *h) for h in hits]
                     assert e.local is not None
                     match_days[rid] = e.local.date()
         elif direction is Direction.OTHER and who in poi_set:
@@ -663,6 +659,7 @@ def person_results(
     rep: Replies,
     after_block: Sequence[AfterBlock],
     breaches: Sequence[Breach],
+    occasion_of: dict[str, str],
     settings: Settings,
     zone: ZoneInfo,
 ) -> tuple[list[PersonSummary], list[Indicator]]:
@@ -674,15 +671,14 @@ def person_results(
         counted = tally.counted[p]
         ps = person_summary(p, counted, mine, rep.replies[p], settings, zone)
         summaries.append(ps)
-        contacts3 = [(t, rid, plat) for t, rid, plat, _, _ in counted]
-        contact_ids = {rid for _, rid, _ in contacts3}
+        mine_ids = {o.id for o in mine}  # a counted contact is on one occasion of its sender's
         facts = PersonFacts(
             person=p,
             summary=ps,
             occasion_firsts=[o.records[0] for o in mine],
-            contacts=contacts3,
+            contacts=counted,
             attempts=[rid for _, rid, _, sub, _ in counted if sub in NOT_CONNECTED],
-            matches=[m for m in rep.matches if m.record in contact_ids],
+            matches=[m for m in rep.matches if occasion_of.get(m.record) in mine_ids],
             match_days=rep.match_days,
             stop_requests=[sr for sr in rep.stop_requests[p] if sr[2].category == "stop_request"],
             blocks=[b for b in after_block if b.person == p],
@@ -768,7 +764,7 @@ def analyse_records(
     after_block = contact_after_blocks(rep.blocks, people, tally, notes)
     breaches = order_breaches(config, people, res.entries, tally, rep.third_party, notes)
     summaries, indicators = person_results(
-        people, tally, occasions, rep, after_block, breaches, settings, zone
+        people, tally, occasions, rep, after_block, breaches, occasion_of, settings, zone
     )
 
     entries = tuple(res.entries)

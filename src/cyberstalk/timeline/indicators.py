@@ -14,7 +14,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from cyberstalk.timeline.model import AfterBlock, Breach, Indicator, LexiconMatch, PersonSummary
+from cyberstalk.timeline.model import (
+    AfterBlock,
+    Breach,
+    Contact,
+    Indicator,
+    LexiconMatch,
+    PersonSummary,
+)
 from cyberstalk.timeline.settings import Settings
 
 INDICATOR_IDS = (
@@ -72,8 +79,8 @@ class PersonFacts:
     summary: PersonSummary
     occasion_firsts: list[str]
     """First record of each occasion."""
-    contacts: list[tuple[datetime, str, str]]
-    """(time_utc, record id, platform) of every counted contact, in time order."""
+    contacts: Sequence[Contact]
+    """Every counted contact (time, record id, platform, subtype, local time), in time order."""
     attempts: list[str]
     """Calls that did not connect."""
     matches: list[LexiconMatch] = field(default_factory=list)
@@ -142,7 +149,7 @@ def _unwanted(f: PersonFacts, settings: Settings, victim: str, zone: ZoneInfo) -
     triggers.sort()
     if triggers:
         first_when = triggers[0][0]
-        after = [rid for when, rid, _ in f.contacts if when > first_when]
+        after = [c[1] for c in f.contacts if c[0] > first_when]
         if after:
             asked = len(f.stop_requests)
             blocked = len(f.blocks)
@@ -215,7 +222,7 @@ def _obsessive(f: PersonFacts, settings: Settings, victim: str, zone: ZoneInfo) 
     if s.busiest_day and s.busiest_day[1] >= settings.obsessive_daily:
         bday = s.busiest_day[0]
         details.append(f"{plural(s.busiest_day[1], 'contact')} on {day(bday)}")
-        records += [rid for when, rid, _ in f.contacts if when.astimezone(zone).date() == bday]
+        records += [rid for _, rid, _, _, local in f.contacts if local.date() == bday]
     run = s.longest_unanswered
     if run and len(run.records) >= settings.obsessive_unanswered:
         details.append(
@@ -458,27 +465,27 @@ _PATTERNS: tuple[Rule, ...] = (
 )
 
 
-def _first_per_channel(contacts: Sequence[tuple[datetime, str, str]]) -> list[str]:
+def _first_per_channel(contacts: Sequence[Contact]) -> list[str]:
     seen: dict[str, str] = {}
-    for _, rid, platform in contacts:
+    for _, rid, platform, _, _ in contacts:
         seen.setdefault(platform, rid)
     return list(seen.values())
 
 
-_RANK_CACHE: dict[int, tuple[Sequence[tuple[datetime, str, str]], dict[str, int]]] = {}
+_RANK_CACHE: dict[int, tuple[Sequence[Contact], dict[str, int]]] = {}
 
 
-def _rank(contacts: Sequence[tuple[datetime, str, str]]) -> Callable[[str], tuple[int, str]]:
+def _rank(contacts: Sequence[Contact]) -> Callable[[str], tuple[int, str]]:
     """Sort key: position among the contacts (built once per contact list)."""
     cached = _RANK_CACHE.get(id(contacts))
     if cached is None or cached[0] is not contacts:
         _RANK_CACHE.clear()
-        cached = (contacts, {rid: i for i, (_, rid, _) in enumerate(contacts)})
+        cached = (contacts, {c[1]: i for i, c in enumerate(contacts)})
         _RANK_CACHE[id(contacts)] = cached
     order = cached[1]
     end = len(order)
     return lambda rid: (order.get(rid, end), rid)
 
 
-def _ordered(ids: Sequence[str], contacts: Sequence[tuple[datetime, str, str]]) -> tuple[str, ...]:
+def _ordered(ids: Sequence[str], contacts: Sequence[Contact]) -> tuple[str, ...]:
     return tuple(sorted(dict.fromkeys(ids), key=_rank(contacts)))

@@ -178,6 +178,8 @@ class Matcher:
             if self.prefixed
             else None
         )
+        self.seen: dict[str, str] = {}
+        """Each matched text once: a large case matches the same few words many times."""
         self.first_keys = frozenset(self.by_first)
         self.pair_keys = frozenset(self.by_pair)
 
@@ -217,7 +219,10 @@ class Matcher:
             for p in candidates:
                 if p.slot not in found and self._fits(p, words, i):
                     lang, cat = self.slots[p.slot]
-                    found[p.slot] = Hit(cat, lang, p.entry, " ".join(words[i : i + len(p.words)]))
+                    text = " ".join(words[i : i + len(p.words)])
+                    if len(self.seen) > 100_000:
+                        self.seen.clear()
+                    found[p.slot] = Hit(cat, lang, p.entry, self.seen.setdefault(text, text))
         if len(found) < 2:
             return list(found.values())
         return [found[k] for k in sorted(found)]

@@ -25,6 +25,10 @@ class Direction(StrEnum):
     """A platform event (block, number change...), not a contact."""
 
 
+Contact = tuple[datetime, str, str, str | None, datetime]
+"""A counted contact: ``(time_utc, record id, platform, subtype, local time)``."""
+
+
 @dataclass(slots=True)
 class Entry:
     """One record in the chronology, with what the analysis made of it. Read-only by
