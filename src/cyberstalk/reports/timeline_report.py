@@ -13,6 +13,7 @@ from typing import IO, Any
 
 from cyberstalk.case import Case
 from cyberstalk.errors import UsageError
+from cyberstalk.forked import Forked, two_cores_free
 from cyberstalk.hashing.fsutil import atomic_write
 from cyberstalk.reports.timeline_common import (
     FORMATS,
@@ -25,6 +26,7 @@ from cyberstalk.reports.timeline_common import (
 )
 from cyberstalk.reports.timeline_csv import render_csv
 from cyberstalk.reports.timeline_html import (
+    Page,
     Pages,
     needs_split,
     paginate,
@@ -65,8 +67,6 @@ def write_report(
     with case.lock("timeline"):
         pages = paginate(a, path.name) if fmt == "html" and needs_split(a) else None
         written: list[dict[str, Any]] = []
-        if pages is not None:
-            written = _write_pages(case, a, meta, path, pages, log=log)
         if fmt == "pdf":
             from cyberstalk.reports.timeline_pdf import render_pdf
 
@@ -75,10 +75,14 @@ def write_report(
             atomic_write(path, pdf)
         else:
             with atomic_text(path) as fh, gc_paused():
-                if pages is not None:
-                    stats = render_html(a, meta, fh, pages=pages)
-                else:
+                if pages is None:
                     stats = TEXT_RENDERERS[fmt](a, meta, fh)
+                else:
+                    # the month pages first, all written and recorded before the index
+                    # page takes its place (when this block ends)
+                    with _PageWriter(a, meta, path, pages) as writer:
+                        stats = render_html(a, meta, fh, pages=pages)
+                        written = writer.finish(case, log=log)
         sha, size = file_sha256(path)
         result = ReportResult(fmt, path, sha, size, stats)
         if log:
@@ -128,39 +132,102 @@ def _log_report(
 _PAGE_FILE = re.compile(r"(\d{4}-\d{2}|undated)(-\d+)?\.html")
 
 
-def _write_pages(
-    case: Case, a: Analysis, meta: ReportMeta, index: Path, pages: Pages, *, log: bool
-) -> list[dict[str, Any]]:
-    """Write each page of a split chronology into the folder beside ``index`` and record
-    it; pages a previous report left there that this one does not have are removed (they
-    would show records from another scope)."""
-    folder = index.parent / pages.folder
-    if folder.exists() and not folder.is_dir():
-        raise UsageError(f"{folder} is a file: the month pages of {index.name} go there")
-    out: list[dict[str, Any]] = []
-    for page in pages.pages:
-        path = folder / page.file
-        with atomic_text(path) as fh, gc_paused():
-            rows = render_page(a, meta, pages, page, fh)
-        sha, size = file_sha256(path)
-        if log:
-            _log_report(
-                case,
-                a,
-                "html",
-                path,
-                sha,
-                size,
-                {"rows": rows},
-                page=page.key,
-                index=_shown(case, index),
+INDEX_SHARE = 4
+"""The index page of a split chronology takes about as long to write as a quarter of its
+rows on month pages: the parent, which writes it, takes that many fewer rows."""
+
+
+class _PageWriter:
+    """Writes the month pages of a split chronology into the folder beside the index.
+
+    With a second core free, a forked child writes about half of them (by rows, the index
+    page counted on the parent's side) while this process writes the rest and then the
+    index. Each page is the same bytes whichever process writes it; a page the child did
+    not write is written here. :meth:`finish` records every page in the custody log, in
+    page order, before the index is in place."""
+
+    def __init__(self, a: Analysis, meta: ReportMeta, index: Path, pages: Pages) -> None:
+        self.a, self.meta, self.pages = a, meta, pages
+        self.index = index
+        self.folder = index.parent / pages.folder
+        if self.folder.exists() and not self.folder.is_dir():
+            raise UsageError(f"{self.folder} is a file: the month pages of {index.name} go there")
+        self.rows: dict[str, int] = {}
+        self.child: Forked | None = None
+        theirs = _child_share(pages.pages, len(a.entries) // INDEX_SHARE)
+        if theirs and two_cores_free():
+            try:
+                self.child = Forked(lambda: [[p.file, self._write(p)] for p in theirs])
+            except OSError:  # cannot fork now: every page here
+                self.child = None
+        mine = {p.number for p in pages.pages} - {p.number for p in theirs}
+        for page in pages.pages:
+            if self.child is None or page.number in mine:
+                self.rows[page.file] = self._write(page)
+
+    def _write(self, page: Page) -> int:
+        with atomic_text(self.folder / page.file) as fh:
+            return render_page(self.a, self.meta, self.pages, page, fh)
+
+    def __enter__(self) -> _PageWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.child is not None:
+            self.child.close()
+            self.child = None
+
+    def finish(self, case: Case, *, log: bool) -> list[dict[str, Any]]:
+        """Wait for the child, write what it did not, record each page (in page order)
+        and remove pages a previous report left that this one does not have (they would
+        show records from another scope)."""
+        if self.child is not None:
+            done = self.child.value()
+            self.child = None
+            for file, rows in done or ():
+                self.rows[file] = rows
+        out: list[dict[str, Any]] = []
+        for page in self.pages.pages:
+            path = self.folder / page.file
+            rows = self.rows.get(page.file)
+            if rows is None:
+                rows = self.rows[page.file] = self._write(page)
+            sha, size = file_sha256(path)
+            if log:
+                _log_report(
+                    case,
+                    self.a,
+                    "html",
+                    path,
+                    sha,
+                    size,
+                    {"rows": rows},
+                    page=page.key,
+                    index=_shown(case, self.index),
+                )
+            out.append(
+                {"page": page.key, "path": str(path), "sha256": sha, "size": size, "rows": rows}
             )
-        out.append({"page": page.key, "path": str(path), "sha256": sha, "size": size, "rows": rows})
-    keep = {page.file for page in pages.pages}
-    for old in folder.iterdir():
-        if _PAGE_FILE.fullmatch(old.name) and old.name not in keep:
-            old.unlink()
-    return out
+        keep = {page.file for page in self.pages.pages}
+        for old in self.folder.iterdir():
+            if _PAGE_FILE.fullmatch(old.name) and old.name not in keep:
+                old.unlink()
+        return out
+
+
+def _child_share(pages: list[Page], parent_extra: int) -> list[Page]:
+    """The pages for a second process, about half of the rows: largest page first, each to
+    the side with fewer rows so far, the parent starting with ``parent_extra``."""
+    if len(pages) < 2:
+        return []
+    loads = [parent_extra, 0]
+    theirs: list[Page] = []
+    for page in sorted(pages, key=lambda p: -len(p.entries)):
+        side = 0 if loads[0] <= loads[1] else 1
+        loads[side] += len(page.entries)
+        if side:
+            theirs.append(page)
+    return sorted(theirs, key=lambda p: p.number)
 
 
 def make_timeline_report(
