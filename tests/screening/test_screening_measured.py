@@ -17,7 +17,9 @@ from helpers.fixture_scripts import load_fixture
 MAPPING = {"id": "CrimeRef", "text": "Summary", "date": "Recorded", "offence": "Offence"}
 THRESHOLDS = {  # split: (precision, recall), just under what was measured (rules + scorer)
     "tuning": (0.97, 0.97),  # 1.000 / 1.000 (the scorer is trained on it)
-    "held-out": (0.97, 0.90),  # 1.000 / 0.917 (never tuned or trained on)
+    "held-out": (0.97, 0.88),  # 1.000 / 0.889 (never tuned or trained on; 0.917 before the
+    # second and third rounds of fixtures/screening_tuning.py, which raised its holdout-2
+    # recall from 0.775 to 0.887: one record of 36 traded for ten of 71)
     "tuning-2026-12": (0.97, 0.97),  # 1.000 / 1.000 (issue 22, by behaviour class; trained on)
     "validation-2026-12": (0.97, 0.92),  # 1.000 / 0.947 (issue 22, never tuned or trained on)
     "all": (0.97, 0.95),  # 1.000 / 0.980

@@ -130,13 +130,18 @@ def test_mutated_welsh_forms_match_without_being_listed() -> None:
     assert "nim" not in cy.groups["negation"]
 
 
-OWN_HELD_OUT = {"en": (0.93, 0.93), "cy": (0.90, 0.83)}  # measured 1.000/0.950, 0.944/0.850
+OWN_HELD_OUT = {  # just under what was measured
+    (TUNING.HOLDOUT, "en"): (0.97, 0.93),  # 1.000 / 0.950
+    (TUNING.HOLDOUT, "cy"): (0.93, 0.93),  # 0.950 / 0.950
+    (TUNING.HOLDOUT_2, "en"): (0.89, 0.85),  # 0.907 / 0.867
+    (TUNING.HOLDOUT_2, "cy"): (0.90, 0.90),  # 0.923 / 0.923
+}
 
 
-@pytest.mark.parametrize("lang", list(OWN_HELD_OUT))
-def test_own_held_out_split(lang: str) -> None:
-    """Written with the tuning records, before the rules or the scorer changed; never tuned
-    or trained on."""
-    m = TUNING.measure()[(TUNING.HOLDOUT, lang)]
-    want_p, want_r = OWN_HELD_OUT[lang]
+@pytest.mark.parametrize(("split", "lang"), list(OWN_HELD_OUT))
+def test_own_held_out_split(split: str, lang: str) -> None:
+    """Written before the rules or the scorer changed for them; never tuned or trained
+    on."""
+    m = TUNING.measure()[(split, lang)]
+    want_p, want_r = OWN_HELD_OUT[(split, lang)]
     assert m["precision"] >= want_p and m["recall"] >= want_r, m
