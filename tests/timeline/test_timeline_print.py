@@ -7,7 +7,7 @@ import io
 import re
 import shutil
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -16,7 +16,7 @@ from timeline_helpers import config, rec
 from cyberstalk.case import open_case
 from cyberstalk.records import Locator, RecordKind
 from cyberstalk.reports.timeline_common import ReportMeta, meta_for
-from cyberstalk.reports.timeline_html import W, chart_svg, render_html
+from cyberstalk.reports.timeline_html import LEFT, RIGHT, W, _ticks, chart_svg, render_html
 from cyberstalk.reports.timeline_pdf import render_pdf
 from cyberstalk.timeline import analyse, analyse_records
 from helpers.printcheck import (
@@ -144,3 +144,40 @@ def test_timeline_pdf_prints_on_a4_with_no_word_broken(story_case, tmp_path: Pat
     # indicators cite records by where they are, not by bare hash ids
     text = re.sub(r"<[^>]+>", "", html.partition('id="chronology"')[0])
     assert not re.search(r"\bin r-[0-9a-f]{16}\b", text)
+
+
+def test_printed_chart_draws_the_same_bars_as_paths(story_case) -> None:
+    a = analyse(open_case(story_case))
+    screen, printed = chart_svg(a), chart_svg(a, for_print=True)
+    bars = re.findall(
+        r'<rect x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="([\d.]+)" '
+        r'fill="(#\w+)"><title>',
+        screen,
+    )
+    assert bars and "<title>" not in printed.split("</desc>", 1)[1]
+    drawn = []
+    for fill, d in re.findall(r'<path d="([^"]+)" fill="(#\w+)"/>', printed):
+        for x, y, w, h in re.findall(r"M([\d.]+) ([\d.]+)h([\d.]+)v([\d.]+)h-[\d.]+z", fill):
+            drawn.append((x, y, w, h, d))
+    assert sorted(drawn) == sorted(bars)
+    ticks = screen.count('fill="#7a1f5c"><title>')
+    assert ticks == len(a.occasions) and printed.count(" l-3 6 h6 z") == ticks
+
+
+def test_axis_labels_do_not_run_into_each_other() -> None:
+
+    width = W - LEFT - RIGHT
+    # two years from 1 June: the first quarter label is a month in, too near for "1 Jun"
+    ticks = _ticks(date(2024, 6, 1), date(2026, 5, 31), width)
+    assert ticks[0] == (date(2024, 7, 1), "Jul 2024")
+    # half a year from 3 January: a month is room enough for the first day's label
+    ticks = _ticks(date(2026, 1, 3), date(2026, 6, 30), width)
+    assert ticks[:2] == [(date(2026, 1, 3), "3 Jan"), (date(2026, 2, 1), "Feb 2026")]
+    for span in ((date(2024, 6, 1), date(2026, 5, 31)), (date(2025, 11, 20), date(2026, 4, 2))):
+        xs = [
+            (d - span[0]).days * width / ((span[1] - span[0]).days + 1)
+            for d, _ in _ticks(*span, width)
+        ]
+        labels = [label for _, label in _ticks(*span, width)]
+        for (x1, label), x2 in zip(zip(xs, labels), xs[1:]):
+            assert x2 - x1 >= 6.6 * len(label), (label, x2 - x1)

@@ -115,10 +115,12 @@ def platform_colours(platforms: Iterable[str]) -> dict[str, str]:
     return out
 
 
-def chart_svg(a: Analysis) -> str:
+def chart_svg(a: Analysis, *, for_print: bool = False) -> str:
     """Bars of contacts per day (all persons of interest), stacked by platform with a
     legend, occasion starts as ticks, order service and block events as vertical lines.
-    Every label is escaped."""
+    Every label is escaped. In a browser each bar and tick is an element with its count
+    as a tooltip; ``for_print`` draws the same shapes as one path per colour (a printed
+    page has no tooltips, and thousands of elements slow the PDF down)."""
     zone = ZoneInfo(a.timezone)
     # counted contacts (from persons of interest to the victim) per local day and platform:
     # the per-day totals are the summary's (a test holds them equal)
@@ -157,25 +159,38 @@ def chart_svg(a: Analysis) -> str:
         f'<text x="{LEFT - 4}" y="{TOP + 4}" text-anchor="end" font-size="11">{top}</text>',
         f'<text x="{LEFT - 4}" y="{TOP + ph}" text-anchor="end" font-size="11">0</text>',
     ]
+    width = f"{max(bw * 0.85, 0.5):.2f}"
+    shapes: dict[str, list[str]] = {fill: [] for fill in colours.values()}
     for d, counts in sorted(by_platform.items()):
         y = float(TOP + ph)
         for platform in sorted(counts):
             h = ph * counts[platform] / top
             y -= h
             fill = colours[platform]
+            if for_print:
+                shapes[fill].append(f"M{x_of(d):.2f} {y:.2f}h{width}v{h:.2f}h-{width}z")
+                continue
             label = f"{d.isoformat()}: {counts[platform]} {platform}"
             out.append(
-                f'<rect x="{x_of(d):.2f}" y="{y:.2f}" width="{max(bw * 0.85, 0.5):.2f}" '
+                f'<rect x="{x_of(d):.2f}" y="{y:.2f}" width="{width}" '
                 f'height="{h:.2f}" fill="{fill}"><title>{escape(label)}</title></rect>'
             )
+    ticks: list[str] = []
     for o in a.occasions:
         d = o.start.astimezone(zone).date()
         cx = x_of(d, 0.5)
         y = TOP + ph + 3
+        if for_print:
+            ticks.append(f"M{cx:.2f} {y} l-3 6 h6 z")
+            continue
         out.append(
             f'<path d="M{cx:.2f} {y} l-3 6 h6 z" fill="#7a1f5c"><title>{escape(o.id)} '
             f"{escape(o.person)}</title></path>"
         )
+    if for_print:
+        out += [f'<path d="{"".join(d)}" fill="{fill}"/>' for fill, d in shapes.items() if d]
+        if ticks:
+            out.append(f'<path d="{"".join(ticks)}" fill="#7a1f5c"/>')
     for i, (when, label, kind) in enumerate(sorted(marks)):
         frac = (when.hour * 3600 + when.minute * 60 + when.second) / 86400
         x = x_of(when.date(), frac)
@@ -197,7 +212,7 @@ def chart_svg(a: Analysis) -> str:
         out.append(f'<rect x="{lx:.1f}" y="4" width="10" height="10" fill="{fill}"/>')
         out.append(f'<text x="{lx + 13:.1f}" y="13" font-size="11">{escape(platform)}</text>')
         lx += 22 + 6.6 * len(platform)
-    for d, label in _ticks(first, last):
+    for d, label in _ticks(first, last, pw):
         x = x_of(d)
         out.append(
             f'<line x1="{x:.2f}" y1="{TOP + ph}" x2="{x:.2f}" y2="{TOP + ph + 14}" stroke="#999"/>'
@@ -224,7 +239,10 @@ def _chart_desc(a: Analysis, per_day: Counter[date], first: date, last: date) ->
     )
 
 
-def _ticks(first: date, last: date) -> list[tuple[date, str]]:
+def _ticks(first: date, last: date, width: float) -> list[tuple[date, str]]:
+    """Axis labels: weeks, months, quarters or years by the span; the first day is
+    labelled too when the first label is far enough from it (``width``: the plot's width
+    in chart units) not to run into it."""
     ndays = (last - first).days + 1
     ticks: list[tuple[date, str]] = []
     d = first
@@ -241,8 +259,10 @@ def _ticks(first: date, last: date) -> list[tuple[date, str]]:
         ):
             ticks.append((month, f"{month:%b %Y}" if ndays <= 800 else str(month.year)))
         month = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
-    if not ticks or ticks[0][0] != first:
-        ticks.insert(0, (first, f"{first.day} {first:%b}"))
+    start = f"{first.day} {first:%b}"
+    room = (ticks[0][0] - first).days * width / ndays if ticks else width
+    if room >= 7 * (len(start) + 1):  # 11-unit text is about 6.6 units a character
+        ticks.insert(0, (first, start))
     return ticks
 
 
@@ -323,10 +343,12 @@ def context(
     *,
     matches_shown: int = MATCHES_SHOWN,
     links_shown: int = LINKS_PER_INDICATOR,
+    for_print: bool = False,
 ) -> dict[str, Any]:
     """The template's values; ``rec_href`` gives the link to a record's row (its page
     when the chronology is split); ``matches_shown``: lexicon matches listed;
-    ``links_shown``: records listed under each indicator and risk evidence line."""
+    ``links_shown``: records listed under each indicator and risk evidence line;
+    ``for_print``: the chart as drawn for the PDF."""
     zone = ZoneInfo(a.timezone)
     by_id = a.by_id
 
@@ -519,7 +541,7 @@ def context(
         "platforms": _join(a.summary.platforms),
         "gap": f"{a.settings.occasion_gap_hours:g}",
         "night": f"{a.settings.night_start:%H:%M} to {a.settings.night_end:%H:%M}",
-        "chart": Markup(chart_svg(a)),  # noqa: S704 - built from escaped parts only
+        "chart": Markup(chart_svg(a, for_print=for_print)),  # noqa: S704 - escaped parts only
         "indicators": indicators,
         "orders": orders,
         "blocks": blocks,
@@ -990,6 +1012,7 @@ def render_html(
         pages.from_index if pages else same_page,
         matches_shown=PRINT_MATCHES_SHOWN if overview else MATCHES_SHOWN,
         links_shown=PRINT_LINKS_SHOWN if overview else LINKS_PER_INDICATOR,
+        for_print=for_print,
     )
     ctx["chron_note"] = note
     if overview and a.occasions:
