@@ -1,16 +1,27 @@
-"""The screen on the independent held-out set (fixtures/screening_heldout.py): 205 crime
-summaries, English and Welsh, written by someone who never saw the rules, and never used to
-tune them. Scored on the summary alone (the offence column is not mapped: some offence
-categories occur on one label only and would flatter the rules).
+"""The screen on the two independent held-out sets, each of crime summaries in English and
+Welsh written by someone who never saw the rules, their tuning records or their tests, and
+never used to tune them:
 
-Issue 22 asks for recall >= 0.9 with precision >= 0.85. Measured on 2026-12-07 after the
-new behaviour classes: precision 0.848, recall 0.824 (en 0.823 / 0.855, cy 0.950 / 0.731);
-before them 0.785 / 0.608. Later that day, with the learned scorer beside the rules and
-Welsh mutated forms (written by an engineer who never opened this set): precision 0.906,
-recall 0.853 (en 0.903 / 0.855, cy 0.917 / 0.846). The recall target is not met yet; these
-thresholds only keep what was reached from slipping. Do not change the rules to pass
-records of this set: write new tuning records for a behaviour class instead, and measure
-here afterwards.
+- ``fixtures/screening_heldout.py``: 205 records;
+- ``fixtures/screening_heldout_2.py``: 240 records, written after the rules had been
+  measured on the first set (so that one could no longer count as untouched), and measured
+  once before and once after the scorer's last retraining.
+
+Scored on the summary alone (the offence column is not mapped: some offence categories
+occur on one label only and would flatter the rules).
+
+Issue 22 asks for recall >= 0.9 with precision >= 0.85, English and Welsh. Measured on
+2026-12-07 with the retrained scorer (tuning records by behaviour class, threshold 0.5,
+veto 0.25):
+
+    set 1: all 0.922 / 0.922, en 0.908 / 0.908, cy 0.962 / 0.962 (precision / recall)
+    set 2: all 0.923 / 0.900, en 0.900 / 0.900, cy 0.973 / 0.900
+           (before that retraining: all 0.910 / 0.842, en 0.883 / 0.850, cy 0.971 / 0.825)
+
+Each language of each set must meet the issue's target, and stay at least at what was
+measured (the floors below). Do not change the rules to pass records of these sets: write
+new tuning records for a behaviour class instead, and measure here afterwards. A set that
+is ever used for tuning must be replaced by a new one written by someone else.
 """
 
 from __future__ import annotations
@@ -23,42 +34,51 @@ from cyberstalk.screening import screen_file
 from helpers.fixture_scripts import load_fixture
 
 MAPPING = {"id": "CrimeRef", "text": "Summary"}
-THRESHOLDS = {  # language: (precision, recall), just under what was measured
-    "en": (0.88, 0.84),  # 0.903 / 0.855
-    "cy": (0.90, 0.83),  # 0.917 / 0.846
-    "all": (0.89, 0.84),  # 0.906 / 0.853
+TARGET = (0.85, 0.9)  # issue 22: precision, recall
+FLOORS = {  # (set, language): (precision, recall), as measured
+    ("screening_heldout", "en"): (0.90, 0.90),  # 0.908 / 0.908
+    ("screening_heldout", "cy"): (0.96, 0.96),  # 0.962 / 0.962
+    ("screening_heldout", "all"): (0.92, 0.92),  # 0.922 / 0.922
+    ("screening_heldout_2", "en"): (0.90, 0.90),  # 0.900 / 0.900
+    ("screening_heldout_2", "cy"): (0.97, 0.90),  # 0.973 / 0.900
+    ("screening_heldout_2", "all"): (0.92, 0.90),  # 0.923 / 0.900
 }
+SETS = ("screening_heldout", "screening_heldout_2")
+
+Scored = tuple[list[dict[str, str]], set[str]]
 
 
-@pytest.fixture(scope="module")
-def heldout(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[dict[str, str]], set[str]]:
-    path = tmp_path_factory.mktemp("heldout") / "heldout.csv"
-    script = load_fixture("screening_heldout")
-    script.write_csv(path)
+@pytest.fixture(scope="module", params=SETS)
+def heldout(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Scored:
+    path = tmp_path_factory.mktemp("heldout") / f"{request.param}.csv"
+    load_fixture(request.param).write_csv(path)
     with path.open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
     flagged = {f.record.id for f in screen_file(path, MAPPING).findings}
     return rows, flagged
 
 
-@pytest.mark.parametrize("language", list(THRESHOLDS))
-def test_precision_and_recall_on_the_independent_set(
-    heldout: tuple[list[dict[str, str]], set[str]], language: str
-) -> None:
-    rows, flagged = heldout
-    rows = [r for r in rows if language in ("all", r["Language"])]
+def _figures(rows: list[dict[str, str]], flagged: set[str]) -> tuple[float, float]:
     tp = sum(1 for r in rows if r["Label"] == "stalking" and r["CrimeRef"] in flagged)
     fp = sum(1 for r in rows if r["Label"] == "not_stalking" and r["CrimeRef"] in flagged)
     fn = sum(1 for r in rows if r["Label"] == "stalking" and r["CrimeRef"] not in flagged)
-    precision, recall = tp / (tp + fp), tp / (tp + fn)
-    want_p, want_r = THRESHOLDS[language]
-    assert precision >= want_p, f"{language}: precision {precision:.3f} < {want_p}"
-    assert recall >= want_r, f"{language}: recall {recall:.3f} < {want_r}"
+    return tp / (tp + fp), tp / (tp + fn)
 
 
-def test_the_set_is_bilingual_balanced_and_labelled(
-    heldout: tuple[list[dict[str, str]], set[str]],
+@pytest.mark.parametrize("language", ["en", "cy", "all"])
+def test_precision_and_recall_on_the_independent_sets(
+    heldout: Scored, language: str, request: pytest.FixtureRequest
 ) -> None:
+    rows, flagged = heldout
+    name = request.node.callspec.params["heldout"]
+    rows = [r for r in rows if language in ("all", r["Language"])]
+    precision, recall = _figures(rows, flagged)
+    want_p, want_r = (max(a, b) for a, b in zip(TARGET, FLOORS[name, language], strict=True))
+    assert precision >= want_p, f"{name} {language}: precision {precision:.3f} < {want_p}"
+    assert recall >= want_r, f"{name} {language}: recall {recall:.3f} < {want_r}"
+
+
+def test_the_sets_are_bilingual_balanced_and_labelled(heldout: Scored) -> None:
     rows, _ = heldout
     assert len(rows) >= 200
     by = {(r["Language"], r["Label"]) for r in rows}
