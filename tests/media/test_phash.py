@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 from pathlib import Path
 
 from PIL import Image
@@ -41,10 +43,10 @@ def test_group_exact_near_and_method_isolation() -> None:
     near = "f" * 63 + "0"  # 4 bits away
     far = "0" * 64
     images = [
-        HashedImage("RE/10", "s1", phash.METHOD, a),
-        HashedImage("RE/2", "s1", phash.METHOD, a),  # byte-identical to RE/10
-        HashedImage("RE/3", "s3", phash.METHOD, near),
-        HashedImage("RE/4", "s4", phash.METHOD, far),
+        HashedImage("RE/10", "s1", phash.method(), a),
+        HashedImage("RE/2", "s1", phash.method(), a),  # byte-identical to RE/10
+        HashedImage("RE/3", "s3", phash.method(), near),
+        HashedImage("RE/4", "s4", phash.method(), far),
         HashedImage("RE/5", "s5", "phash-64/draft/other", a),  # another method: never compared
         HashedImage("RE/6", "s6", None, None),
     ]
@@ -59,6 +61,37 @@ def test_group_exact_near_and_method_isolation() -> None:
 
 
 def test_method_names_the_decode_and_library() -> None:
-    assert phash.METHOD.startswith("phash-256/full-decode")
-    assert "imagehash-" in phash.METHOD
+    import imagehash
+
+    assert phash.method().startswith("phash-256/full-decode")
+    # read from the package metadata, it is the version of the imagehash that hashes
+    assert phash.method().endswith(f"/imagehash-{imagehash.__version__}")
     assert phash.ref_sort_key("RE/2") < phash.ref_sort_key("RE/10")
+
+
+def test_a_case_without_images_is_processed_without_the_image_libraries(tmp_path: Path) -> None:
+    """``ingest`` (which processes) of a text file loads neither Pillow nor numpy: they
+    cost a short ingest more time than all the rest of its work."""
+
+    note = tmp_path / "note.txt"
+    note.write_text("a note\n", encoding="utf-8")
+    script = (
+        "import sys\n"
+        "from cyberstalk.cli import main\n"
+        "try:\n"
+        "    main()\n"
+        "finally:\n"
+        "    loaded = [m for m in ('numpy', 'PIL', 'imagehash', 'exifread') if m in sys.modules]\n"
+        "    print('loaded:', ','.join(loaded), file=sys.stderr)\n"
+    )
+    case = tmp_path / "case"
+    for argv in (
+        ["case", "init", str(case), "--ref", "T/1", "--officer", "DC T", "--initials", "TT"],
+        ["ingest", str(case), str(note), "--source", "test"],
+    ):
+        proc = subprocess.run(
+            [sys.executable, "-c", script, *argv], capture_output=True, text=True, check=False
+        )
+        assert proc.returncode == 0, proc.stderr
+    assert (case / "derived" / "media" / "groups.json").is_file()  # processed
+    assert proc.stderr.strip().splitlines()[-1] == "loaded:"

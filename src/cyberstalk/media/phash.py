@@ -1,7 +1,7 @@
 """Exact and near-duplicate images.
 
 Exact duplicates share a SHA-256. Near-duplicates are found with ONE perceptual hash
-method, named in :data:`METHOD` and stored beside every hash; hashes made by another
+method, named by :func:`method` and stored beside every hash; hashes made by another
 method (another imagehash version, another decode path) are never compared, because the
 same picture decoded differently can differ in several bits (platform.md: JPEG ``draft()``
 changes up to 4 of 64 bits).
@@ -20,22 +20,38 @@ every DCT coefficient and is usually *not* grouped; compare such copies by their
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import imagehash
-from PIL import Image, ImageOps
+if TYPE_CHECKING:
+    from PIL import Image
 
 HASH_SIZE = 16
 THRESHOLD = 20
-METHOD = (
-    f"phash-{HASH_SIZE * HASH_SIZE}/full-decode+exif-transpose/imagehash-{imagehash.__version__}"
-)
+
+
+@functools.cache
+def method() -> str:
+    """The perceptual hash method, with the imagehash version that computes it.
+
+    The version is read from the installed package's metadata: importing imagehash loads
+    numpy (about 120 ms), which a case without images never needs, yet every run of
+    ``process`` names the method in ``derived/media/groups.json``."""
+    from importlib.metadata import version
+
+    return (
+        f"phash-{HASH_SIZE * HASH_SIZE}/full-decode+exif-transpose/imagehash-{version('ImageHash')}"
+    )
 
 
 def perceptual_hash(img: Image.Image) -> str:
-    """Hex pHash of a decoded image under :data:`METHOD`."""
+    """Hex pHash of a decoded image under :func:`method`."""
+    import imagehash
+    from PIL import ImageOps
+
     upright = ImageOps.exif_transpose(img)
     return str(imagehash.phash(upright, hash_size=HASH_SIZE))
 
@@ -68,7 +84,7 @@ class HashedImage:
 
 
 def group(
-    images: Iterable[HashedImage], *, method: str = METHOD, threshold: int = THRESHOLD
+    images: Iterable[HashedImage], *, hash_method: str | None = None, threshold: int = THRESHOLD
 ) -> list[dict[str, object]]:
     """Duplicate groups: exact (same SHA-256) and near (pHash within ``threshold``).
 
@@ -83,7 +99,8 @@ def group(
         by_sha.setdefault(item.sha256, []).append(item.ref)
     exact = [refs for refs in by_sha.values() if len(refs) > 1]
 
-    hashed = [i for i in items if i.phash is not None and i.method == method]
+    wanted = hash_method or method()
+    hashed = [i for i in items if i.phash is not None and i.method == wanted]
     parent = list(range(len(hashed)))
 
     def find(x: int) -> int:

@@ -23,15 +23,18 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cyberstalk.case import Case
 from cyberstalk.errors import CaseError, MediaError
 from cyberstalk.hashing.fsutil import atomic_write
-from cyberstalk.media import imageio, link, metadata, ocr, phash, screenshots
+from cyberstalk.media import link, phash, screenshots
 from cyberstalk.records import Record, records_dir, safe_ref, write_records
 from cyberstalk.records.store import file_record_dicts
 from cyberstalk.records.times import ZoneChoice, choose_zone
+
+if TYPE_CHECKING:
+    from cyberstalk.media import ocr
 
 MEDIA_VERSION = "1"
 IMAGE_EXTENSIONS = frozenset(
@@ -178,10 +181,12 @@ def _extension_check(name: str, mime: str, fmt: str) -> str | None:
 
 def _settings(zone: ZoneChoice, ocr_mode: str) -> dict[str, Any]:
     """What a media file was made with: if any of it changes, the image is read again."""
+    from cyberstalk.media import ocr
+
     return {
         "timezone": zone.zone.key,
         "ocr_mode": ocr_mode,
-        "phash_method": phash.METHOD,
+        "phash_method": phash.method(),
         "ocr_engine": ocr.engine_description() if ocr_mode != "none" else None,
         "chat_reader": f"{screenshots.PARSER} {screenshots.PARSER_VERSION}",
     }
@@ -218,6 +223,8 @@ def _cached(
 def _process_one(
     case: Case, exhibit: dict[str, Any], zone: ZoneChoice, ocr_mode: str
 ) -> tuple[dict[str, Any], ocr.Prepared | None, screenshots.ImageContext | None]:
+    from cyberstalk.media import imageio, metadata, ocr
+
     ref = str(exhibit["ref"])
     name = str(exhibit.get("original_name") or exhibit.get("stored_as"))
     label = f"{ref} ({name})"
@@ -247,7 +254,7 @@ def _process_one(
         "media_version": MEDIA_VERSION,
         "settings": _settings(zone, ocr_mode),
         "metadata": meta,
-        "phash": {"method": phash.METHOD, "value": phash.perceptual_hash(img)},
+        "phash": {"method": phash.method(), "value": phash.perceptual_hash(img)},
         "error": None,
     }
     is_shot = bool(meta["screenshot"]["is_screenshot"])
@@ -281,15 +288,17 @@ def process_case(
     progress: Progress | None = None,
     *,
     ocr_mode: str = "auto",
-    workers: int = ocr.WORKERS,
+    workers: int | None = None,
     force: bool = False,
 ) -> MediaSummary:
     """Process the case's image exhibits (or only ``refs``); see the module docstring.
 
     ``ocr_mode``: ``auto`` OCRs screenshots and images without camera data; ``all`` every
     image; ``none`` skips OCR. An image whose media file is current (same bytes, same
-    versions and settings) is not read again unless ``force``. The caller holds the case
-    lock.
+    versions and settings) is not read again unless ``force``. ``workers``: tesseract
+    processes at once (default :data:`cyberstalk.media.ocr.WORKERS`). The caller holds
+    the case lock. The image libraries (Pillow, exifread, imagehash and numpy) are
+    imported only when there is an image to read.
     """
     if ocr_mode not in OCR_MODES:
         raise ValueError(f"ocr_mode must be one of {OCR_MODES}")
@@ -368,11 +377,15 @@ def process_case(
             yield ref, prepared
 
     results: dict[str, dict[str, Any] | MediaError] = {}
-    if ocr_mode == "none":
+    if ocr_mode == "none" or not exhibits:
         for _ in jobs():  # metadata and hashes only: nothing is yielded
             pass
     else:
-        results = ocr.ocr_many(jobs(), workers=workers, expected=len(exhibits))
+        from cyberstalk.media import ocr
+
+        results = ocr.ocr_many(
+            jobs(), workers=ocr.WORKERS if workers is None else workers, expected=len(exhibits)
+        )
 
     for ref, result in sorted(results.items(), key=lambda kv: phash.ref_sort_key(kv[0])):
         item = pending[ref]
@@ -431,7 +444,7 @@ def write_groups(case: Case) -> list[dict[str, Any]]:
     groups = phash.group(hashed)
     atomic_write(
         media_dir(case) / "groups.json",
-        _dump({"method": phash.METHOD, "threshold_bits": phash.THRESHOLD, "groups": groups}),
+        _dump({"method": phash.method(), "threshold_bits": phash.THRESHOLD, "groups": groups}),
     )
     return groups
 
