@@ -26,6 +26,7 @@ from cyberstalk.records import (
     TextLines,
     TzBasis,
     hour_text,
+    line_record,
     make_locator,
     make_record,
     record_bytes,
@@ -147,6 +148,21 @@ def test_record_bytes_match_json_over_as_dict(record: Record) -> None:
     back = json.loads(line)
     assert back["id"] == record.id
     assert back == json.loads(reference_line(record))
+
+
+@settings(max_examples=300, deadline=None)
+@given(records)
+def test_a_line_reads_back_as_its_record(record: Record) -> None:
+    """``line_record`` (how the WhatsApp parser's records are made from its lines) is
+    ``Record.from_dict`` of the line's JSON: the record the line was written from (but
+    for a surrogate pair in a Python string, which JSON reads back as its character)."""
+    line = record_bytes(record)
+    back = line_record(line)
+    assert back == Record.from_dict(json.loads(line))
+    shown = json.dumps(record.as_dict(), ensure_ascii=False)
+    if not any("\ud800" <= c <= "\udfff" for c in shown):
+        assert back == record
+        assert record_bytes(back) == line
 
 
 def _line_record(**changes: Any) -> Record:

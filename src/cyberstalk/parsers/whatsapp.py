@@ -95,6 +95,7 @@ from cyberstalk.records import (
     TextLines,
     TzBasis,
     hour_text,
+    line_record,
     make_locator,
     make_record,
     record_bytes,
@@ -539,10 +540,10 @@ class WhatsAppParser:
 
     def parse(self, source: Source, ctx: ParseContext, report: ParseReport) -> Iterator[Record]:
         """The records of :meth:`parse_jsonl`'s lines, in one pass: each is its line read
-        back (``Record.from_dict``), so that a record and its stored line cannot differ.
-        ``report.records`` is left to the caller to count (as for every parser)."""
+        back (``records.line_record``), so that a record and its stored line cannot
+        differ. ``report.records`` is left to the caller to count (as for every parser)."""
         lines = self._lines(source, ctx, report, self._prepare(source, ctx, report), Counter())
-        return (Record.from_dict(json.loads(line)) for line in lines)
+        return map(line_record, lines)
 
     def parse_jsonl(
         self, source: Source, ctx: ParseContext, report: ParseReport

@@ -12,7 +12,14 @@ them back through the store. Nothing here imports a parser or a report.
 
 from __future__ import annotations
 
-from cyberstalk.records.jsonl import TextLines, hour_text, record_bytes, record_line, write_jsonl
+from cyberstalk.records.jsonl import (
+    TextLines,
+    hour_text,
+    line_record,
+    record_bytes,
+    record_line,
+    write_jsonl,
+)
 from cyberstalk.records.model import (
     JSON,
     Attachment,
@@ -48,6 +55,7 @@ __all__ = [
     "TzBasis",
     "hour_text",
     "iter_record_dicts",
+    "line_record",
     "load_records",
     "make_locator",
     "make_record",
