@@ -11,7 +11,8 @@ Contenders:
 - ``cyberstalk-ingest``: ``cyberstalk ingest CASE FILE`` into a new case (copy, hash,
   sign, parse into ``derived/records``: what an investigator runs);
 - ``cyberstalk-process``: ``cyberstalk process CASE`` (re-parse the stored exhibit);
-- ``cyberstalk-lib``: the parser streaming Records in one process (no JSON);
+- ``cyberstalk-lib``: the parser streaming Records in one process (each its JSON line
+  read back: the parser writes lines only);
 - ``cyberstalk-list``: the parser with every record kept in a list (like a DataFrame);
 - ``whatstk``: ``df_from_whatsapp(..., max_size=None)`` (pandas);
 - ``chat-miner``: ``WhatsAppParser(...).parse_file()`` + ``get_df``.
@@ -331,8 +332,8 @@ def main() -> None:
             )
         lib = results["cyberstalk-lib"]
         print(
-            f"for information, no target: the parser as a library (one process, Records, "
-            f"no JSON) is {peer[0] / lib[0]:.2f}x faster than {fastest}, with "
+            f"for information, no target: the parser as a library (one process, Records "
+            f"read back from their lines) is {peer[0] / lib[0]:.2f}x faster than {fastest}, with "
             f"{lib[2] / peer[2]:.2f} of its peak memory"
         )
     print("rows differ by design: the peers drop or merge system lines; ours keeps every event")
