@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from cyberstalk.errors import ReportError
+from cyberstalk.timeline import lexicon
 from cyberstalk.timeline.lexicon import CATEGORIES, find, load_lexicons, normalise, parse_lexicon
 
 
@@ -78,3 +81,26 @@ def test_bad_lexicon_files_name_the_fault(text: str, message: str) -> None:
     with pytest.raises(ReportError, match=message.replace("[", r"\[")) as info:
         parse_lexicon(text, "bad.toml")
     assert "bad.toml" in str(info.value)
+
+
+def test_hits_of_many_texts_are_those_of_each_text_and_survive_packing() -> None:
+    lexicons = lexicon.load_lexicons()
+    texts = [
+        "Please stop contacting me",
+        "I'll be outside your flat later",
+        "Plîs paid â chysylltu â fi eto",
+        "Good morning",
+        "",
+        "I know where you go running, stop ignoring me",
+    ]
+    found = lexicon.find_in_texts(lexicons, list(enumerate(texts)))
+    for n, text in enumerate(texts):
+        pair = (
+            tuple(lexicon.find(lexicons, text, "victim")),
+            tuple(lexicon.find(lexicons, text, "subject")),
+        )
+        assert found.get(n, ((), ())) == pair
+    assert 3 not in found and 4 not in found and len(found) >= 3
+    ids = [f"r-{n:016x}" for n in range(len(texts))]
+    packed = json.loads(json.dumps(lexicon.pack_hits(found)))  # as a child hands it back
+    assert lexicon.unpack_hits(packed, ids) == {ids[n]: pair for n, pair in found.items()}

@@ -14,10 +14,11 @@ over the records in time order, each pass a function below:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -26,9 +27,10 @@ from zoneinfo import ZoneInfo
 
 from cyberstalk.case import Case, CaseConfig
 from cyberstalk.errors import UsageError
+from cyberstalk.forked import Forked, two_cores_free
 from cyberstalk.identifiers import display_key, identifier_key
 from cyberstalk.records import Flag, Record, RecordKind
-from cyberstalk.records.store import iter_records
+from cyberstalk.records.store import iter_record_dicts, iter_records
 from cyberstalk.timeline import lexicon
 from cyberstalk.timeline.gcpause import gc_paused
 from cyberstalk.timeline.identities import (
@@ -87,9 +89,12 @@ def analyse(
     """
     settings = load_settings(case.config.settings, overrides)
     ids: list[str] | None = None
-    with gc_paused():
+    with gc_paused(), contextlib.ExitStack() as stack:
+        beside: HitsBeside | None = None
         if records is None:
+            beside = stack.enter_context(HitsBeside.start(case.derived_dir))
             records, ids = load_with_ids(case.derived_dir)
+            beside.ids = ids
         analysis = analyse_records(
             records,
             case.config,
@@ -98,6 +103,7 @@ def analyse(
             person=person,
             date_from=date_from,
             date_to=date_to,
+            text_hits=beside.hits if beside is not None else None,
         )
     extra = date_basis_notes(case.derived_dir, analysis.entries)
     return dataclasses.replace(analysis, notes=analysis.notes + extra) if extra else analysis
@@ -174,6 +180,72 @@ def _block_target(record: Record, resolver: Resolver, victims: frozenset[str]) -
         if res is not None and res.person is not None and res.person not in victims:
             return res.person
     return None
+
+
+BESIDE_MIN_BYTES = 8 << 20
+"""Record files of at least this many bytes (about 20,000 records) have their lexicon
+hits found in a child process while this one loads and resolves them."""
+
+
+class HitsBeside:
+    """The lexicon hits of every record's text, found by a forked child on the second
+    core while this process loads, sorts and resolves the records: the child reads the
+    record files itself (in the order :func:`load_with_ids` reads them) and hands back
+    :func:`lexicon.pack_hits` of the hits by each record's place. With one core, a small
+    case or a failed child, :meth:`hits` gives None and the analysis finds them itself:
+    the same function over the same texts."""
+
+    def __init__(self, child: Forked | None) -> None:
+        self.child = child
+        self.ids: Sequence[str] = ()
+
+    @classmethod
+    def start(cls, derived: Path) -> HitsBeside:
+        files = sorted((derived / "records").glob("*.jsonl"))
+        try:
+            size = sum(f.stat().st_size for f in files)
+        except OSError:
+            size = 0
+        if size < BESIDE_MIN_BYTES or not two_cores_free():
+            return cls(None)
+
+        def work() -> list[Any]:
+            read = [0]
+
+            def texts() -> Iterator[tuple[int, str]]:
+                for n, d in enumerate(iter_record_dicts(derived)):
+                    read[0] = n + 1
+                    yield n, d.get("text") or ""
+
+            hits = lexicon.find_in_texts(lexicon.load_lexicons(), texts())
+            return [read[0], lexicon.pack_hits(hits)]
+
+        try:
+            return cls(Forked(work))
+        except OSError:  # cannot fork now
+            return cls(None)
+
+    def hits(self) -> dict[str, lexicon.Pair] | None:
+        """Wait for the child: the hits by record id, or None (no child, or it failed,
+        or it read another number of records than were loaded)."""
+        if self.child is None:
+            return None
+        done = self.child.value()
+        self.child = None
+        if done is None or done[0] != len(self.ids):
+            return None
+        try:
+            return lexicon.unpack_hits(done[1], self.ids)
+        except (IndexError, ValueError, TypeError):
+            return None
+
+    def __enter__(self) -> HitsBeside:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.child is not None:
+            self.child.close()
+            self.child = None
 
 
 def load_with_ids(derived: Path) -> tuple[list[Record], list[str]]:
@@ -492,8 +564,9 @@ def read_replies(
     people: People,
     resolver: Resolver,
     occasion_of: dict[str, str],
-    lexicons: tuple[lexicon.Lexicon, ...],
+    hits: dict[str, lexicon.Pair],
 ) -> Replies:
+    """``hits``: the lexicon hits of the records' texts (:func:`lexicon.find_in_texts`)."""
     pois = people.pois
     poi_set = people.poi_set
     victims = people.victims
@@ -515,6 +588,7 @@ def read_replies(
     blocks: list[Block] = []
     third_party: dict[str, list[str]] = defaultdict(list)
     no_recips: list[Resolution] = []
+    no_hits: lexicon.Pair = ((), ())
     for n, e in enumerate(res.entries):
         rec = e.record
         t = rec.time_utc
@@ -524,8 +598,7 @@ def read_replies(
         direction = e.direction
         who = e.person
         if direction is Direction.FROM_VICTIM:
-            hits = lexicon.find(lexicons, rec.text, "victim") if rec.text else []
-            found = [LexiconMatch(rid, *h) for h in hits]
+            found = [LexiconMatch(rid, *h) for h in hits.get(rid, no_hits)[0]]
             recips = res.victim_recipients.get(n, no_recips)
             for p in pois:
                 if aimed_at(rec, recips, p):
@@ -535,12 +608,11 @@ def read_replies(
         elif direction is Direction.TO_VICTIM and who in poi_set and rid in occasion_of:
             assert who is not None
             replies[who].append((t, rid, False))
-            if rec.text:
-                hits = lexicon.find(lexicons, rec.text, "subject")
-                if hits:
-                    matches += [LexiconMatch(rid, *h) for h in hits]
-                    assert e.local is not None
-                    match_days[rid] = e.local.date()
+            theirs = hits.get(rid, no_hits)[1]
+            if theirs:
+                matches += [LexiconMatch(rid, *h) for h in theirs]
+                assert e.local is not None
+                match_days[rid] = e.local.date()
         elif direction is Direction.OTHER and who in poi_set:
             assert who is not None
             third_party[who].append(rid)
@@ -714,8 +786,11 @@ def analyse_records(
     person: str | None = None,
     date_from: date | None = None,
     date_to: date | None = None,
+    text_hits: Callable[[], dict[str, lexicon.Pair] | None] | None = None,
 ) -> Analysis:
-    """The analysis itself, on records already loaded (tests call this directly)."""
+    """The analysis itself, on records already loaded (tests call this directly).
+    ``text_hits``: gives the lexicon hits of the records' texts, found beside the
+    analysis (:class:`HitsBeside`); None, or when it gives None, they are found here."""
     settings = settings or Settings()
     zone = ZoneInfo(config.timezone)
     resolver = Resolver(config.people)
@@ -760,7 +835,11 @@ def analyse_records(
             e.occasion = occ
 
     lexicons = lexicon.load_lexicons()
-    rep = read_replies(res, people, resolver, occasion_of, lexicons)
+    hits = text_hits() if text_hits is not None else None
+    if hits is None:
+        hits = lexicon.find_in_texts(lexicons, ((e.id, e.record.text) for e in res.entries))
+    rep = read_replies(res, people, resolver, occasion_of, hits)
+    del hits
     after_block = contact_after_blocks(rep.blocks, people, tally, notes)
     breaches = order_breaches(config, people, res.entries, tally, rep.third_party, notes)
     summaries, indicators = person_results(

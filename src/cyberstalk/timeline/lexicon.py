@@ -11,9 +11,10 @@ import itertools
 import re
 import tomllib
 import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
-from typing import NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from cyberstalk.errors import ReportError
 
@@ -195,9 +196,10 @@ class Matcher:
 
     def find(self, text: str) -> list[Hit]:
         """The first hit of each (language, category), in lexicon order."""
-        if not text:
-            return []
-        words = tokens(_fold(text))
+        return self.find_words(tokens(_fold(text))) if text else []
+
+    def find_words(self, words: list[str]) -> list[Hit]:
+        """:meth:`find` of a text already made words (``tokens(_fold(text))``)."""
         if not words:
             return []
         # Set operations in C first: most messages hold no entry at all.
@@ -231,10 +233,56 @@ class Matcher:
 _MATCHERS: dict[tuple[int, str], Matcher] = {}
 
 
+def matcher(lexicons: tuple[Lexicon, ...], applies_to: str) -> Matcher:
+    """The matcher of the categories of ``lexicons`` that apply to ``applies_to``."""
+    key = (id(lexicons), applies_to)
+    found = _MATCHERS.get(key)
+    if found is None:
+        found = _MATCHERS[key] = Matcher(lexicons, applies_to)
+    return found
+
+
 def find(lexicons: tuple[Lexicon, ...], text: str, applies_to: str) -> list[Hit]:
     """Every category hit in ``text`` (first match per category and language)."""
-    key = (id(lexicons), applies_to)
-    matcher = _MATCHERS.get(key)
-    if matcher is None:
-        matcher = _MATCHERS[key] = Matcher(lexicons, applies_to)
-    return matcher.find(text)
+    return matcher(lexicons, applies_to).find(text)
+
+
+Pair = tuple[tuple[Hit, ...], tuple[Hit, ...]]
+"""The hits in one text of the categories that apply to the victim's own words, and of
+those that apply to the subject's."""
+K = TypeVar("K", str, int)
+
+
+def find_in_texts(lexicons: tuple[Lexicon, ...], texts: Iterable[tuple[K, str]]) -> dict[K, Pair]:
+    """The :data:`Pair` of each ``(key, text)`` that has a hit, by key (a record id, or a
+    record's place in the case): each text is made words once for both kinds of category,
+    and equal pairs are one object (a large case matches the same few phrases in most of
+    its messages)."""
+    victim = matcher(lexicons, "victim").find_words
+    subject = matcher(lexicons, "subject").find_words
+    shared: dict[Pair, Pair] = {}
+    out: dict[K, Pair] = {}
+    for key, text in texts:
+        if text:
+            words = tokens(_fold(text))
+            pair = (tuple(victim(words)), tuple(subject(words)))
+            if pair[0] or pair[1]:
+                out[key] = shared.setdefault(pair, pair)
+    return out
+
+
+def pack_hits(hits: dict[int, Pair]) -> list[Any]:
+    """``hits`` as JSON-ready lists: each distinct pair once, then each key with the index
+    of its pair (a child process hands a large case's hits back this way)."""
+    pairs: dict[Pair, int] = {}
+    rows = [[key, pairs.setdefault(pair, len(pairs))] for key, pair in hits.items()]
+    return [[[list(map(list, side)) for side in pair] for pair in pairs], rows]
+
+
+def unpack_hits(packed: list[Any], ids: Sequence[str]) -> dict[str, Pair]:
+    """:func:`pack_hits` of hits keyed by place undone, keyed by ``ids[place]``."""
+    pairs, rows = packed
+    made: list[Pair] = [
+        (tuple(Hit(*h) for h in mine), tuple(Hit(*h) for h in theirs)) for mine, theirs in pairs
+    ]
+    return {ids[key]: made[n] for key, n in rows}
