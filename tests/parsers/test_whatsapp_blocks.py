@@ -252,7 +252,7 @@ def _scan_facts(scan: Any) -> tuple[object, ...]:
 @pytest.fixture
 def delivered(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     """Whether each forked child handed back a result (True) or nothing (False)."""
-    return _watch(monkeypatch, whatsapp._Forked, "value")
+    return _watch(monkeypatch, whatsapp.Forked, "value")
 
 
 @pytest.mark.parametrize("block", [4099, 512])

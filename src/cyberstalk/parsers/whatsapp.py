@@ -60,12 +60,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 import re
-import signal
 import tempfile
-import threading
 import zipfile
 import zlib
 from collections import Counter
@@ -76,6 +73,7 @@ from types import MappingProxyType
 from typing import IO, Any, ClassVar, NamedTuple, Protocol
 
 from cyberstalk.errors import ParseError
+from cyberstalk.forked import Forked, two_cores_free
 from cyberstalk.parsers.base import SNIFF_BYTES, ParseContext, ParseReport, Source
 from cyberstalk.parsers.registry import register
 from cyberstalk.parsers.textutil import (
@@ -924,7 +922,7 @@ def _scan_in_halves(source: Source, fh: IO[bytes], name: str, scan: _Scan) -> bo
     half's, renumbered. A fault in the first half ends the scan there, as in one pass;
     a fault in the second half (or a failed worker) has the parent scan that half
     itself, going on from where the first half ended."""
-    if not _two_cores_free():
+    if not two_cores_free():
         return False
     fd = fh.fileno()
     size = os.fstat(fd).st_size
@@ -936,7 +934,7 @@ def _scan_in_halves(source: Source, fh: IO[bytes], name: str, scan: _Scan) -> bo
     if split == middle or split >= size:
         return False  # no line end near the middle, or only the last line after it
     try:
-        worker = _Forked(lambda: _scan_part(source, name, split, scan.layouts))
+        worker = Forked(lambda: _scan_part(source, name, split, scan.layouts))
     except OSError:  # cannot fork now: one pass
         return False
     try:
@@ -1161,20 +1159,7 @@ def _parallel(source: Source, plan: _Plan) -> bool:
         return False
     if plan.scan.good_bytes < PARALLEL_MIN_BYTES or _is_zip(source.head(4)):
         return False
-    return _two_cores_free()
-
-
-def _two_cores_free() -> bool:
-    """Whether a forked worker can run beside this process: it can fork, only this
-    thread runs (a fork copies one thread: a lock another one holds stays held), and
-    the process may use two cores."""
-    if not hasattr(os, "fork") or threading.active_count() > 1:
-        return False
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # pragma: no cover - not Linux
-        cores = os.cpu_count() or 1
-    return cores >= 2
+    return two_cores_free()
 
 
 def _split_point(source: Source, plan: _Plan) -> _Start | None:
@@ -1221,61 +1206,6 @@ def _wall(m: re.Match[str], order: str) -> Wall | None:
     return (ymd[0], ymd[1], ymd[2], hour, minute, second)
 
 
-class _Forked:
-    """A forked child that runs ``work`` and hands its result (JSON) back through a pipe;
-    its failure is the parent's to make good, so the child never raises."""
-
-    def __init__(self, work: Callable[[], object]) -> None:
-        read_end, write_end = os.pipe()
-        try:
-            pid = os.fork()
-        except OSError:
-            os.close(read_end)
-            os.close(write_end)
-            raise
-        if pid == 0:  # pragma: no cover - the child (coverage does not follow it)
-            os.close(read_end)
-            payload = b""
-            try:
-                payload = json.dumps(work()).encode("utf-8")
-            except BaseException:  # noqa: S110 - any failure: the parent does the work instead
-                pass
-            finally:
-                try:
-                    view = memoryview(payload)
-                    while view:
-                        view = view[os.write(write_end, view) :]
-                finally:
-                    os._exit(0)  # no atexit handlers, no flushing the parent's buffers
-        os.close(write_end)
-        self.pid = pid
-        self.pipe = read_end
-
-    def value(self) -> Any:
-        """Wait for the child: what ``work`` returned (null: None), or None if it failed."""
-        chunks = []
-        while data := os.read(self.pipe, 1 << 16):
-            chunks.append(data)
-        os.close(self.pipe)
-        self.pipe = -1
-        _, status = os.waitpid(self.pid, 0)
-        self.pid = 0
-        if status != 0 or not chunks:
-            return None
-        return json.loads(b"".join(chunks))
-
-    def close(self) -> None:
-        """Stop the child if it still runs (its result is not wanted)."""
-        if self.pipe >= 0:
-            os.close(self.pipe)
-            self.pipe = -1
-        if self.pid:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.pid, signal.SIGKILL)
-            os.waitpid(self.pid, 0)
-            self.pid = 0
-
-
 class _Worker:
     """A forked process that writes the chunks of ``work(counts)`` into a temporary file
     and hands back what it counted and what it added to the report (its copy of it, as
@@ -1295,7 +1225,7 @@ class _Worker:
             return [counts, report.warnings[warned:], report.skipped[skipped:]]
 
         try:
-            self.child = _Forked(run)
+            self.child = Forked(run)
         except OSError:
             self.output.close()
             raise
