@@ -1,12 +1,13 @@
-"""Benchmark: ingest and verify at two sizes (256 MiB in 64 files, 1 GiB in 256 files),
-and, for information, of 2,000 small files (32 MiB), against a plain copy (`cp -r`, then
+"""Benchmark: ingest and verify of 1 GiB in 256 files and, for information, of 256 MiB in
+64 files and of 2,000 small files (32 MiB), against a plain copy (`cp -r`, then
 `sync` so both sides pay for durable writes), against `sha256sum`, and against one thread
 of hashlib SHA-256 over the same files, all measured in the same run. Every command is the
 installed `cyberstalk` console script, so its start-up counts.
 
-Targets (issue 12): ingest (default options) <= 1.5x `cp -r` + `sync` at both sizes;
-verify re-hashes at least at one core's SHA-256 rate, using the cores where there are
-several files.
+Targets: ingest (default options) <= 1.5x `cp -r` + `sync` at 1 GiB (issue 20: at 1 GiB
+and above; at 256 MiB a fixed start-up cost that does not matter to a user weighs on the
+ratio, so it is shown without a target); verify re-hashes at least at one core's SHA-256
+rate, using the cores where there are several files.
 
     .venv/bin/python benchmarks/bench_custody.py [--quick] [--mib N --files N]
         [--rounds 5] [--settle 2]
@@ -38,11 +39,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SIZES = [(256, 64), (1024, 256)]
-"""(MiB, files) measured by default, with the targets of issue 12."""
-SMALL = (32, 2000)
-"""Also measured by default, for information (no target): many small files, as a phone
-dump or a folder of emails is, where the cost per file counts and not the bytes."""
+SIZES = [(1024, 256)]
+"""(MiB, files) measured by default, with the targets."""
+INFO = [(256, 64), (32, 2000)]
+"""Also measured by default, for information (no target): 256 MiB, and many small files,
+as a phone dump or a folder of emails is, where the cost per file counts and not the
+bytes."""
 
 
 def timed(cmd: list[str], **kwargs: object) -> float:
@@ -220,7 +222,8 @@ def main() -> int:
         met = met and got["ingest_ratio"] <= 1.5 and got["verify_ratio"] >= 1
         best_met = best_met and got["best_ratio"] <= 1.5
     if args.mib is None and not args.quick:
-        run_size(*SMALL, min(args.rounds, 3), args.settle, target=False)
+        for mib, files in INFO:
+            run_size(mib, files, min(args.rounds, 3), args.settle, target=False)
     print(
         f"\nall targets {'met' if met else 'NOT met'} (medians); ingest against the copy's "
         f"best round: {'met' if best_met else 'NOT met'}"
