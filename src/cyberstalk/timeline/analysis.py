@@ -823,11 +823,9 @@ def analyse_records(
             "victim but are not attributed to anyone."
         )
 
-    occ_input = {
-        p: [(t, rid, plat) for t, rid, plat, _, _ in tally.counted[p]] for p in people.pois
-    }
-    occasions, occasion_of = group_occasions(occ_input, settings.occasion_gap_hours)
-    del occ_input
+    occasions, occasion_of = group_occasions(
+        {p: tally.counted[p] for p in people.pois}, settings.occasion_gap_hours
+    )
     for e in res.entries:
         occ = occasion_of.get(e.id)
         if occ is not None:
@@ -845,18 +843,22 @@ def analyse_records(
     summaries, indicators = person_results(
         people, tally, occasions, rep, after_block, breaches, occasion_of, settings, zone
     )
-
-    entries = tuple(res.entries)
-    by_id = {e.id: e for e in entries}
     summary = Summary(
         records_total=total,
-        records_in_scope=len(entries),
+        records_in_scope=len(res.entries),
         untimed=tally.untimed,
         platforms=tuple(sorted(tally.platforms.items())),
         unattributed_to_victim=tally.unattributed,
         withheld=tally.withheld,
         persons=tuple(summaries),
     )
+    matches, block_events = rep.matches, rep.blocks
+    # what only the passes needed (every contact and reply as a tuple) goes before the
+    # record index is built: the analysis's peak memory is here
+    del tally, rep, occasion_of
+    entries = tuple(res.entries)
+    del res
+    by_id = {e.id: e for e in entries}
     return Analysis(
         reference=config.reference,
         timezone=config.timezone,
@@ -874,8 +876,8 @@ def analyse_records(
         indicators=tuple(indicators),
         breaches=tuple(breaches),
         after_block=tuple(after_block),
-        matches=tuple(rep.matches),
-        blocks=tuple(by_id[rid] for _, rid, _, _ in rep.blocks if rid in by_id),
+        matches=tuple(matches),
+        blocks=tuple(by_id[rid] for _, rid, _, _ in block_events if rid in by_id),
         notes=tuple(dict.fromkeys(notes)),
         lexicon_info=tuple((lx.language, lx.file, lx.size) for lx in lexicons),
         by_id=by_id,

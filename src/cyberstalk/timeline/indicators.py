@@ -9,7 +9,7 @@ stalking).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -109,7 +109,6 @@ def person_indicators(
     out = [i for rule in _FOUR_AND_S2A for i in rule(f, settings, victim, zone)]
     out.sort(key=lambda i: INDICATOR_IDS.index(i.id))
     out += [i for rule in _PATTERNS for i in rule(f, settings, victim, zone)]
-    _RANK_CACHE.clear()
     return out
 
 
@@ -314,7 +313,7 @@ def _contact_after_block(
     """Blocks."""
     p = f.person
     out: list[Indicator] = []
-    after = sorted({rid for b in f.blocks for rid in b.contacts}, key=_rank(f.contacts))
+    after = list(_ordered([rid for b in f.blocks for rid in b.contacts], f.contacts))
     if after:
         out.append(
             Indicator(
@@ -348,9 +347,11 @@ def _new_identifier_after_block(
     for b in sorted(f.blocks, key=lambda b: b.block_time):
         for ident, rid in b.new_identifiers:
             latest[ident] = (b, rid)
+    position = _positions({rid for _, rid in latest.values()}, f.contacts)
+    end = len(f.contacts)
     new_ids = sorted(
         ((b, ident, rid) for ident, (b, rid) in latest.items()),
-        key=lambda t: _rank(f.contacts)(t[2]),
+        key=lambda t: (position.get(t[2], end), t[2]),
     )
     if new_ids:
         out.append(
@@ -472,20 +473,17 @@ def _first_per_channel(contacts: Sequence[Contact]) -> list[str]:
     return list(seen.values())
 
 
-_RANK_CACHE: dict[int, tuple[Sequence[Contact], dict[str, int]]] = {}
+def _positions(ids: set[str], contacts: Sequence[Contact]) -> dict[str, int]:
+    """The place among the contacts of each of ``ids`` that is a contact."""
+    return {c[1]: n for n, c in enumerate(contacts) if c[1] in ids}
 
 
-def _rank(contacts: Sequence[Contact]) -> Callable[[str], tuple[int, str]]:
-    """Sort key: position among the contacts (built once per contact list)."""
-    cached = _RANK_CACHE.get(id(contacts))
-    if cached is None or cached[0] is not contacts:
-        _RANK_CACHE.clear()
-        cached = (contacts, {c[1]: i for i, c in enumerate(contacts)})
-        _RANK_CACHE[id(contacts)] = cached
-    order = cached[1]
-    end = len(order)
-    return lambda rid: (order.get(rid, end), rid)
-
-
-def _ordered(ids: Sequence[str], contacts: Sequence[Contact]) -> tuple[str, ...]:
-    return tuple(sorted(dict.fromkeys(ids), key=_rank(contacts)))
+def _ordered(ids: Iterable[str], contacts: Sequence[Contact]) -> tuple[str, ...]:
+    """``ids`` once each: the contacts among them in the contacts' order, then the others
+    by id. (A walk over the contacts: a long course of conduct cites most of them, and a
+    sort key per id, or an index of every contact, cost tens of MB at 200,000.)"""
+    wanted = set(ids)
+    out = [c[1] for c in contacts if c[1] in wanted]
+    if len(out) < len(wanted):
+        out += sorted(wanted.difference(out))
+    return tuple(out)

@@ -11,20 +11,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
-from cyberstalk.timeline.model import Occasion
+from cyberstalk.timeline.model import Contact, Occasion
 
 
 def group_occasions(
-    contacts: Mapping[str, Sequence[tuple[datetime, str, str]]], gap_hours: float
+    contacts: Mapping[str, Sequence[Contact]], gap_hours: float
 ) -> tuple[list[Occasion], dict[str, str]]:
-    """Occasions for each person from their ``(time_utc, record id, platform)`` contacts
-    (in time order). Returns the occasions, numbered ``occ-1``... in order of start time
-    across people, and the occasion id of every record."""
+    """Occasions for each person from their counted contacts (:data:`Contact`: time,
+    record id, platform...), in time order. Returns the occasions, numbered ``occ-1``...
+    in order of start time across people, and the occasion id of every record."""
     gap = timedelta(hours=gap_hours)
-    raw: list[tuple[datetime, str, int, list[tuple[datetime, str, str]]]] = []
+    raw: list[tuple[datetime, str, int, list[Contact]]] = []
     for person, items in contacts.items():
         number = 0
-        current: list[tuple[datetime, str, str]] = []
+        current: list[Contact] = []
         for item in items:
             if current and item[0] - current[-1][0] > gap:
                 number += 1
@@ -39,8 +39,8 @@ def group_occasions(
     of_record: dict[str, str] = {}
     for index, (start, person, number, items) in enumerate(raw, start=1):
         occ_id = f"occ-{index}"
-        for _, rid, _ in items:
-            of_record[rid] = occ_id
+        for item in items:
+            of_record[item[1]] = occ_id
         occasions.append(
             Occasion(
                 id=occ_id,
@@ -48,8 +48,8 @@ def group_occasions(
                 number=number,
                 start=start,
                 end=items[-1][0],
-                records=tuple(rid for _, rid, _ in items),
-                channels=tuple(sorted({p for _, _, p in items})),
+                records=tuple(item[1] for item in items),
+                channels=tuple(sorted({item[2] for item in items})),
             )
         )
     return occasions, of_record
