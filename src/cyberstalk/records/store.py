@@ -18,6 +18,7 @@ import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
+from json.decoder import scanstring  # type: ignore[attr-defined]  # (the C one; typeshed omits it)
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -118,6 +119,35 @@ def file_record_dicts(path: Path) -> Iterator[dict[str, Any]]:
         for line in fh:
             if line.strip():
                 yield json.loads(line)
+
+
+_TEXT_KEY = ',"text":"'
+_AFTER_TEXT = ',"attachments":'
+
+
+def iter_record_texts(derived: Path) -> Iterator[str]:
+    """The ``text`` of every record, in the order of :func:`iter_record_dicts`, each read
+    out of its line without decoding the rest (a fifth of the time of ``json.loads``).
+
+    A line of the store has its keys in the record's fixed order: the first
+    ``,"text":"`` is the record's own (a quote inside an earlier value is escaped), and
+    ``attachments`` follows it. A line where that does not hold is decoded whole."""
+    folder = records_dir(derived)
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.glob("*.jsonl")):
+        with path.open(encoding="utf-8") as fh:
+            for line in fh:
+                if not line.strip():
+                    continue
+                at = line.find(_TEXT_KEY)
+                if at > 0:
+                    text, end = scanstring(line, at + len(_TEXT_KEY))
+                    if line.startswith(_AFTER_TEXT, end):
+                        yield text
+                        continue
+                value = json.loads(line).get("text")
+                yield value if isinstance(value, str) else ""
 
 
 def iter_records(derived: Path) -> Iterator[tuple[Record, str]]:

@@ -18,7 +18,7 @@ import contextlib
 import dataclasses
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -30,7 +30,7 @@ from cyberstalk.errors import UsageError
 from cyberstalk.forked import Forked, two_cores_free
 from cyberstalk.identifiers import display_key, identifier_key
 from cyberstalk.records import Flag, Record, RecordKind
-from cyberstalk.records.store import iter_record_dicts, iter_records
+from cyberstalk.records.store import iter_record_texts, iter_records
 from cyberstalk.timeline import lexicon
 from cyberstalk.timeline.gcpause import gc_paused
 from cyberstalk.timeline.identities import (
@@ -189,8 +189,9 @@ hits found in a child process while this one loads and resolves them."""
 
 class HitsBeside:
     """The lexicon hits of every record's text, found by a forked child on the second
-    core while this process loads, sorts and resolves the records: the child reads the
-    record files itself (in the order :func:`load_with_ids` reads them) and hands back
+    core while this process loads, sorts and resolves the records: the child reads only
+    the texts out of the record files (:func:`~cyberstalk.records.store.iter_record_texts`,
+    in the order :func:`load_with_ids` reads the records) and hands back
     :func:`lexicon.pack_hits` of the hits by each record's place. With one core, a small
     case or a failed child, :meth:`hits` gives None and the analysis finds them itself:
     the same function over the same texts."""
@@ -210,15 +211,9 @@ class HitsBeside:
             return cls(None)
 
         def work() -> list[Any]:
-            read = [0]
-
-            def texts() -> Iterator[tuple[int, str]]:
-                for n, d in enumerate(iter_record_dicts(derived)):
-                    read[0] = n + 1
-                    yield n, d.get("text") or ""
-
-            hits = lexicon.find_in_texts(lexicon.load_lexicons(), texts())
-            return [read[0], lexicon.pack_hits(hits)]
+            texts = list(enumerate(iter_record_texts(derived)))
+            hits = lexicon.find_in_texts(lexicon.load_lexicons(), texts)
+            return [len(texts), lexicon.pack_hits(hits)]
 
         try:
             return cls(Forked(work))
