@@ -104,3 +104,29 @@ def test_hits_of_many_texts_are_those_of_each_text_and_survive_packing() -> None
     ids = [f"r-{n:016x}" for n in range(len(texts))]
     packed = json.loads(json.dumps(lexicon.pack_hits(found)))  # as a child hands it back
     assert lexicon.unpack_hits(packed, ids) == {ids[n]: pair for n, pair in found.items()}
+
+
+def test_indicators_by_record_lists_each_citing_indicator_once_in_order() -> None:
+    import random
+
+    from cyberstalk.timeline.analysis import indicators_by_record
+    from cyberstalk.timeline.model import Indicator
+
+    rng = random.Random(7)
+    ids = [f"r-{n:016x}" for n in range(300)]
+    names = ["repeated", "unwanted", "fixated", "repeated", "night_contact", "monitoring"]
+    indicators = [
+        Indicator(name, name, "rule", tuple(rng.sample(ids, rng.randrange(0, 300))))
+        for name in names
+    ]
+    indicators.append(Indicator("unwanted", "u", "rule", (ids[0], ids[0], ids[1])))  # repeats
+    got = indicators_by_record(indicators)
+    want: dict[str, list[str]] = {}
+    for ind in indicators:
+        for rid in ind.records:
+            cited = want.setdefault(rid, [])
+            if ind.id not in cited:
+                cited.append(ind.id)
+    assert got == {rid: tuple(cited) for rid, cited in want.items()}
+    # one tuple per combination
+    assert len({id(v) for v in got.values()}) == len(set(got.values()))

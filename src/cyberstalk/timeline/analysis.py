@@ -705,7 +705,6 @@ def order_breaches(
                 if (t3 := by_time.get(rid)) is not None and t3 >= served
             ]
         wanted = set(after_service)
-        position = {e.id: i for i, e in enumerate(entries) if e.id in wanted}
         breaches.append(
             Breach(
                 order.kind,
@@ -713,7 +712,7 @@ def order_breaches(
                 order.made,
                 served,
                 order.conditions,
-                tuple(sorted(wanted, key=position.__getitem__)),
+                tuple(e.id for e in entries if e.id in wanted),  # in time order
             )
         )
     return breaches
@@ -757,19 +756,42 @@ def person_results(
 
 
 def indicators_by_record(indicators: Iterable[Indicator]) -> dict[str, tuple[str, ...]]:
-    """Record id -> the ids of the indicators citing it, in indicator order."""
-    out: dict[str, tuple[str, ...]] = {}
-    combos: dict[tuple[str, ...], tuple[str, ...]] = {}  # one tuple per combination
+    """Record id -> the ids of the indicators citing it, in indicator order.
+
+    Built from sets, not record by record: the records are split into classes by the
+    indicators that cite them (each indicator splits every class into the records it
+    cites and the rest), and each class's combination is one tuple. A long course of
+    conduct has a few classes of up to every contact."""
+    classes: dict[tuple[str, ...], set[str]] = {}
     for ind in indicators:
-        one = (ind.id,)
-        for rid in dict.fromkeys(ind.records):
-            have = out.get(rid)
-            if have is None:
-                out[rid] = one
-            elif ind.id not in have:
-                both = (*have, ind.id)
-                out[rid] = combos.setdefault(both, both)
+        mine = set(ind.records)
+        if not mine:
+            continue
+        split: dict[tuple[str, ...], set[str]] = {}
+        for combo, rids in classes.items():
+            both = rids & mine
+            if both and ind.id not in combo:
+                if len(both) < len(rids):
+                    _join(split, combo, rids - both)
+                _join(split, (*combo, ind.id), both)
+            else:
+                _join(split, combo, rids)
+            mine -= rids
+        if mine:
+            _join(split, (ind.id,), mine)
+        classes = split
+    out: dict[str, tuple[str, ...]] = {}
+    for combo, rids in classes.items():
+        out.update(dict.fromkeys(rids, combo))
     return out
+
+
+def _join(classes: dict[tuple[str, ...], set[str]], combo: tuple[str, ...], rids: set[str]) -> None:
+    have = classes.get(combo)
+    if have is None:
+        classes[combo] = rids
+    else:
+        have |= rids
 
 
 def analyse_records(

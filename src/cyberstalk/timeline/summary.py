@@ -16,7 +16,7 @@ NOT_CONNECTED = frozenset({"missed", "rejected", "blocked", "busy", "cancelled",
 
 def is_night(local: datetime, start: time, end: time) -> bool:
     """Whether a local time falls in the night window [start, end), which may wrap midnight."""
-    t = local.time().replace(tzinfo=None)
+    t = local.time()  # naive (timetz() would keep the zone)
     if start <= end:
         return start <= t < end
     return t >= start or t < end
