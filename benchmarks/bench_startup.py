@@ -61,11 +61,18 @@ def main() -> int:
             for argv in lines.values():
                 run(prog, *argv)
         times: dict[tuple[str, str], list[float]] = {}
+        bare: list[float] = []
         for _ in range(runs):
+            bare.append(run("pass"))
             for vname, prog in variants.items():
                 for lname, argv in lines.items():
                     times.setdefault((lname, vname), []).append(run(prog, *argv))
+    base = statistics.median(bare) * 1000
     print(f"median of {runs} runs, ms (target {TARGET_MS:.0f} ms)")
+    print(
+        f"baseline, the same run: python -c pass {base:.1f} ms (this machine's speed moves "
+        "with its host's load: read the figures against it)"
+    )
     print(f"{'command line':<20}" + "".join(f"{v:>16}" for v in variants))
     for lname in lines:
         cells = (statistics.median(times[(lname, v)]) * 1000 for v in variants)

@@ -23,6 +23,7 @@ ORDER = [
     "bench_advice.py",  # issue 7
     "bench_profile.py",  # force-level profile: 1,000 cases
     "bench_screen.py",  # issue 22: screen 100,000 crime records under 60 s
+    "bench_startup.py",  # issue 20: start-up with and without the typer-free fast path
 ]
 
 
