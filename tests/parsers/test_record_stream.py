@@ -91,10 +91,13 @@ def test_lines_are_the_records_across_clock_changes_and_part_hour_zones(
     by_line, by_record = _lines_both_ways(path, tz)
     assert by_line == by_record
     assert by_line.count(b"\n") == 270
+    # both parses write the lines (parse()'s records are its lines read back)
+    assert len(fast) % 2 == 0
+    per_parse = len(fast) // 2
     if tz == "Europe/London":  # the gap and the overlap were met, and flagged
         assert b'"dst_nonexistent"' in by_line and b'"dst_ambiguous"' in by_line
-        assert 200 < len(fast) < 270  # the hours that hold a change went the slow way
+        assert 200 < per_parse < 270  # the hours that hold a change went the slow way
     elif tz in ("Asia/Kolkata", "Asia/Kathmandu"):
         assert not fast  # no hour starts on the UTC hour
     elif tz == "UTC":
-        assert len(fast) == 270
+        assert per_parse == 270
