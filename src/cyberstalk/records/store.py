@@ -17,7 +17,7 @@ import contextlib
 import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from json.decoder import scanstring  # type: ignore[attr-defined]  # (the C one; typeshed omits it)
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -230,13 +230,20 @@ def load_records(derived: Path) -> list[Record]:
     return records
 
 
-def record_sort_key(r: Record) -> tuple[int, str, str, int, str]:
+def record_sort_key(r: Record, rid: str | None = None) -> tuple[int, datetime, str, int, str]:
+    """The one order of a case's records: by time (untimed last), then exhibit (or path),
+    position in it, and id (``rid``: the record's id when the caller has it already;
+    ``Record.id`` hashes on every call)."""
     loc = r.locator
     position = loc.line_start or loc.xml_index or loc.byte_start or 0
+    t = r.time_utc
     return (
-        0 if r.time_utc else 1,
-        r.time_utc.isoformat() if r.time_utc else "",
+        0 if t else 1,
+        t or _NO_TIME,
         loc.exhibit or loc.path,
         position,
-        r.id,
+        r.id if rid is None else rid,
     )
+
+
+_NO_TIME = datetime.min.replace(tzinfo=UTC)

@@ -20,7 +20,7 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -30,7 +30,7 @@ from cyberstalk.errors import UsageError
 from cyberstalk.forked import Forked, two_cores_free
 from cyberstalk.identifiers import display_key, identifier_key
 from cyberstalk.records import Flag, Record, RecordKind
-from cyberstalk.records.store import iter_record_texts, iter_records
+from cyberstalk.records.store import iter_record_texts, iter_records, record_sort_key
 from cyberstalk.timeline import lexicon
 from cyberstalk.timeline.gcpause import gc_paused
 from cyberstalk.timeline.identities import (
@@ -252,22 +252,6 @@ def load_with_ids(derived: Path) -> tuple[list[Record], list[str]]:
         records.append(rec)
         ids.append(rid)
     return records, ids
-
-
-_NO_TIME = datetime.min.replace(tzinfo=UTC)
-
-
-def sort_key(rec: Record, rid: str) -> tuple[int, datetime, str, int, str]:
-    """The order of ``cyberstalk.records.store.record_sort_key`` (time, exhibit, position, id;
-    untimed last), comparing datetimes rather than their text and with the id given."""
-    loc = rec.locator
-    position = loc.line_start or loc.xml_index or loc.byte_start or 0
-    t = rec.time_utc
-    return (
-        (0, t, loc.exhibit or loc.path, position, rid)
-        if t
-        else (1, _NO_TIME, loc.exhibit or loc.path, position, rid)
-    )
 
 
 @dataclass
@@ -820,7 +804,7 @@ def analyse_records(
     rids = ids if ids is not None else [r.id for r in recs]
     if len(rids) != len(recs):
         raise ValueError("analyse_records: ids and records differ in length")
-    ordered = sorted(zip(recs, rids, strict=True), key=lambda pair: sort_key(*pair))
+    ordered = sorted(zip(recs, rids, strict=True), key=lambda pair: record_sort_key(*pair))
     total = len(ordered)
 
     res = resolve_entries(
