@@ -394,36 +394,87 @@ class Record:
         return out
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, JSON]) -> Record:
+    def from_dict(cls, data: Mapping[str, JSON], shared: dict[str, str] | None = None) -> Record:
         """The record of :meth:`as_dict`'s form (a JSON Lines line read back), made with
         :func:`make_record` (no frozen-dataclass ``__init__``: a WhatsApp parse reads every
-        line back so)."""
+        line back so).
+
+        ``shared``: a reader of many records (a whole case) passes one dict for all of
+        them, and the short strings that repeat from record to record (platform, parser
+        and version, sender, recipients, exhibit, path, member, subtype, conversation) are
+        then one object each, as is an empty ``extra`` (records are read-only)."""
         time_utc = data.get("time_utc")
         kind = data["kind"]
         basis = data.get("tz_basis", TzBasis.UNKNOWN)
         loc = data["locator"]
         parser = data["parser"]
+        recipients = data.get("recipients")
         attachments = data.get("attachments")
         flags = data.get("flags")
         extra = data.get("extra")
-        return make_record(
-            _KINDS[kind] if type(kind) is str and kind in _KINDS else RecordKind(kind),
-            data["platform"],
-            datetime.fromisoformat(time_utc) if time_utc else None,
-            data.get("time_raw", ""),
-            _BASES[basis] if isinstance(basis, str) and basis in _BASES else TzBasis(basis),
-            make_locator(*[loc.get(k) for k in _LOCATOR_FIELDS]),
-            parser["name"],
-            parser["version"],
+        platform = data["platform"]
+        name, version = parser["name"], parser["version"]
+        sender, subtype, conversation = (
             data.get("sender"),
-            tuple(data.get("recipients") or ()),
-            data.get("text", ""),
-            tuple(Attachment.from_dict(a) for a in attachments) if attachments else (),
-            frozenset(flags) if flags else frozenset(),
             data.get("subtype"),
             data.get("conversation"),
-            dict(extra) if extra else {},
         )
+        exhibit, path, member = loc.get("exhibit"), loc.get("path"), loc.get("member")
+        if shared is not None:
+            one = shared.setdefault
+            platform, name, version = (
+                one(platform, platform),
+                one(name, name),
+                one(version, version),
+            )
+            if type(sender) is str:
+                sender = one(sender, sender)
+            if type(subtype) is str:
+                subtype = one(subtype, subtype)
+            if type(conversation) is str:
+                conversation = one(conversation, conversation)
+            if type(exhibit) is str:
+                exhibit = one(exhibit, exhibit)
+            if type(path) is str:
+                path = one(path, path)
+            if type(member) is str:
+                member = one(member, member)
+            if recipients:
+                recipients = [one(v, v) if type(v) is str else v for v in recipients]
+        return make_record(
+            _KINDS[kind] if type(kind) is str and kind in _KINDS else RecordKind(kind),
+            platform,
+            _FROM_ISO(time_utc) if time_utc else None,
+            data.get("time_raw", ""),
+            _BASES[basis] if type(basis) is str and basis in _BASES else TzBasis(basis),
+            make_locator(
+                exhibit,
+                path,
+                loc.get("line_start"),
+                loc.get("line_end"),
+                loc.get("byte_start"),
+                loc.get("byte_end"),
+                loc.get("json_path"),
+                loc.get("xml_index"),
+                member,
+            ),
+            name,
+            version,
+            sender,
+            tuple(recipients) if recipients else (),
+            data.get("text", ""),
+            tuple(Attachment.from_dict(a) for a in attachments) if attachments else (),
+            frozenset(flags) if flags else _NO_FLAGS,
+            subtype,
+            conversation,
+            dict(extra) if extra else ({} if shared is None else _NO_EXTRA),
+        )
+
+
+_FROM_ISO = datetime.fromisoformat
+_NO_FLAGS: frozenset[str] = frozenset()
+_NO_EXTRA: dict[str, JSON] = {}
+"""The ``extra`` of every record read with ``shared`` that has none."""
 
 
 _KINDS: dict[object, RecordKind] = {k.value: k for k in RecordKind}

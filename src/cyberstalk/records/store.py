@@ -25,12 +25,7 @@ from typing import Any, BinaryIO
 from cyberstalk.hashing.fsutil import atomic_write, fsync_dir, temp_beside
 from cyberstalk.records.jsonl import write_jsonl
 from cyberstalk.records.model import (
-    Attachment,
     Record,
-    RecordKind,
-    TzBasis,
-    make_locator,
-    make_record,
 )
 
 __all__ = [
@@ -152,72 +147,16 @@ def iter_record_texts(derived: Path) -> Iterator[str]:
 
 def iter_records(derived: Path) -> Iterator[tuple[Record, str]]:
     """Every record of every exhibit with its id, in file order (as
-    :func:`iter_record_dicts`), each record equal to ``Record.from_dict`` of its line.
-
-    Built for reading a whole case (200,000 records): the id is the one the parser wrote
-    (computed only when a line lacks it: ``Record.id`` hashes on every call); the record
-    is made with :func:`make_record` (no frozen-dataclass ``__init__``); and the short
-    strings that repeat from record to record (platform, sender, exhibit, path, parser,
-    conversation, subtype; an empty ``extra``) are one object each, not one per record.
-    """
+    :func:`iter_record_dicts`): ``Record.from_dict`` of each line, with one ``shared``
+    dict for the whole case (the strings that repeat from record to record are one object
+    each: a case of 200,000 records is read whole). The id is the one the parser wrote
+    (computed only when a line lacks it: ``Record.id`` hashes on every call)."""
     shared: dict[str, str] = {}
-    one = shared.setdefault
-    kinds = {k.value: k for k in RecordKind}
-    bases = {b.value: b for b in TzBasis}
-    fromiso = datetime.fromisoformat
+    from_dict = Record.from_dict
     for d in iter_record_dicts(derived):
-        loc = d["locator"]
-        exhibit = loc.get("exhibit")
-        json_path = loc.get("json_path")
-        member = loc.get("member")
-        locator = make_locator(
-            one(exhibit, exhibit) if exhibit is not None else None,
-            one(loc["path"], loc["path"]),
-            loc.get("line_start"),
-            loc.get("line_end"),
-            loc.get("byte_start"),
-            loc.get("byte_end"),
-            json_path,
-            loc.get("xml_index"),
-            one(member, member) if member is not None else None,
-        )
-        t = d.get("time_utc")
-        kind = d["kind"]
-        basis = d.get("tz_basis", TzBasis.UNKNOWN)
-        sender = d.get("sender")
-        subtype = d.get("subtype")
-        conv = d.get("conversation")
-        parser = d["parser"]
-        recipients = d.get("recipients")
-        attachments = d.get("attachments")
-        flags = d.get("flags")
-        extra = d.get("extra")
-        rec = make_record(
-            kinds[kind] if kind in kinds else RecordKind(kind),
-            one(d["platform"], d["platform"]),
-            fromiso(t) if t else None,
-            d.get("time_raw", ""),
-            bases[basis] if basis in bases else TzBasis(basis),
-            locator,
-            one(parser["name"], parser["name"]),
-            one(parser["version"], parser["version"]),
-            one(sender, sender) if isinstance(sender, str) else sender,
-            tuple(one(r, r) if isinstance(r, str) else r for r in recipients) if recipients else (),
-            d.get("text", ""),
-            tuple(Attachment.from_dict(a) for a in attachments) if attachments else (),
-            frozenset(flags) if flags else _NO_FLAGS,
-            one(subtype, subtype) if isinstance(subtype, str) else subtype,
-            one(conv, conv) if isinstance(conv, str) else conv,
-            dict(extra) if extra else _NO_EXTRA,
-        )
+        rec = from_dict(d, shared)
         stored = d.get("id")
         yield rec, stored if isinstance(stored, str) and stored else rec.id
-
-
-_NO_FLAGS: frozenset[str] = frozenset()
-_NO_EXTRA: dict[str, Any] = {}
-"""The ``extra`` of every record that has none (records are read-only; nothing adds to a
-record's ``extra`` once it is made)."""
 
 
 def load_records(derived: Path) -> list[Record]:
