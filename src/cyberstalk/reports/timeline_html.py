@@ -125,9 +125,12 @@ def chart_svg(a: Analysis, *, for_print: bool = False) -> str:
     # counted contacts (from persons of interest to the victim) per local day and platform:
     # the per-day totals are the summary's (a test holds them equal)
     by_platform: dict[date, Counter[str]] = {}
-    for e in a.entries:
-        if e.contact and e.local is not None:
-            by_platform.setdefault(e.local.date(), Counter())[e.record.platform] += 1
+    pairs = Counter((e.local.date(), e.record.platform) for e in a.entries if e.contact and e.local)
+    for (day, platform), count in pairs.items():
+        counts = by_platform.get(day)
+        if counts is None:
+            counts = by_platform[day] = Counter()
+        counts[platform] = count
     per_day = Counter({d: counts.total() for d, counts in by_platform.items()})
     if not per_day:
         return "<p>No contacts from a person of interest are in scope, so there is no chart.</p>"
