@@ -13,8 +13,8 @@ its command is looked up, so a command line that names its command imports that 
 module and not the others (nor rich, jinja2, weasyprint or the screening models they
 use). ``--help`` and a mistyped command load them all, to list them or suggest one.
 
-typer (with click, a fifth to a quarter of a short ingest's time) is imported only when a
-command line goes through it: ``cyberstalk ingest`` and ``parse``, whose start-up counts
+typer (with click, the largest part of a short ingest's start-up) is imported only when
+a command line goes through it: ``cyberstalk ingest`` and ``parse``, whose start-up counts
 against their peers, are parsed without it where the command line is an ordinary one
 (see :mod:`cyberstalk.commands.fastpath`), with the same results, output and exit codes.
 """

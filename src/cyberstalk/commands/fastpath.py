@@ -1,9 +1,8 @@
 """Command lines parsed without typer, for commands whose start-up counts.
 
-Importing typer and click is a fifth to a quarter of a short ``cyberstalk ingest``
-(README, Performance), and an ingest is timed against a plain ``cp -r``
-(benchmarks/bench_custody.py), as a ``parse`` is against its peers
-(benchmarks/bench_whatsapp.py). A command
+Importing typer and click is the largest part of a short ``cyberstalk ingest``'s
+start-up, and typer's own lazy loading cannot remove it
+(benchmarks/bench_startup.py times a command line both ways). A command
 module in :data:`FAST_COMMANDS` declares its command line once more as a
 :class:`Signature` and keeps its work in a typer-free ``run(**params) -> int``, which its
 typer command calls too. :func:`fast_command` takes an ordinary command line (long

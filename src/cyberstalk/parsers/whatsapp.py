@@ -323,8 +323,8 @@ _INVISIBLE_RE = re.compile("[\u200e\u200f\u202a-\u202e\ufeff\u2060]")
 
 _FAULTS = (zipfile.BadZipFile, zlib.error, EOFError, OSError)
 _BLOCK = 1 << 16
-"""Bytes a block pass reads at a time (a longer line makes a longer block): 64 KiB kept
-the caches warm and the memory small in measurements; 1 MiB was no faster."""
+"""Bytes a block pass reads at a time (a longer line makes a longer block): small enough
+to stay in the CPU's caches and keep memory small."""
 
 
 @dataclass

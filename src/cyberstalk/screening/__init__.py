@@ -98,7 +98,7 @@ class Finding:
     record: InputRecord
     assessment: Assessment
     screened: Screened | None = None
-    """How the rules and the scorer decided (None: by the rules alone, as before)."""
+    """How the rules and the scorer decided (None: by the rules alone, with no scorer)."""
 
     @property
     def rules(self) -> tuple[str, ...]:
