@@ -161,9 +161,13 @@ class _PageWriter:
             except OSError:  # cannot fork now: every page here
                 self.child = None
         mine = {p.number for p in pages.pages} - {p.number for p in theirs}
-        for page in pages.pages:
-            if self.child is None or page.number in mine:
-                self.rows[page.file] = self._write(page)
+        try:
+            for page in pages.pages:
+                if self.child is None or page.number in mine:
+                    self.rows[page.file] = self._write(page)
+        except BaseException:
+            self.__exit__()  # not entered yet: stop the child here
+            raise
 
     def _write(self, page: Page) -> int:
         with atomic_text(self.folder / page.file) as fh:
