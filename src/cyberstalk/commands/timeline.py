@@ -83,22 +83,24 @@ def timeline_cmd(
     # Imported here: `cyberstalk --help` should not pay for phonenumbers and jinja2.
     from cyberstalk.reports.timeline_common import FORMATS
     from cyberstalk.reports.timeline_report import make_timeline_report
+    from cyberstalk.timeline.gcpause import gc_paused
 
     if fmt not in FORMATS:
         raise UsageError(f"--format {fmt!r} is not one of {', '.join(FORMATS)}")
     case = open_case(directory)
     _refuse_without_records(case)
-    a, result = make_timeline_report(
-        case,
-        fmt,
-        output,
-        person=person,
-        date_from=parse_day(date_from, "--from"),
-        date_to=parse_day(date_to, "--to"),
-        occasion_gap_hours=gap_hours,
-        night_start=night_start,
-        night_end=night_end,
-    )
+    with gc_paused(freeze=True):  # the analysis lives until the command ends
+        a, result = make_timeline_report(
+            case,
+            fmt,
+            output,
+            person=person,
+            date_from=parse_day(date_from, "--from"),
+            date_to=parse_day(date_to, "--to"),
+            occasion_gap_hours=gap_hours,
+            night_start=night_start,
+            night_end=night_end,
+        )
     contacts = sum(ps.contacts for ps in a.summary.persons)
     err(
         f"analysed {a.summary.records_in_scope} records: {contacts} contacts from "

@@ -16,12 +16,19 @@ from collections.abc import Iterator
 
 
 @contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """Disable cyclic garbage collection for the block; restore the previous state."""
+def gc_paused(*, freeze: bool = False) -> Iterator[None]:
+    """Disable cyclic garbage collection for the block; restore the previous state.
+
+    ``freeze``: what the block made lives on after it (a command's analysis, until the
+    command ends), so it is moved out of the collector's way (``gc.freeze()``) before
+    collection resumes. Otherwise the first collection after the block walks every object
+    the block made: a third of a second for a 200,000-record case."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        if freeze:
+            gc.freeze()
         if was_enabled:
             gc.enable()
