@@ -753,14 +753,15 @@ def indicators_by_record(indicators: Iterable[Indicator]) -> dict[str, tuple[str
             continue
         split: dict[tuple[str, ...], set[str]] = {}
         for combo, rids in classes.items():
-            both = rids & mine
+            both = rids & mine if mine else mine
+            mine -= both
             if both and ind.id not in combo:
                 if len(both) < len(rids):
-                    _join(split, combo, rids - both)
+                    rids -= both  # (this class's own set: the old classes are dropped)
+                    _join(split, combo, rids)
                 _join(split, (*combo, ind.id), both)
             else:
                 _join(split, combo, rids)
-            mine -= rids
         if mine:
             _join(split, (ind.id,), mine)
         classes = split
