@@ -727,7 +727,7 @@ def person_results(
             summary=ps,
             occasion_firsts=[o.records[0] for o in mine],
             contacts=counted,
-            attempts=[rid for _, rid, _, sub, _ in counted if sub in NOT_CONNECTED],
+            attempts=[c[1] for c in counted if c[3] in NOT_CONNECTED] if ps.attempts else [],
             matches=[m for m in rep.matches if occasion_of.get(m.record) in mine_ids],
             match_days=rep.match_days,
             stop_requests=[sr for sr in rep.stop_requests[p] if sr[2].category == "stop_request"],

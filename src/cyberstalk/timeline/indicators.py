@@ -233,7 +233,7 @@ def _obsessive(f: PersonFacts, settings: Settings, victim: str, zone: ZoneInfo) 
         details.append(
             f"{plural(len(s.channels), 'channel')}: " + ", ".join(c for c, _ in s.channels)
         )
-        records += _first_per_channel(f.contacts)
+        records += _first_per_channel(f)
     if details:
         out.append(
             Indicator(
@@ -272,7 +272,7 @@ def _contact_any_means(
                 f"s.2A(3)(b): {p} contacted or tried to contact {victim} through two or more "
                 "channels, or by calls that did not connect (missed, rejected, blocked). "
                 "Records: the first contact on each channel and every failed call.",
-                _ordered(_first_per_channel(f.contacts) + f.attempts, f.contacts),
+                _ordered(_first_per_channel(f) + f.attempts, f.contacts),
                 p,
                 "s.2A(3)",
                 tuple(details),
@@ -466,10 +466,16 @@ _PATTERNS: tuple[Rule, ...] = (
 )
 
 
-def _first_per_channel(contacts: Sequence[Contact]) -> list[str]:
+def _first_per_channel(f: PersonFacts) -> list[str]:
+    """The first contact on each channel, in the order the channels were first used (the
+    walk ends once every channel the summary counts has been met)."""
+    channels = len(f.summary.channels)
     seen: dict[str, str] = {}
-    for _, rid, platform, _, _ in contacts:
-        seen.setdefault(platform, rid)
+    for c in f.contacts:
+        if c[2] not in seen:
+            seen[c[2]] = c[1]
+            if len(seen) == channels:
+                break
     return list(seen.values())
 
 
