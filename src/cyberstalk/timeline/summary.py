@@ -77,24 +77,15 @@ def person_summary(
 ) -> PersonSummary:
     """Figures for ``contacts``: ``(time_utc, record id, platform, subtype, local time)``
     in time order."""
-    channels: Counter[str] = Counter()
-    per_day: Counter[date] = Counter()
+    # each figure counted over the contacts in C (Counter), the weeks from the days
+    channels = Counter(c[2] for c in contacts)
+    per_day = Counter(c[4].date() for c in contacts)
     per_week: Counter[str] = Counter()
-    night: list[str] = []
-    attempts = 0
-    weeks: dict[date, str] = {}
-    for _, rid, platform, subtype, local in contacts:
-        channels[platform] += 1
-        day = local.date()
-        per_day[day] += 1
-        week = weeks.get(day)
-        if week is None:
-            week = weeks[day] = iso_week(day)
-        per_week[week] += 1
-        if is_night(local, settings.night_start, settings.night_end):
-            night.append(rid)
-        if subtype in NOT_CONNECTED:
-            attempts += 1
+    for day, count in per_day.items():
+        per_week[iso_week(day)] += count
+    start, end = settings.night_start, settings.night_end
+    night = [c[1] for c in contacts if is_night(c[4], start, end)]
+    attempts = sum(1 for c in contacts if c[3] in NOT_CONNECTED)
     days = sorted(per_day)
     busiest = None
     if per_day:
