@@ -533,7 +533,7 @@ class Replies:
     replies: dict[str, list[tuple[datetime, str, bool]]]
     stop_requests: dict[str, list[tuple[datetime, str, LexiconMatch]]]
     matches: list[LexiconMatch]
-    match_days: dict[str, date]
+    match_times: dict[str, datetime]
     blocks: list[Block]
     third_party: dict[str, list[str]]
 
@@ -563,7 +563,7 @@ def read_replies(
     replies: dict[str, list[tuple[datetime, str, bool]]] = {p: [] for p in pois}
     stop_requests: dict[str, list[tuple[datetime, str, LexiconMatch]]] = defaultdict(list)
     matches: list[LexiconMatch] = []
-    match_days: dict[str, date] = {}
+    match_times: dict[str, datetime] = {}
     blocks: list[Block] = []
     third_party: dict[str, list[str]] = defaultdict(list)
     no_recips: list[Resolution] = []
@@ -591,14 +591,14 @@ def read_replies(
             if theirs:
                 matches += [LexiconMatch(rid, *h) for h in theirs]
                 assert e.local is not None
-                match_days[rid] = e.local.date()
+                match_times[rid] = e.local
         elif direction is Direction.OTHER and who in poi_set:
             assert who is not None
             third_party[who].append(rid)
         elif direction is Direction.EVENT and rec.subtype in ("block", "unblock"):
             target = _block_target(rec, resolver, victims)
             blocks.append((rec, rid, t, target))
-    return Replies(replies, stop_requests, matches, match_days, blocks, third_party)
+    return Replies(replies, stop_requests, matches, match_times, blocks, third_party)
 
 
 def contact_after_blocks(
@@ -729,7 +729,7 @@ def person_results(
             contacts=counted,
             attempts=[c[1] for c in counted if c[3] in NOT_CONNECTED] if ps.attempts else [],
             matches=[m for m in rep.matches if occasion_of.get(m.record) in mine_ids],
-            match_days=rep.match_days,
+            match_times=rep.match_times,
             stop_requests=[sr for sr in rep.stop_requests[p] if sr[2].category == "stop_request"],
             blocks=[b for b in after_block if b.person == p],
             breaches=[b for b in breaches if b.subject == p],

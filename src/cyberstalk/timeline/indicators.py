@@ -85,8 +85,8 @@ class PersonFacts:
     """Calls that did not connect."""
     matches: list[LexiconMatch] = field(default_factory=list)
     """Lexicon hits in the person's contacts."""
-    match_days: dict[str, date] = field(default_factory=dict)
-    """Local day of each matched record."""
+    match_times: dict[str, datetime] = field(default_factory=dict)
+    """Local time of each matched record."""
     stop_requests: list[tuple[datetime, str, LexiconMatch]] = field(default_factory=list)
     """The victim's stop requests aimed at this person."""
     blocks: list[AfterBlock] = field(default_factory=list)
@@ -176,7 +176,7 @@ def _fixated(f: PersonFacts, settings: Settings, victim: str, zone: ZoneInfo) ->
     p = f.person
     out: list[Indicator] = []
     fixation = [m for m in f.matches if m.category == "fixation"]
-    fixation_days = {f.match_days[m.record] for m in fixation}
+    fixation_days = {f.match_times[m.record].date() for m in fixation}
     long_span = s.span_days >= settings.fixated_min_days
     if long_span or len(fixation_days) >= 2:
         details = []
