@@ -181,12 +181,15 @@ def has_outgoing_hint(record: Record) -> bool:
     return extra.get("from_me") is True or extra.get("is_from_me") is True
 
 
+_IN_WORDS = frozenset({"in", "incoming", "received"})
+
+
 def has_incoming_hint(record: Record) -> bool:
     """True when the source itself says this record arrived at the victim's device."""
     if record.subtype in INCOMING_SUBTYPES:
         return True
-    direction = record.extra.get("direction")
-    return isinstance(direction, str) and direction.casefold() in {"in", "incoming", "received"}
+    direction = record.extra.get("direction") if record.extra else None
+    return isinstance(direction, str) and direction.casefold() in _IN_WORDS
 
 
 def direction_of(
@@ -215,7 +218,7 @@ def direction_of(
     unknown_sender = sender is None or (sender.person is None and not sender.withheld)
     if unknown_sender and has_outgoing_hint(record):
         return Direction.FROM_VICTIM
-    if any(r.person in victims for r in recipients):
+    if recipients and any(r.person in victims for r in recipients):
         return Direction.TO_VICTIM
     if has_incoming_hint(record):
         return Direction.TO_VICTIM
