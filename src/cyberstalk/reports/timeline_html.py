@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import IO, Any
@@ -738,13 +738,23 @@ def _month(e: Entry) -> tuple[int, int] | None:
 
 
 def write_chronology(
-    a: Analysis, fh: IO[str], *, collapse: bool, only: set[str] | None = None
+    a: Analysis,
+    fh: IO[str],
+    *,
+    collapse: bool,
+    only: set[str] | None = None,
+    page: Page | None = None,
+    pages: Pages | None = None,
 ) -> int:
-    """Stream the chronology table(s); month sections in ``<details>`` when ``collapse``."""
+    """Stream the chronology table(s); month sections in ``<details>`` when ``collapse``;
+    with ``page`` (of ``pages``), that page's rows of a split chronology."""
     written = 0
     current: tuple[int, int] | bool | None = False  # False: no section yet
     opened = False
-    rows = a.entries if only is None else [e for e in a.entries if e.id in only]
+    if page is not None:
+        rows: Sequence[Entry] = page.entries
+    else:
+        rows = a.entries if only is None else [e for e in a.entries if e.id in only]
     counts: Counter[tuple[int, int] | None] = Counter(map(_month, rows)) if collapse else Counter()
     out: list[str] = []  # written in batches: one write per row costs more than the row
     for e in rows:
@@ -763,7 +773,7 @@ def write_chronology(
         elif not opened:
             out.append(f'<table class="chron">{_COLS}<tbody>\n')
             opened = True
-        out.append(row_html(a, e))
+        out.append(row_html(a, e, pages))
         written += 1
         if len(out) >= _BATCH:
             fh.write("".join(out))
@@ -1070,15 +1080,7 @@ def render_page(a: Analysis, meta: ReportMeta, pages: Pages, page: Page, fh: IO[
     }
     head, _, tail = env().get_template("timeline_month.html.j2").render(ctx).partition(MARKER)
     fh.write(head)
-    fh.write(f'<table class="chron">{_COLS}<tbody>\n')
     pages.current = page.file
-    out: list[str] = []
-    for e in page.entries:
-        out.append(row_html(a, e, pages))
-        if len(out) >= _BATCH:
-            fh.write("".join(out))
-            out.clear()
-    fh.write("".join(out))
-    fh.write("</tbody></table>\n")
+    rows = write_chronology(a, fh, collapse=False, page=page, pages=pages)
     fh.write(tail)
-    return len(page.entries)
+    return rows
