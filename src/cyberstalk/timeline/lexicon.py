@@ -179,8 +179,6 @@ class Matcher:
             if self.prefixed
             else None
         )
-        self.seen: dict[str, str] = {}
-        """Each matched text once: a large case matches the same few words many times."""
         self.first_keys = frozenset(self.by_first)
         self.pair_keys = frozenset(self.by_pair)
 
@@ -221,10 +219,7 @@ class Matcher:
             for p in candidates:
                 if p.slot not in found and self._fits(p, words, i):
                     lang, cat = self.slots[p.slot]
-                    text = " ".join(words[i : i + len(p.words)])
-                    if len(self.seen) > 100_000:
-                        self.seen.clear()
-                    found[p.slot] = Hit(cat, lang, p.entry, self.seen.setdefault(text, text))
+                    found[p.slot] = Hit(cat, lang, p.entry, " ".join(words[i : i + len(p.words)]))
         if len(found) < 2:
             return list(found.values())
         return [found[k] for k in sorted(found)]
