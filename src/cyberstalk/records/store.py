@@ -101,19 +101,30 @@ def write_report(derived: Path, ref: str, report: Mapping[str, Any]) -> None:
 
 def iter_record_dicts(derived: Path) -> Iterator[dict[str, Any]]:
     """Every record of every exhibit as a dict, exhibit by exhibit (sorted file names)."""
-    folder = records_dir(derived)
-    if not folder.is_dir():
-        return
-    for path in sorted(folder.glob("*.jsonl")):
-        yield from file_record_dicts(path)
+    for line in _record_lines(derived):
+        yield json.loads(line)
 
 
 def file_record_dicts(path: Path) -> Iterator[dict[str, Any]]:
     """The records of one ``derived/records`` file as dicts, in file order."""
+    for line in _file_lines(path):
+        yield json.loads(line)
+
+
+def _record_lines(derived: Path) -> Iterator[str]:
+    """The record lines of every exhibit, exhibit by exhibit (sorted file names)."""
+    folder = records_dir(derived)
+    if folder.is_dir():
+        for path in sorted(folder.glob("*.jsonl")):
+            yield from _file_lines(path)
+
+
+def _file_lines(path: Path) -> Iterator[str]:
+    """The record lines of one file, blank lines left out."""
     with path.open(encoding="utf-8") as fh:
         for line in fh:
             if line.strip():
-                yield json.loads(line)
+                yield line
 
 
 _TEXT_KEY = ',"text":"'
@@ -127,22 +138,15 @@ def iter_record_texts(derived: Path) -> Iterator[str]:
     A line of the store has its keys in the record's fixed order: the first
     ``,"text":"`` is the record's own (a quote inside an earlier value is escaped), and
     ``attachments`` follows it. A line where that does not hold is decoded whole."""
-    folder = records_dir(derived)
-    if not folder.is_dir():
-        return
-    for path in sorted(folder.glob("*.jsonl")):
-        with path.open(encoding="utf-8") as fh:
-            for line in fh:
-                if not line.strip():
-                    continue
-                at = line.find(_TEXT_KEY)
-                if at > 0:
-                    text, end = scanstring(line, at + len(_TEXT_KEY))
-                    if line.startswith(_AFTER_TEXT, end):
-                        yield text
-                        continue
-                value = json.loads(line).get("text")
-                yield value if isinstance(value, str) else ""
+    for line in _record_lines(derived):
+        at = line.find(_TEXT_KEY)
+        if at > 0:
+            text, end = scanstring(line, at + len(_TEXT_KEY))
+            if line.startswith(_AFTER_TEXT, end):
+                yield text
+                continue
+        value = json.loads(line).get("text")
+        yield value if isinstance(value, str) else ""
 
 
 def iter_records(derived: Path) -> Iterator[tuple[Record, str]]:
