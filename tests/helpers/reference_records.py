@@ -1,5 +1,5 @@
 """The record id and JSON line as first written (json over ``as_dict()``), kept as the
-reference the fast paths in :mod:`cyberstalk.models` are tested against."""
+reference :mod:`cyberstalk.records` (model and jsonl) is tested against."""
 
 from __future__ import annotations
 
