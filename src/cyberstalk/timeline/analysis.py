@@ -14,7 +14,6 @@ over the records in time order, each pass a function below:
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 from collections import defaultdict
@@ -89,10 +88,9 @@ def analyse(
     """
     settings = load_settings(case.config.settings, overrides)
     ids: list[str] | None = None
-    with gc_paused(), contextlib.ExitStack() as stack:
-        beside: HitsBeside | None = None
+    beside = HitsBeside.start(case.derived_dir) if records is None else HitsBeside(None)
+    with gc_paused(), beside:
         if records is None:
-            beside = stack.enter_context(HitsBeside.start(case.derived_dir))
             records, ids = load_with_ids(case.derived_dir)
             beside.ids = ids
         analysis = analyse_records(
@@ -103,7 +101,7 @@ def analyse(
             person=person,
             date_from=date_from,
             date_to=date_to,
-            text_hits=beside.hits if beside is not None else None,
+            text_hits=beside.hits,
         )
     extra = date_basis_notes(case.derived_dir, analysis.entries)
     return dataclasses.replace(analysis, notes=analysis.notes + extra) if extra else analysis
