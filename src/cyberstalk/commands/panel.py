@@ -80,6 +80,7 @@ def panel_cmd(
     unless --role or --reveal shows them. The pack is recorded in the custody log with its
     SHA-256, the role, the fields revealed and what was masked."""
     from cyberstalk.reports.panel import PanelOptions, make_panel_pack  # jinja2: only when run
+    from cyberstalk.timeline.gcpause import gc_paused
 
     if fmt not in FORMATS:
         raise UsageError(f"--format {fmt!r} is not one of {', '.join(FORMATS)}")
@@ -91,15 +92,16 @@ def panel_cmd(
         include_text=tuple(dict.fromkeys(include_text)),
         period=period,
     )
-    result = make_panel_pack(
-        case,
-        fmt,
-        output,
-        options,
-        person=person,
-        date_from=parse_day(date_from, "--from"),
-        date_to=parse_day(date_to, "--to"),
-    )
+    with gc_paused(freeze=True):  # as the timeline command: no sweep after the analysis
+        result = make_panel_pack(
+            case,
+            fmt,
+            output,
+            options,
+            person=person,
+            date_from=parse_day(date_from, "--from"),
+            date_to=parse_day(date_to, "--to"),
+        )
     counts = result.redaction.get("counts", {})
     err(
         f"panel pack for {result.role}: shown in clear: "

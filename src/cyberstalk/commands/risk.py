@@ -63,6 +63,7 @@ def risk_cmd(
     is a new event, never an edit)."""
     from cyberstalk import risk
     from cyberstalk.timeline import analyse
+    from cyberstalk.timeline.gcpause import gc_paused
 
     if lang not in _LANGS:
         raise UsageError(f"--lang {lang!r} is not one of {', '.join(_LANGS)}")
@@ -101,7 +102,8 @@ def risk_cmd(
         )
     else:
         assessment = risk.read_assessment(case)
-    analysis = analyse(case)
+    with gc_paused(freeze=True):  # as the timeline command: no sweep after the analysis
+        analysis = analyse(case)
     evidence = risk.evidence_for(analysis, orders=len(case.config.orders))
     data = risk.summary(evidence, assessment)
     if as_json:
