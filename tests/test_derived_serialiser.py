@@ -29,6 +29,7 @@ from cyberstalk.records import (
     line_record,
     make_locator,
     make_record,
+    read_line,
     record_bytes,
     record_line,
 )
@@ -492,3 +493,75 @@ def test_make_record_refuses_a_naive_time_like_init() -> None:
         make_record(*args)
     with pytest.raises(ValueError, match="timezone-aware"):
         Record(*args)
+
+
+# ------------------------------------------------------------------ the line reader
+
+_json_values = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),  # beyond 64 bits too: orjson would read those as floats
+        st.integers(min_value=-(2**70), max_value=2**70),
+        st.floats(allow_nan=False, allow_infinity=False),
+        texts,
+    ),
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(texts, inner, max_size=4)),
+    max_leaves=12,
+)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal with the same types all the way down (1 and 1.0 differ)."""
+    return repr(a) == repr(b)
+
+
+@settings(max_examples=800, deadline=None)
+@given(_json_values, st.booleans())
+def test_read_line_gives_what_json_gives(value: Any, ascii_only: bool) -> None:
+    line = (json.dumps(value, ensure_ascii=ascii_only) + "\n").encode("utf-8", "surrogatepass")
+    try:
+        expected = json.loads(line)
+    except ValueError as exc:  # a raw surrogate in UTF-8 bytes: json refuses it too
+        with pytest.raises(type(exc)):
+            read_line(line)
+        return
+    assert _same(read_line(line), expected)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"n":123456789012345678901234567890}',
+        '{"n":-9223372036854775809}',
+        '{"n":18446744073709551616}',
+        '{"a":[1,{"b":99999999999999999999}]}',
+        '{"t":"\\ud800"}',
+        '{"x":NaN,"y":Infinity}',
+        '{"big":1e400}',
+        '{"a":1,"a":2}',
+        ' {"a":"caf\u00e9"} \r\n',
+        '\ufeff{"a":1}',  # a byte-order mark: json reads past it, orjson refuses
+    ],
+)
+def test_read_line_keeps_what_orjson_alone_would_change_or_refuse(text: str) -> None:
+    line = text.encode("utf-8")
+    assert _same(read_line(line), json.loads(line))
+
+
+@pytest.mark.parametrize("text", ['{"a":1}x', "[1,2", '{"a":"\\x"}'])
+def test_read_line_refuses_what_json_refuses(text: str) -> None:
+    with pytest.raises(ValueError):
+        read_line(text.encode("utf-8"))
+
+
+def test_a_record_with_a_long_integer_reads_back_exactly(tmp_path: Any) -> None:
+    from cyberstalk.records import write_records
+    from cyberstalk.records.store import iter_record_dicts, iter_records
+
+    big = 2**80 + 1
+    rec = _line_record(extra={"message_id": big, "ratio": 0.5})
+    write_records(tmp_path, "EX/1", [rec], {"records": 1})
+    ((got, _),) = iter_records(tmp_path)
+    assert got == rec and type(got.extra["message_id"]) is int
+    assert next(iter_record_dicts(tmp_path))["extra"]["message_id"] == big

@@ -5,7 +5,8 @@ write it: compact, UTF-8, keys in the record's fixed order (:meth:`Record.as_dic
 line of a text export's message from its fields with no Record built (what the WhatsApp
 parser emits); both go through :func:`_text_line` for a line of a text export, and fall
 back to :func:`record_line` over ``as_dict()`` for values the direct path does not know.
-:func:`line_record` reads a line back as its Record.
+:func:`read_line` is the one reader of a line (the store's, and :func:`line_record`'s,
+which reads a line back as its Record).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from json.encoder import encode_basestring as _string  # the C encoder's own, when built
 from typing import Any, BinaryIO
+
+import orjson
 
 from cyberstalk.records.model import (
     _LOCATOR_FIELDS,
@@ -51,11 +54,34 @@ def record_line(record_dict: Mapping[str, Any]) -> bytes:
         return (_ENCODE_ASCII(record_dict) + "\n").encode("ascii")
 
 
+_DIGITS = bytes.maketrans(b"123456789", b"000000000")
+_LONG_NUMBER = b"0" * 19
+"""Every digit as ``0``, and the run of them that an integer outside 64 bits needs."""
+
+
+def read_line(line: bytes) -> Any:
+    """``json.loads(line)``: the value of one JSON Lines line, by ``orjson`` (three times
+    the speed; a case of 200,000 records is read whole for a timeline) where it gives the
+    same value, else by ``json``.
+
+    The two differ only where orjson refuses what ``json`` takes (an escaped lone
+    surrogate, NaN, 1e400: the error sends the line to ``json``) and on an integer outside
+    64 bits, which orjson reads as a float, silently. Such an integer has at least 19
+    digits in a row, so a line with such a run anywhere (in a string too) goes to ``json``
+    (the check costs a sixth of orjson's time)."""
+    if line.translate(_DIGITS).find(_LONG_NUMBER) < 0:
+        try:
+            return orjson.loads(line)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(line)
+
+
 def line_record(line: bytes) -> Record:
-    """The Record a line of :func:`record_bytes` says (``Record.from_dict`` of its JSON,
-    read as the store reads its lines): the records of a parser that writes its own
-    lines."""
-    return Record.from_dict(json.loads(line))
+    """The Record a line of :func:`record_bytes` says (``Record.from_dict`` of
+    :func:`read_line`, as the store reads its lines): the records of a parser that writes
+    its own lines."""
+    return Record.from_dict(read_line(line))
 
 
 def _value(value: Any) -> str:

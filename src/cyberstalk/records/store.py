@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from cyberstalk.hashing.fsutil import atomic_write, fsync_dir, temp_beside
-from cyberstalk.records.jsonl import write_jsonl
+from cyberstalk.records.jsonl import read_line, write_jsonl
 from cyberstalk.records.model import (
     Record,
 )
@@ -102,16 +102,16 @@ def write_report(derived: Path, ref: str, report: Mapping[str, Any]) -> None:
 def iter_record_dicts(derived: Path) -> Iterator[dict[str, Any]]:
     """Every record of every exhibit as a dict, exhibit by exhibit (sorted file names)."""
     for line in _record_lines(derived):
-        yield json.loads(line)
+        yield read_line(line)
 
 
 def file_record_dicts(path: Path) -> Iterator[dict[str, Any]]:
     """The records of one ``derived/records`` file as dicts, in file order."""
     for line in _file_lines(path):
-        yield json.loads(line)
+        yield read_line(line)
 
 
-def _record_lines(derived: Path) -> Iterator[str]:
+def _record_lines(derived: Path) -> Iterator[bytes]:
     """The record lines of every exhibit, exhibit by exhibit (sorted file names)."""
     folder = records_dir(derived)
     if folder.is_dir():
@@ -119,9 +119,10 @@ def _record_lines(derived: Path) -> Iterator[str]:
             yield from _file_lines(path)
 
 
-def _file_lines(path: Path) -> Iterator[str]:
-    """The record lines of one file, blank lines left out."""
-    with path.open(encoding="utf-8") as fh:
+def _file_lines(path: Path) -> Iterator[bytes]:
+    """The record lines of one file (as written: UTF-8, ``\\n`` after each), blank lines
+    left out."""
+    with path.open("rb") as fh:
         for line in fh:
             if line.strip():
                 yield line
@@ -138,14 +139,15 @@ def iter_record_texts(derived: Path) -> Iterator[str]:
     A line of the store has its keys in the record's fixed order: the first
     ``,"text":"`` is the record's own (a quote inside an earlier value is escaped), and
     ``attachments`` follows it. A line where that does not hold is decoded whole."""
-    for line in _record_lines(derived):
+    for raw in _record_lines(derived):
+        line = raw.decode()
         at = line.find(_TEXT_KEY)
         if at > 0:
             text, end = scanstring(line, at + len(_TEXT_KEY))
             if line.startswith(_AFTER_TEXT, end):
                 yield text
                 continue
-        value = json.loads(line).get("text")
+        value = read_line(raw).get("text")
         yield value if isinstance(value, str) else ""
 
 
