@@ -6,7 +6,7 @@ This is the one function the ``cyberstalk timeline`` command calls.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 from pathlib import Path
 from typing import IO, Any
@@ -100,6 +100,12 @@ def _shown(case: Case, path: Path) -> str:
 
 
 def _log_report(
+    case: Case, a: Analysis, fmt: str, path: Path, sha: str, size: int, stats: dict[str, Any]
+) -> None:
+    case.log().append(*_report_event(case, a, fmt, path, sha, size, stats))
+
+
+def _report_event(
     case: Case,
     a: Analysis,
     fmt: str,
@@ -108,9 +114,9 @@ def _log_report(
     size: int,
     stats: dict[str, Any],
     **more: Any,
-) -> None:
+) -> tuple[str, dict[str, Any]]:
     """The custody event of one file written: path, SHA-256, size, scope and settings."""
-    case.log().append(
+    return (
         "report_made",
         {
             "report": "timeline",
@@ -184,21 +190,24 @@ class _PageWriter:
     def finish(self, case: Case, *, log: bool) -> list[dict[str, Any]]:
         """Wait for the child, write what it did not, record each page (in page order)
         and remove pages a previous report left that this one does not have (they would
-        show records from another scope)."""
+        show records from another scope). The pages' events go into the custody log in
+        one append (one write, one fsync)."""
         if self.child is not None:
             done = self.child.value()
             self.child = None
             for file, rows in done or ():
                 self.rows[file] = rows
         out: list[dict[str, Any]] = []
+        made: list[tuple[str, Mapping[str, Any] | None]] = []
+        index = _shown(case, self.index)
         for page in self.pages.pages:
             path = self.folder / page.file
             rows = self.rows.get(page.file)
             if rows is None:
                 rows = self.rows[page.file] = self._write(page)
             sha, size = file_sha256(path)
-            if log:
-                _log_report(
+            made.append(
+                _report_event(
                     case,
                     self.a,
                     "html",
@@ -207,11 +216,14 @@ class _PageWriter:
                     size,
                     {"rows": rows},
                     page=page.key,
-                    index=_shown(case, self.index),
+                    index=index,
                 )
+            )
             out.append(
                 {"page": page.key, "path": str(path), "sha256": sha, "size": size, "rows": rows}
             )
+        if log:
+            case.log().append_many(made)
         keep = {page.file for page in self.pages.pages}
         for old in self.folder.iterdir():
             if _PAGE_FILE.fullmatch(old.name) and old.name not in keep:
