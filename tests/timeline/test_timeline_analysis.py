@@ -119,6 +119,16 @@ def test_contacts_after_service_are_possible_breaches() -> None:
     assert "served on 02 Feb 2026 10:00" in ind.rule
 
 
+@pytest.mark.parametrize("served", ["2026-02-02T10:00:00+00:00", "2026-02-02T11:00:00+01:00"])
+def test_breaches_start_at_the_instant_of_service_in_any_offset(served: str) -> None:
+    records = [rec(f"2026-02-0{d} {t}", "Sam") for d, t in ((1, "12:00"), (2, "09:59"))]
+    records += [rec(f"2026-02-02 {t}", "Sam") for t in ("10:00", "10:01")]
+    records.append(rec("2026-03-01 08:00", "Sam"))
+    a = analyse_records(records, config(ORDER.replace("2026-02-02T10:00:00+00:00", served)))
+    (breach,) = a.breaches
+    assert breach.records == tuple(r.id for r in records[2:])
+
+
 def test_order_problems_become_notes() -> None:
     bad = '\n[[orders]]\nkind = "SPO"\nsubject = "Nobody"\n'
     unserved = '\n[[orders]]\nkind = "SPO"\nsubject = "Sam Suspect"\n'

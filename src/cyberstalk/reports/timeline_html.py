@@ -892,8 +892,11 @@ def paginate(a: Analysis, index_name: str) -> Pages:
     current: Page | None = None
     month: tuple[int, int] | bool | None = False
     size = part = 0
+    file = ""  # current.file (a property: made once a page)
+    rows: list[Entry] = []  # current.entries
     for e in a.entries:
-        m = _month(e)
+        local = e.local
+        m = (local.year, local.month) if local else None
         est = row_bytes(e)
         if current is None or m != month:
             month, part = m, 1
@@ -901,18 +904,18 @@ def paginate(a: Analysis, index_name: str) -> Pages:
             title = f"{e.local:%B %Y}" if e.local else "Records without a time"
             current = Page(key, title, len(pages) + 1)
             pages.append(current)
-            size = 0
-        elif len(current.entries) >= PAGE_ROWS or size + est > PAGE_BYTES:
+            size, file, rows = 0, current.file, current.entries
+        elif len(rows) >= PAGE_ROWS or size + est > PAGE_BYTES:
             part += 1
             base = current.key.rsplit("-", 1)[0] if part > 2 else current.key
             title = current.title.split(" (")[0]
             current = Page(f"{base}-{part}", f"{title} ({part})", len(pages) + 1)
             pages.append(current)
-            size = 0
-        current.entries.append(e)
+            size, file, rows = 0, current.file, current.entries
+        rows.append(e)
         current.contacts += e.contact
         size += est
-        page_of[e.id] = current.file
+        page_of[e.id] = file
     return Pages(folder, index_name, pages, page_of)
 
 

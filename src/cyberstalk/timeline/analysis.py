@@ -15,11 +15,14 @@ over the records in time order, each pass a function below:
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -152,8 +155,11 @@ def date_basis_notes(derived: Path, entries: Sequence[Entry]) -> tuple[str, ...]
     return tuple(notes)
 
 
+_DUPLICATE = Flag.DUPLICATE.value  # (an enum's .value is a property: a call each time)
+
+
 def _is_counted(record: Record) -> bool:
-    if record.kind not in CONTACT_KINDS or Flag.DUPLICATE.value in record.flags:
+    if record.kind not in CONTACT_KINDS or _DUPLICATE in record.flags:
         return False
     # A screenshot line that corroborates an exported message is the same contact.
     return not (record.kind is RecordKind.SCREENSHOT_TEXT and record.extra.get("corroborates"))
@@ -677,7 +683,9 @@ def order_breaches(
         if subject not in people.poi_set:
             continue
         served = order.served
-        after_service = [rid for t, rid, _, _, _ in tally.counted[subject] if t >= served]
+        counted = tally.counted[subject]  # in time order
+        first = bisect_left(counted, served, key=itemgetter(0))
+        after_service = [c[1] for c in itertools.islice(counted, first, None)]
         if third_party.get(subject):
             if by_time is None:
                 by_time = {e.id: e.record.time_utc for e in entries}
