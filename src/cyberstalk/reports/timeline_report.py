@@ -81,6 +81,7 @@ def write_report(
                     # the month pages first, all written and recorded before the index
                     # page takes its place (when this block ends)
                     with _PageWriter(a, meta, path, pages) as writer:
+                        writer.write_mine()
                         stats = render_html(a, meta, fh, pages=pages)
                         written = writer.finish(case, log=log)
         sha, size = file_sha256(path)
@@ -149,8 +150,9 @@ class _PageWriter:
     With a second core free, a forked child writes about half of them (by rows, the index
     page counted on the parent's side) while this process writes the rest and then the
     index. Each page is the same bytes whichever process writes it; a page the child did
-    not write is written here. :meth:`finish` records every page in the custody log, in
-    page order, before the index is in place."""
+    not write is written here. Entering starts the child, :meth:`write_mine` writes this
+    process's pages, and :meth:`finish` records every page in the custody log, in page
+    order, before the index is in place; leaving stops a child still running."""
 
     def __init__(self, a: Analysis, meta: ReportMeta, index: Path, pages: Pages) -> None:
         self.a, self.meta, self.pages = a, meta, pages
@@ -160,27 +162,28 @@ class _PageWriter:
             raise UsageError(f"{self.folder} is a file: the month pages of {index.name} go there")
         self.rows: dict[str, int] = {}
         self.child: Forked | None = None
-        theirs = _child_share(pages.pages, len(a.entries) // INDEX_SHARE)
+        self.theirs: set[int] = set()
+
+    def __enter__(self) -> _PageWriter:
+        """Start the child on its share of the pages (none with one core, or no fork)."""
+        theirs = _child_share(self.pages.pages, len(self.a.entries) // INDEX_SHARE)
         if theirs and two_cores_free():
             try:
                 self.child = Forked(lambda: [[p.file, self._write(p)] for p in theirs])
+                self.theirs = {p.number for p in theirs}
             except OSError:  # cannot fork now: every page here
                 self.child = None
-        mine = {p.number for p in pages.pages} - {p.number for p in theirs}
-        try:
-            for page in pages.pages:
-                if self.child is None or page.number in mine:
-                    self.rows[page.file] = self._write(page)
-        except BaseException:
-            self.__exit__()  # not entered yet: stop the child here
-            raise
+        return self
+
+    def write_mine(self) -> None:
+        """Write the pages the child does not (every page without a child)."""
+        for page in self.pages.pages:
+            if page.number not in self.theirs:
+                self.rows[page.file] = self._write(page)
 
     def _write(self, page: Page) -> int:
         with atomic_text(self.folder / page.file) as fh:
             return render_page(self.a, self.meta, self.pages, page, fh)
-
-    def __enter__(self) -> _PageWriter:
-        return self
 
     def __exit__(self, *exc: object) -> None:
         if self.child is not None:
