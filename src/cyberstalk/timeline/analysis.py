@@ -71,6 +71,13 @@ CONTACT_KINDS = frozenset(
         RecordKind.SCREENSHOT_TEXT,
     }
 )
+# The enum members the passes compare with, once each: in Python 3.11 reading a member
+# off its class (``Direction.TO_VICTIM``) costs ten times a global name, and the passes
+# read them for every record.
+_TO_VICTIM, _FROM_VICTIM = Direction.TO_VICTIM, Direction.FROM_VICTIM
+_OTHER, _EVENT = Direction.OTHER, Direction.EVENT
+_SCREENSHOT_TEXT = RecordKind.SCREENSHOT_TEXT
+_new_match = tuple.__new__  # LexiconMatch(...) without the namedtuple's Python __new__
 _BLOCK_TARGET_KEYS = ("blocked", "target", "contact", "account", "attributed_to")
 _CHAT_PREFIXES = ("WhatsApp Chat with ", "Chat WhatsApp gyda ")
 
@@ -162,7 +169,7 @@ def _is_counted(record: Record) -> bool:
     if record.kind not in CONTACT_KINDS or _DUPLICATE in record.flags:
         return False
     # A screenshot line that corroborates an exported message is the same contact.
-    return not (record.kind is RecordKind.SCREENSHOT_TEXT and record.extra.get("corroborates"))
+    return not (record.kind is _SCREENSHOT_TEXT and record.extra.get("corroborates"))
 
 
 def _block_target(record: Record, resolver: Resolver, victims: frozenset[str]) -> str | None:
@@ -361,13 +368,11 @@ def resolve_entries(
                 continue
             if (date_from and local.date() < date_from) or (date_to and local.date() > date_to):
                 continue
-        if rec.kind is RecordKind.SCREENSHOT_TEXT:
+        if rec.kind is _SCREENSHOT_TEXT:
             # a name read off a screenshot has no platform of its own: hint it
             if platform_of is None:
                 platform_of = {
-                    rid: r.platform
-                    for r, rid in ordered
-                    if r.kind is not RecordKind.SCREENSHOT_TEXT
+                    rid: r.platform for r, rid in ordered if r.kind is not _SCREENSHOT_TEXT
                 }
             hints = platform_hints(rec, platform_of)
             sender = resolver.resolve_hinted(rec.sender, hints, rec.platform)
@@ -387,9 +392,9 @@ def resolve_entries(
             involved = (
                 who == pois[0]
                 or any(r.person == pois[0] for r in recips)
-                or direction is Direction.EVENT
+                or direction is _EVENT
                 or (
-                    direction is Direction.FROM_VICTIM
+                    direction is _FROM_VICTIM
                     and not any(r.person and r.person != pois[0] for r in recips)
                 )
             )
@@ -401,7 +406,7 @@ def resolve_entries(
             ident = shown.get(key)
             if ident is None:
                 ident = shown[key] = display_key(key)
-        if direction is Direction.FROM_VICTIM and recips:
+        if direction is _FROM_VICTIM and recips:
             victim_recipients[len(entries)] = recips
         entries.append(Entry(rec, rec_id, local, direction, who, ident, False, None))
         keys.append(key)
@@ -429,7 +434,7 @@ def tally_identities(res: Resolved, resolver: Resolver, poi_set: frozenset[str])
     unattributed = withheld = untimed = withheld_rows = 0
     platforms: dict[str, int] = defaultdict(int)
     withheld_flag = Flag.WITHHELD_NUMBER.value
-    to_victim = Direction.TO_VICTIM
+    to_victim = _TO_VICTIM
     for e, key in zip(res.entries, res.keys, strict=True):
         rec = e.record
         rid = e.id
@@ -447,7 +452,7 @@ def tally_identities(res: Resolved, resolver: Resolver, poi_set: frozenset[str])
                 u = uses[who, key] = [0, t, None, rid, None]
             u[0] += 1
             u[2], u[4] = t, rid
-        if rec.sender and who is None and e.direction is not Direction.FROM_VICTIM:
+        if rec.sender and who is None and e.direction is not _FROM_VICTIM:
             r = resolver.resolve(rec.sender, rec.platform)
             assert r is not None
             item = unresolved.setdefault(
@@ -555,7 +560,7 @@ def read_replies(
     victims = people.victims
     poi_pairs: dict[str, set[tuple[str, str | None]]] = defaultdict(set)
     for e in res.entries:
-        if e.person in poi_set and e.direction is not Direction.FROM_VICTIM:
+        if e.person in poi_set and e.direction is not _FROM_VICTIM:
             poi_pairs[e.person].add((e.record.platform, e.record.conversation))
 
     def aimed_at(rec: Record, recips: list[Resolution], p: str) -> bool:
@@ -580,26 +585,26 @@ def read_replies(
         rid = e.id
         direction = e.direction
         who = e.person
-        if direction is Direction.FROM_VICTIM:
-            found = [LexiconMatch(rid, *h) for h in hits.get(rid, no_hits)[0]]
+        if direction is _FROM_VICTIM:
+            found = [_new_match(LexiconMatch, (rid, *h)) for h in hits.get(rid, no_hits)[0]]
             recips = res.victim_recipients.get(n, no_recips)
             for p in pois:
                 if aimed_at(rec, recips, p):
                     replies[p].append((t, rid, True))
                     stop_requests[p] += [(t, rid, m) for m in found]
             matches += found
-        elif direction is Direction.TO_VICTIM and who in poi_set and rid in occasion_of:
+        elif direction is _TO_VICTIM and who in poi_set and rid in occasion_of:
             assert who is not None
             replies[who].append((t, rid, False))
             theirs = hits.get(rid, no_hits)[1]
             if theirs:
-                matches += [LexiconMatch(rid, *h) for h in theirs]
+                matches += [_new_match(LexiconMatch, (rid, *h)) for h in theirs]
                 assert e.local is not None
                 match_times[rid] = e.local
-        elif direction is Direction.OTHER and who in poi_set:
+        elif direction is _OTHER and who in poi_set:
             assert who is not None
             third_party[who].append(rid)
-        elif direction is Direction.EVENT and rec.subtype in ("block", "unblock"):
+        elif direction is _EVENT and rec.subtype in ("block", "unblock"):
             target = _block_target(rec, resolver, victims)
             blocks.append((rec, rid, t, target))
     return Replies(replies, stop_requests, matches, match_times, blocks, third_party)
