@@ -656,6 +656,8 @@ def _corroboration(a: Analysis, e: Entry, href: Callable[[str], str]) -> str:
     return "".join(f'<br><span class="corr">{link}</span>' for link in links)
 
 
+_SCREENSHOT_TEXT = RecordKind.SCREENSHOT_TEXT  # (once: read off its class for every row)
+
 _TIME_NOTES = {"time_conflict": "time conflict", "edited_time_conflict": "edit time conflict"}
 """Notes a parser leaves when a record's own time fields disagree: shown in the row, since
 the officer must see both values and which one was used, not only the flag."""
@@ -695,7 +697,7 @@ def row_html(a: Analysis, e: Entry, pages: Pages | None = None) -> str:
     rid = esc(e.id)
     corr = (
         _corroboration(a, e, pages.href if pages else same_page)
-        if rec.kind is RecordKind.SCREENSHOT_TEXT or a.corroborated_by
+        if rec.kind is _SCREENSHOT_TEXT or a.corroborated_by
         else ""
     )
     return (
