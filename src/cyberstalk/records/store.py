@@ -134,7 +134,7 @@ _AFTER_TEXT = ',"attachments":'
 
 def iter_record_texts(derived: Path) -> Iterator[str]:
     """The ``text`` of every record, in the order of :func:`iter_record_dicts`, each read
-    out of its line without decoding the rest (a fifth of the time of ``json.loads``).
+    out of its line without decoding the rest.
 
     A line of the store has its keys in the record's fixed order: the first
     ``,"text":"`` is the record's own (a quote inside an earlier value is escaped), and
