@@ -5,10 +5,7 @@ command an officer runs, each in a process of its own: ``cyberstalk timeline CAS
 at this size an index page and one page per month) and ``cyberstalk timeline CASE -f pdf``,
 with wall time, CPU time and peak RSS, and the size of every file written. Baseline,
 measured in the same run: a subprocess that only reads every record file with
-``json.loads`` (the least any analysis must do); and, as a yardstick, ``cyberstalk parse``
-of a WhatsApp export of as many messages, the command issue 20 timed beside the timeline
-(4.8 s when it set the 10 s target), so the timeline's ratio to it reads the target at the
-issue's own host speed.
+``json.loads`` (the least any analysis must do).
 
 Targets (issue 20): ``cyberstalk timeline CASE`` (the HTML report, the default) at most
 10 s wall and 300 MB peak RSS for 200,000 records; every HTML file at most 10 MB; and the
@@ -149,10 +146,8 @@ def build_case(root: Path, total: int) -> Path:
 
 CHILD_CLI = r"""
 import json, resource, subprocess, sys, time
-args = sys.argv[2:]
-sink = open(args.pop(0)[len("--stdout="):], "wb") if args[0].startswith("--stdout=") else None
 t0 = time.perf_counter()
-proc = subprocess.run(args, stdout=sink or subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+proc = subprocess.run(sys.argv[2:], capture_output=True, text=True)
 wall = time.perf_counter() - t0
 r = resource.getrusage(resource.RUSAGE_CHILDREN)
 if proc.returncode != 0:
@@ -212,29 +207,6 @@ def cli(case: Path, *args: str) -> dict[str, Any]:
     return child(CHILD_CLI, case, *command, "timeline", str(case), *args)
 
 
-ISSUE_PARSE_S = 4.8
-"""What ``cyberstalk parse`` of a 200,000-message WhatsApp export took on the machine and
-load where issue 20 set the 10 s target (its timeline then took 13.2 s)."""
-
-
-def parse_reference(folder: Path, messages: int) -> dict[str, Any]:
-    """``cyberstalk parse`` of a WhatsApp export of ``messages`` messages (bench_whatsapp's
-    generator) to a file: the yardstick the issue measured beside its timeline."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from bench_whatsapp import make_export
-
-    export = folder / f"WhatsApp Chat with Dylan {messages}.txt"
-    if not export.exists():
-        make_export(export, messages)
-    exe = Path(sys.executable).with_name("cyberstalk")
-    command = [str(exe)] if exe.exists() else [sys.executable, "-m", "cyberstalk"]
-    out = folder / "parsed.jsonl"
-    run = child(CHILD_CLI, folder, f"--stdout={out}", *command, "parse", str(export))
-    with out.open("rb") as fh:
-        run["records"] = sum(1 for _ in fh)
-    return run
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="20,000 records instead of 200,000")
@@ -258,17 +230,16 @@ def main() -> None:
             f"built a case of {total:,} records on {len(PLATFORMS)} platforms "
             f"in {time.perf_counter() - t:.1f} s"
         )
-        kinds = ["base", "parse", "html"] + ([] if args.no_pdf else ["pdf"])
+        kinds = ["base", "html"] + ([] if args.no_pdf else ["pdf"])
         rounds: dict[str, list[dict[str, Any]]] = {k: [] for k in kinds}
         reports = case / "reports"
         for _ in range(max(1, args.repeat)):
             rounds["base"].append(child(CHILD_BASELINE, case))
-            rounds["parse"].append(parse_reference(Path(tmp), total))
             rounds["html"].append(cli(case))
             if not args.no_pdf:
                 rounds["pdf"].append(cli(case, "-f", "pdf"))
         best = {k: min(v, key=lambda r: r["total_s"]) for k, v in rounds.items()}
-        base, reference, html = best["base"], best["parse"], best["html"]
+        base, html = best["base"], best["html"]
         files = [reports / "timeline.html", *sorted((reports / "timeline").glob("*.html"))]
         sizes = [p.stat().st_size / 1e6 for p in files if p.exists()]
         if not args.no_pdf:
@@ -278,11 +249,6 @@ def main() -> None:
     print(
         f"baseline json.loads of every record: {base['total_s']:.2f} s wall, "
         f"{base['cpu_s']:.2f} s CPU, peak RSS {base['peak_rss_mb']:.0f} MB"
-    )
-    print(
-        f"reference cyberstalk parse of a {total:,}-message WhatsApp export: "
-        f"{reference['total_s']:.2f} s wall, {reference['cpu_s']:.2f} s CPU "
-        f"({reference['records']:,} records)"
     )
     ok = True
     shown = [("cyberstalk timeline CASE", html)]
@@ -303,15 +269,6 @@ def main() -> None:
             f"{name}: {wall:.2f} s wall, {run['cpu_s']:.2f} s CPU, peak RSS {rss:.0f} MB "
             f"({against}); vs baseline wall x{wall / base['total_s']:.1f}, "
             f"memory x{rss / base['peak_rss_mb']:.2f}"
-        )
-    ratio = html["total_s"] / reference["total_s"]
-    allowed = WALL_TARGET_S / ISSUE_PARSE_S
-    if total == 200_000:  # the size the issue measured at
-        print(
-            f"host-normalised: the timeline took x{ratio:.2f} the parse's time here; where the "
-            f"issue set its target, parse took {ISSUE_PARSE_S:g} s, so {WALL_TARGET_S:g} s there "
-            f"is x{allowed:.2f} ({'within' if ratio <= allowed else 'OVER'}; for information: "
-            "the parse itself is faster now than then, so this reading is the stricter one)"
         )
     largest = max(sizes)
     ok &= largest <= FILE_TARGET_MB
