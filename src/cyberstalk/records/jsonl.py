@@ -1,10 +1,19 @@
 """The one JSON Lines form of a record, as ``derived/records`` and ``cyberstalk parse``
 write it: compact, UTF-8, keys in the record's fixed order (:meth:`Record.as_dict`).
 
-:func:`record_bytes` writes a record's line from its fields; :class:`TextLines` writes the
-line of a text export's message from its fields with no Record built (what the WhatsApp
-parser emits); both go through :func:`_text_line` for a line of a text export, and fall
-back to :func:`record_line` over ``as_dict()`` for values the direct path does not know.
+Every line is written by one f-string template, :func:`_line`: for a Record by
+:func:`record_bytes`, and for a text export's message from its fields with no Record
+built by :meth:`TextLines.line_in_hour` (what the WhatsApp parser emits). The JSON of the
+fields a source's records share (platform, zone basis, conversation, the locator's
+exhibit, path and member, parser and version) and a SHA-256 that has hashed the id's
+head are the template's parts, made once a source (:func:`_shared`); a text export's
+locator (ints at lines and bytes, no JSON path or XML index) is written from its numbers,
+whose text the id shares, any other locator from its fields (:func:`_place`); the time
+is ``"..."`` (a UTC hour's text remembered, :func:`_utc_json`) or ``null``.
+
+The json encoder (:func:`record_line` over ``as_dict()``) writes only what the template
+cannot: a value of a type the template's string writer refuses (a non-string where the
+model has a string) and a line with a lone surrogate (ASCII escapes).
 :func:`read_line` is the one reader of a line (the store's, and :func:`line_record`'s,
 which reads a line back as its Record).
 """
@@ -43,7 +52,8 @@ _ENCODE_ASCII = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encod
 
 def record_line(record_dict: Mapping[str, Any]) -> bytes:
     """One JSON Lines line as written in derived/ and by ``cyberstalk parse``: compact,
-    UTF-8, keys in the record's fixed order.
+    UTF-8, keys in the record's fixed order: the json encoder over a dict, which
+    :func:`record_bytes` falls back to only for what its template cannot write.
 
     A lone surrogate (a broken ``\\ud83d`` escape in a JSON export) cannot be UTF-8; such a
     line is written with ASCII escapes instead, which reads back to the same text.
@@ -96,123 +106,149 @@ def _value(value: Any) -> str:
     return _ENCODE(value)
 
 
-def _locator(loc: Locator) -> str:
-    """``_ENCODE(loc.as_dict())``: the fields that are not None, in field order."""
-    e, p, m = loc.exhibit, loc.path, loc.member
-    ls, le, bs, be = loc.line_start, loc.line_end, loc.byte_start, loc.byte_end
-    if (
-        type(ls) is int
-        and type(le) is int
-        and type(bs) is int
-        and type(be) is int
-        and type(p) is str
-        and loc.json_path is None
-        and loc.xml_index is None
-    ):  # a line of a text export: one f-string
-        head = "{" if e is None else '{"exhibit":' + _value(e) + ","
-        tail = "}" if m is None else ',"member":' + _value(m) + "}"
-        return (
-            f'{head}"path":{_string(p)},"line_start":{ls},"line_end":{le},'
-            f'"byte_start":{bs},"byte_end":{be}{tail}'
+_PLACE_FIELDS = _LOCATOR_FIELDS[2:-1]
+"""The locator's fields between its path and its member (the numbers, JSON path and XML
+index), which :func:`_place` writes."""
+assert _LOCATOR_FIELDS[:2] == ("exhibit", "path") and _LOCATOR_FIELDS[-1] == "member"
+
+
+def _place(loc: Locator) -> str:
+    """The members of ``_ENCODE(loc.as_dict())`` between its path and its member, each
+    with its leading comma: the fields of :data:`_PLACE_FIELDS` that are not None, in
+    field order (any locator: a JSON path, an XML index, numbers of any type)."""
+    return "".join(
+        [f',"{k}":{_value(v)}' for k in _PLACE_FIELDS if (v := getattr(loc, k)) is not None]
+    )
+
+
+def _line(
+    parts: _Shared,
+    kind: str,
+    subtype: str | None,
+    when: str,
+    time_raw: str,
+    sender: str | None,
+    recipients: tuple[str, ...],
+    text: str,
+    attachments: tuple[Attachment, ...],
+    flags: frozenset[str],
+    extra: Mapping[str, JSON],
+    ls: Any,
+    le: Any,
+    bs: Any,
+    be: Any,
+    loc: Locator | None = None,
+) -> bytes:
+    """The JSON line of a record, the one template every line is written with (the
+    json encoder, :func:`record_line`, writes only what this cannot: see
+    :func:`record_bytes`).
+
+    ``parts`` (:func:`_shared`) holds the JSON of the fields a source's records share
+    and a SHA-256 that has hashed the id's head; ``when`` is ``time_utc``'s JSON
+    (``"..."`` or ``null``). The locator: with ``loc`` None, a line of a text export:
+    ``ls``, ``le``, ``bs`` and ``be`` are its lines and bytes, ints the caller has
+    checked (their text goes into the id: a bool would differ), with no JSON path or
+    XML index, and the id and the locator share the numbers' text; else ``loc``'s own
+    fields, of any type (:func:`_place`), as they are.
+
+    TypeError (a value of a type ``_string`` or the encoder refuses) or
+    UnicodeEncodeError (a lone surrogate): the encoder's way is the caller's to take."""
+    platform, basis, conversation, where, member, parser, name, head = parts
+    if loc is None:
+        ls, le, bs, be = str(ls), str(le), str(bs), str(be)
+        rid = record_id(head, ls, le, bs, be, None, None, name, kind, time_raw, text, subtype)
+        place = f',"line_start":{ls},"line_end":{le},"byte_start":{bs},"byte_end":{be}'
+    else:
+        rid = record_id(
+            head, ls, le, bs, be, loc.json_path, loc.xml_index, name, kind, time_raw, text, subtype
         )
-    fields = [f'"{k}":{_value(v)}' for k in _LOCATOR_FIELDS if (v := getattr(loc, k)) is not None]
-    return "{" + ",".join(fields) + "}"
+        place = _place(loc)
+    line = (
+        f'{{"id":"{rid}","kind":{_string(kind)},"subtype":'
+        f"{'null' if subtype is None else _string(subtype)}{platform}{when},"
+        f'"time_raw":{_string(time_raw)}{basis}'
+        f'{"null" if sender is None else _string(sender)},"recipients":'
+        f"{_ENCODE(list(recipients)) if recipients else '[]'}{conversation}"
+        f'{_string(text)},"attachments":'
+        f"{_ENCODE([a.as_dict() for a in attachments]) if attachments else '[]'},"
+        f'"flags":{_flags(flags) if flags else "[]"},"locator":{where}{place}{member}'
+        f"{parser}{_ENCODE(dict(sorted(extra.items()))) if extra else '{}'}}}\n"
+    )
+    return line.encode("utf-8")
 
 
 def record_bytes(record: Record) -> bytes:
-    """``record_line(record.as_dict())``, written directly from the record's fields
-    instead of building the dicts and walking them: the same bytes, without the
-    intermediate dicts (tests/test_derived_serialiser.py checks the two against each
-    other).
+    """``record_line(record.as_dict())``, written directly from the record's fields with
+    the one template (:func:`_line`) instead of building the dicts and walking them: the
+    same bytes (tests/test_derived_serialiser.py checks the two against each other).
 
-    A value the direct path does not know (a non-string where the model has a string)
-    goes the generic way, as does a line with a lone surrogate (ASCII escapes)."""
+    The fields a source's records share are written once a source (:func:`_shared`,
+    remembered where the id's head and the parser's name are plain strings); a locator
+    of ints at lines and bytes and no JSON path or XML index (a text export's) is
+    written from its numbers, any other from its fields. The json encoder writes only
+    what the template cannot: a value of a type ``_string`` refuses (a non-string where
+    the model has a string: the encoder writes it as what it is) and a line with a lone
+    surrogate (ASCII escapes)."""
     loc = record.locator
     ls, le, bs, be = loc.line_start, loc.line_end, loc.byte_start, loc.byte_end
-    exhibit, path, member = loc.exhibit, loc.path, loc.member
-    parser, kind, time_raw, text, subtype = (
-        record.parser,
-        record.kind._value_,
-        record.time_raw,
-        record.text,
-        record.subtype,
+    exhibit, path, member, parser = loc.exhibit, loc.path, loc.member, record.parser
+    # the parts a source's records share, written once a source
+    same = (
+        record.platform,
+        record.tz_basis._value_,
+        record.conversation,
+        exhibit,
+        path,
+        member,
+        parser,
+        record.parser_version,
     )
     t = record.time_utc
-    if (
-        type(ls) is int
-        and type(le) is int
-        and type(bs) is int
-        and type(be) is int
-        and loc.json_path is None
-        and loc.xml_index is None
-        and t is not None
-        and t.tzinfo is UTC
-        and type(t) is datetime
-        and _plain_id_parts(exhibit, path, member, parser, kind, time_raw, text, subtype)
-    ):
-        # A line of a text export (the bulk of most cases)
-        try:
-            # the parts a source's records share, written once a source
-            same = (
-                record.platform,
-                record.tz_basis._value_,
-                record.conversation,
-                exhibit,
-                path,
-                member,
-                parser,
-                record.parser_version,
-            )
-            return _text_line(
-                _SHARED.get(same) or _shared(same),
-                kind,
-                subtype,
-                _utc_text(t),
-                time_raw,
-                record.sender,
-                record.recipients,
-                text,
-                record.attachments,
-                record.flags,
-                ls,
-                le,
-                bs,
-                be,
-                record.extra,
-            )
-        except (TypeError, UnicodeEncodeError):
-            return record_line(record.as_dict())
     try:
-        if t is None:
+        if type(t) is datetime and t.tzinfo is UTC:
+            when = _utc_json(t)
+        elif t is None:
             when = "null"
-        elif t.tzinfo is UTC and type(t) is datetime:
-            when = f'"{t.isoformat()}"'  # digits and -:T+. only: nothing to escape
         else:
             when = _string(utc_iso(t))
-        sender = record.sender
-        subtype = record.subtype
-        conversation = record.conversation
-        recipients = record.recipients
-        attachments = record.attachments
-        flags = record.flags
-        extra = record.extra
-        version = record.parser_version
-        line = (
-            f'{{"id":"{record.id}","kind":{_string(record.kind._value_)},"subtype":'
-            f'{"null" if subtype is None else _string(subtype)},"platform":'
-            f'{_string(record.platform)},"time_utc":{when},"time_raw":'
-            f'{_string(record.time_raw)},"tz_basis":{_string(record.tz_basis._value_)},'
-            f'"sender":{"null" if sender is None else _string(sender)},"recipients":'
-            f'{_ENCODE(list(recipients)) if recipients else "[]"},"conversation":'
-            f'{"null" if conversation is None else _string(conversation)},"text":'
-            f'{_string(record.text)},"attachments":'
-            f"{_ENCODE([a.as_dict() for a in attachments]) if attachments else '[]'},"
-            f'"flags":{_flags(flags) if flags else "[]"},"locator":'
-            f'{_locator(record.locator)},"parser":{{"name":{_string(record.parser)},'
-            f'"version":{_string(version)}}},"extra":'
-            f"{_ENCODE(dict(sorted(extra.items()))) if extra else '{}'}}}\n"
+        if (
+            type(path) is str
+            and type(parser) is str
+            and (exhibit is None or type(exhibit) is str)
+            and (member is None or type(member) is str)
+        ):  # the id's head and the parser's name plain (as _plain_id_parts checks them)
+            parts = _SHARED.get(same) or _shared(same)
+        else:
+            parts = _shared(same, remember=False)
+        # a text export's locator is written from its numbers, any other from its fields
+        other = (
+            None
+            if type(ls) is int
+            and type(le) is int
+            and type(bs) is int
+            and type(be) is int
+            and loc.json_path is None
+            and loc.xml_index is None
+            else loc
         )
-        return line.encode("utf-8")
+        return _line(
+            parts,
+            record.kind._value_,
+            record.subtype,
+            when,
+            record.time_raw,
+            record.sender,
+            record.recipients,
+            record.text,
+            record.attachments,
+            record.flags,
+            record.extra,
+            ls,
+            le,
+            bs,
+            be,
+            other,
+        )
     except (TypeError, UnicodeEncodeError):
         # A non-string value _string refuses (the encoder writes it as what it is), or
         # a lone surrogate: record_line decides, exactly as for any dict.
@@ -225,8 +261,10 @@ class TextLines:
 
     The records share platform, zone basis, conversation, exhibit, path, member, parser
     and version; each is at lines and bytes (ints), has an aware time in ``UTC`` and no
-    JSON path or XML index. :meth:`line_in_hour` raises TypeError or UnicodeEncodeError
-    where record_bytes would take the generic way: the caller then builds the Record.
+    JSON path or XML index. :meth:`line_in_hour` writes with the same template as
+    record_bytes (:func:`_line`), and raises TypeError or UnicodeEncodeError where a
+    field is not the model's type or the line needs the json encoder: the caller then
+    builds the Record.
     """
 
     __slots__ = ("parts",)
@@ -277,24 +315,24 @@ class TextLines:
             or type(byte_start) is not int
             or type(byte_end) is not int
             or not _plain_id_parts(None, "", None, "", value, time_raw, text, subtype)
-        ):  # (what record_bytes checks before it calls _text_line)
+        ):
             raise TypeError("a field is not of the model's type")
-        return _text_line(
+        return _line(
             self.parts,
             value,
             subtype,
-            hour + _MINUTES_SECONDS[second],
+            f'"{hour}{_MINUTES_SECONDS[second]}',
             time_raw,
             sender,
             recipients,
             text,
             attachments,
             flags,
+            extra,
             line_start,
             line_end,
             byte_start,
             byte_end,
-            extra,
         )
 
 
@@ -310,95 +348,59 @@ def hour_text(hour_start: datetime) -> str | None:
         or hour_start.microsecond
     ):
         return None
-    return _utc_text(hour_start)[: -len(_MINUTES_SECONDS[0])]
-
-
-def _text_line(
-    parts: _Shared,
-    kind: str,
-    subtype: str | None,
-    utc_text: str,
-    time_raw: str,
-    sender: str | None,
-    recipients: tuple[str, ...],
-    text: str,
-    attachments: tuple[Attachment, ...],
-    flags: frozenset[str],
-    ls: int,
-    le: int,
-    bs: int,
-    be: int,
-    extra: Mapping[str, JSON],
-) -> bytes:
-    """The line of a record of a text export (``parts`` from :func:`_shared`;
-    ``utc_text``, its time as :func:`_utc_text` writes it): the id and the locator share
-    the numbers' text, and nothing is looked up twice. The caller has checked that the
-    numbers are ints and the id's parts plain strings (the numbers' text goes into the
-    id: a bool or a str subclass would differ). TypeError (another value of a type
-    _string refuses) or UnicodeEncodeError (a lone surrogate): the generic way is the
-    caller's to take."""
-    sls, sle, sbs, sbe = str(ls), str(le), str(bs), str(be)
-    # parts[6] has hashed the id's head (exhibit, path, member) already
-    rid = record_id(
-        parts[6], sls, sle, sbs, sbe, None, None, parts[5], kind, time_raw, text, subtype
-    )
-    line = (
-        f'{{"id":"{rid}","kind":{_string(kind)},"subtype":'
-        f"{'null' if subtype is None else _string(subtype)}{parts[0]}"
-        f'{utc_text}","time_raw":{_string(time_raw)}{parts[1]}'
-        f'{"null" if sender is None else _string(sender)},"recipients":'
-        f"{_ENCODE(list(recipients)) if recipients else '[]'}{parts[2]}"
-        f'{_string(text)},"attachments":'
-        f"{_ENCODE([a.as_dict() for a in attachments]) if attachments else '[]'},"
-        f'"flags":{_flags(flags) if flags else "[]"}{parts[3]}{sls},"line_end":'
-        f'{sle},"byte_start":{sbs},"byte_end":{sbe}{parts[4]}'
-        f"{_ENCODE(dict(sorted(extra.items()))) if extra else '{}'}}}\n"
-    )
-    return line.encode("utf-8")
+    return _utc_json(hour_start)[1 : -len(_MINUTES_SECONDS[0])]
 
 
 _HOURS: dict[tuple[int, int, int, int], str] = {}
-_MINUTES_SECONDS = tuple(f"{n // 60:02d}:{n % 60:02d}+00:00" for n in range(3600))
+_MINUTES_SECONDS = tuple(f'{n // 60:02d}:{n % 60:02d}+00:00"' for n in range(3600))
+"""An hour's ``"2024-01-13T08:`` (the opening quote and the hour), and the rest of a
+time's JSON, ``02:05+00:00"``, for each second of the hour."""
 
 
-def _utc_text(t: datetime) -> str:
-    """``t.isoformat()`` for a datetime in UTC: its hour's text is remembered (a source
-    has a few thousand hours, and isoformat takes the time of a dozen lookups)."""
+def _utc_json(t: datetime) -> str:
+    """``time_utc``'s JSON, ``'"' + t.isoformat() + '"'``, for a datetime in UTC (digits
+    and ``-:T+.`` only: nothing to escape): its hour's text is remembered (a source has
+    a few thousand hours, and isoformat takes the time of a dozen lookups)."""
     if t.microsecond:
-        return t.isoformat()
+        return f'"{t.isoformat()}"'
     hour = (t.year, t.month, t.day, t.hour)
     text = _HOURS.get(hour)
     if text is None:
         if len(_HOURS) >= 4096:
             _HOURS.clear()
-        text = _HOURS[hour] = f"{hour[0]:04d}-{hour[1]:02d}-{hour[2]:02d}T{hour[3]:02d}:"
+        text = _HOURS[hour] = f'"{hour[0]:04d}-{hour[1]:02d}-{hour[2]:02d}T{hour[3]:02d}:'
     return text + _MINUTES_SECONDS[t.minute * 60 + t.second]
 
 
-_Shared = tuple[str, str, str, str, str, str, Any]
+_Shared = tuple[str, str, str, str, str, str, Any, Any]
 _SHARED: dict[tuple[Any, ...], _Shared] = {}
 
 
-def _shared(same: tuple[Any, ...]) -> _Shared:
-    """The JSON between a text line's own values, the parser's name and a SHA-256 that has
-    hashed the id's head (:func:`~cyberstalk.records.model.record_id`), for its platform, tz_basis,
-    conversation, exhibit, path, member, parser and version (remembered)."""
+def _shared(same: tuple[Any, ...], remember: bool = True) -> _Shared:
+    """The parts of :func:`_line`'s template that a source's records share, for its
+    platform, tz_basis, conversation, exhibit, path, member, parser and version: the JSON
+    between the line's own values (``,"platform":..,"time_utc":``; ``,"tz_basis":..,
+    "sender":``; ``,"conversation":..,"text":``; the locator's ``{"exhibit":..,"path":..``
+    and ``,"member":..}``; ``,"parser":{..},"extra":``), the parser's name and a SHA-256
+    that has hashed the id's head (:func:`~cyberstalk.records.model.record_id`).
+    Remembered unless ``remember`` is false (a source whose id's head or parser is not a
+    plain string: an equal string's parts would not do)."""
     platform, basis, conversation, exhibit, path, member, parser, version = same
     parts = (
-        f',"platform":{_string(platform)},"time_utc":"',
+        f',"platform":{_string(platform)},"time_utc":',
         f',"tz_basis":{_string(basis)},"sender":',
         f',"conversation":{"null" if conversation is None else _string(conversation)},"text":',
-        ',"locator":{'
-        + ("" if exhibit is None else f'"exhibit":{_string(exhibit)},')
-        + f'"path":{_string(path)},"line_start":',
-        ("" if member is None else f',"member":{_string(member)}')
-        + f'}},"parser":{{"name":{_string(parser)},"version":{_string(version)}}},"extra":',
+        ("{" if exhibit is None else f'{{"exhibit":{_string(exhibit)},')
+        + f'"path":{_string(path)}',
+        ("" if member is None else f',"member":{_string(member)}') + "}",
+        f',"parser":{{"name":{_string(parser)},"version":{_string(version)}}},"extra":',
         parser,
         head_hash(exhibit, path, member),
     )
-    if len(_SHARED) >= 64:
-        _SHARED.clear()
-    _SHARED[same] = parts
+    if remember:
+        if len(_SHARED) >= 64:
+            _SHARED.clear()
+        _SHARED[same] = parts
     return parts
 
 
