@@ -43,11 +43,14 @@ from cyberstalk.timeline.identities import (
 )
 from cyberstalk.timeline.indicators import PersonFacts, person_indicators
 from cyberstalk.timeline.model import (
+    EVENT,
+    FROM_VICTIM,
+    OTHER,
+    TO_VICTIM,
     AfterBlock,
     Analysis,
     Breach,
     Contact,
-    Direction,
     Entry,
     IdentifierUse,
     Indicator,
@@ -71,12 +74,7 @@ CONTACT_KINDS = frozenset(
         RecordKind.SCREENSHOT_TEXT,
     }
 )
-# The enum members the passes compare with, once each: in Python 3.11 reading a member
-# off its class (``Direction.TO_VICTIM``) costs ten times a global name, and the passes
-# read them for every record.
-_TO_VICTIM, _FROM_VICTIM = Direction.TO_VICTIM, Direction.FROM_VICTIM
-_OTHER, _EVENT = Direction.OTHER, Direction.EVENT
-_SCREENSHOT_TEXT = RecordKind.SCREENSHOT_TEXT
+_SCREENSHOT_TEXT = RecordKind.SCREENSHOT_TEXT  # (once: see timeline.model.TO_VICTIM)
 _new_match = tuple.__new__  # LexiconMatch(...) without the namedtuple's Python __new__
 _BLOCK_TARGET_KEYS = ("blocked", "target", "contact", "account", "attributed_to")
 _CHAT_PREFIXES = ("WhatsApp Chat with ", "Chat WhatsApp gyda ")
@@ -392,9 +390,9 @@ def resolve_entries(
             involved = (
                 who == pois[0]
                 or any(r.person == pois[0] for r in recips)
-                or direction is _EVENT
+                or direction is EVENT
                 or (
-                    direction is _FROM_VICTIM
+                    direction is FROM_VICTIM
                     and not any(r.person and r.person != pois[0] for r in recips)
                 )
             )
@@ -406,7 +404,7 @@ def resolve_entries(
             ident = shown.get(key)
             if ident is None:
                 ident = shown[key] = display_key(key)
-        if direction is _FROM_VICTIM and recips:
+        if direction is FROM_VICTIM and recips:
             victim_recipients[len(entries)] = recips
         entries.append(Entry(rec, rec_id, local, direction, who, ident, False, None))
         keys.append(key)
@@ -434,7 +432,7 @@ def tally_identities(res: Resolved, resolver: Resolver, poi_set: frozenset[str])
     unattributed = withheld = untimed = withheld_rows = 0
     platforms: dict[str, int] = defaultdict(int)
     withheld_flag = Flag.WITHHELD_NUMBER.value
-    to_victim = _TO_VICTIM
+    to_victim = TO_VICTIM
     for e, key in zip(res.entries, res.keys, strict=True):
         rec = e.record
         rid = e.id
@@ -452,7 +450,7 @@ def tally_identities(res: Resolved, resolver: Resolver, poi_set: frozenset[str])
                 u = uses[who, key] = [0, t, None, rid, None]
             u[0] += 1
             u[2], u[4] = t, rid
-        if rec.sender and who is None and e.direction is not _FROM_VICTIM:
+        if rec.sender and who is None and e.direction is not FROM_VICTIM:
             r = resolver.resolve(rec.sender, rec.platform)
             assert r is not None
             item = unresolved.setdefault(
@@ -560,7 +558,7 @@ def read_replies(
     victims = people.victims
     poi_pairs: dict[str, set[tuple[str, str | None]]] = defaultdict(set)
     for e in res.entries:
-        if e.person in poi_set and e.direction is not _FROM_VICTIM:
+        if e.person in poi_set and e.direction is not FROM_VICTIM:
             poi_pairs[e.person].add((e.record.platform, e.record.conversation))
 
     def aimed_at(rec: Record, recips: list[Resolution], p: str) -> bool:
@@ -585,7 +583,7 @@ def read_replies(
         rid = e.id
         direction = e.direction
         who = e.person
-        if direction is _FROM_VICTIM:
+        if direction is FROM_VICTIM:
             found = [_new_match(LexiconMatch, (rid, *h)) for h in hits.get(rid, no_hits)[0]]
             recips = res.victim_recipients.get(n, no_recips)
             for p in pois:
@@ -593,7 +591,7 @@ def read_replies(
                     replies[p].append((t, rid, True))
                     stop_requests[p] += [(t, rid, m) for m in found]
             matches += found
-        elif direction is _TO_VICTIM and who in poi_set and rid in occasion_of:
+        elif direction is TO_VICTIM and who in poi_set and rid in occasion_of:
             assert who is not None
             replies[who].append((t, rid, False))
             theirs = hits.get(rid, no_hits)[1]
@@ -601,10 +599,10 @@ def read_replies(
                 matches += [_new_match(LexiconMatch, (rid, *h)) for h in theirs]
                 assert e.local is not None
                 match_times[rid] = e.local
-        elif direction is _OTHER and who in poi_set:
+        elif direction is OTHER and who in poi_set:
             assert who is not None
             third_party[who].append(rid)
-        elif direction is _EVENT and rec.subtype in ("block", "unblock"):
+        elif direction is EVENT and rec.subtype in ("block", "unblock"):
             target = _block_target(rec, resolver, victims)
             blocks.append((rec, rid, t, target))
     return Replies(replies, stop_requests, matches, match_times, blocks, third_party)

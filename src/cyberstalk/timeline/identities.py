@@ -23,7 +23,7 @@ from cyberstalk.identifiers import (
     sender_keys,
 )
 from cyberstalk.records import Record, RecordKind
-from cyberstalk.timeline.model import Direction
+from cyberstalk.timeline.model import EVENT, FROM_VICTIM, OTHER, TO_VICTIM, Direction
 
 OUTGOING_SUBTYPES = frozenset({"outgoing", "sent", "outbox"})
 """Subtypes that say the victim's own device sent the record (SMS type 2, outgoing call)."""
@@ -192,11 +192,7 @@ def has_incoming_hint(record: Record) -> bool:
     return isinstance(direction, str) and direction.casefold() in _IN_WORDS
 
 
-_SYSTEM = RecordKind.SYSTEM
-_TO_VICTIM, _FROM_VICTIM = Direction.TO_VICTIM, Direction.FROM_VICTIM
-_OTHER, _EVENT = Direction.OTHER, Direction.EVENT
-"""The members :func:`direction_of` returns, once each (in Python 3.11 a member read off
-its class costs ten times a global name; every record is directed)."""
+_SYSTEM = RecordKind.SYSTEM  # (once: see timeline.model.TO_VICTIM)
 
 
 def direction_of(
@@ -219,16 +215,16 @@ def direction_of(
        because the records come from the victim's own accounts.
     """
     if record.kind is _SYSTEM:
-        return _EVENT
+        return EVENT
     if sender is not None and sender.person in victims:
-        return _FROM_VICTIM
+        return FROM_VICTIM
     unknown_sender = sender is None or (sender.person is None and not sender.withheld)
     if unknown_sender and has_outgoing_hint(record):
-        return _FROM_VICTIM
+        return FROM_VICTIM
     if recipients and any(r.person in victims for r in recipients):
-        return _TO_VICTIM
+        return TO_VICTIM
     if has_incoming_hint(record):
-        return _TO_VICTIM
+        return TO_VICTIM
     if recipients and all(r.person is not None and r.person not in victims for r in recipients):
-        return _OTHER
-    return _TO_VICTIM
+        return OTHER
+    return TO_VICTIM
