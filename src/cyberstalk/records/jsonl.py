@@ -210,12 +210,8 @@ def record_bytes(record: Record) -> bytes:
             when = "null"
         else:
             when = _string(utc_iso(t))
-        if (
-            type(path) is str
-            and type(parser) is str
-            and (exhibit is None or type(exhibit) is str)
-            and (member is None or type(member) is str)
-        ):  # the id's head and the parser's name plain (as _plain_id_parts checks them)
+        if _plain_id_parts(exhibit, path, member, parser, "", "", "", None):
+            # the id's head and the parser's name plain: the remembered parts serve
             parts = _SHARED.get(same) or _shared(same)
         else:
             parts = _shared(same, remember=False)
