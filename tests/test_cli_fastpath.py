@@ -163,9 +163,11 @@ try:
         new_app()()
 except SystemExit as exc:
     code = exc.code or 0
-# what an ingest of plain files has no use for: the CLI framework, and what only an
-# archive (zipfile) or a thread pool of the standard library's (with logging) would need
-heavy = ("typer", "click", "zipfile", "concurrent", "logging")
+# what an ingest of plain files has no use for: the CLI framework, what only an archive
+# (zipfile) or a thread pool of the standard library's (with logging) would need, and
+# dataclasses, whose import (inspect, ast, dis) and per-class code generation cost more
+# than the rest of such an ingest's own modules together
+heavy = ("typer", "click", "zipfile", "concurrent", "logging", "dataclasses", "inspect")
 loaded = [m.split(".")[0] for m in sys.modules if m.startswith(heavy)]
 sys.stderr.write("\\n@@" + json.dumps({"code": code, "loaded": sorted(set(loaded))}))
 """

@@ -17,10 +17,10 @@ import stat
 import sys
 import tomllib
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cyberstalk import TOOL_NAME, __version__
@@ -41,8 +41,7 @@ def tool_string() -> str:
     return f"{TOOL_NAME} {__version__}"
 
 
-@dataclass(frozen=True, slots=True)
-class Identifier:
+class Identifier(NamedTuple):
     """One way a person shows up in evidence."""
 
     type: str
@@ -53,8 +52,7 @@ class Identifier:
     """Platform the identifier belongs to (usernames are per platform)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Person:
+class Person(NamedTuple):
     """A person in the case, with the identifiers that resolve records to them."""
 
     name: str
@@ -68,8 +66,7 @@ class Person:
     resolves records by address; reports that leave the force (the panel pack) mask them."""
 
 
-@dataclass(frozen=True, slots=True)
-class Order:
+class Order(NamedTuple):
     """A court order (e.g. a Stalking Protection Order) recorded for the case."""
 
     kind: str
@@ -89,8 +86,7 @@ SPO_STATUSES = ("considered", "applied", "granted", "refused", "not_applied")
 not), applied for, granted or refused by the court, or considered and not applied for."""
 
 
-@dataclass(frozen=True, slots=True)
-class SpoRecord:
+class SpoRecord(NamedTuple):
     """One step in considering a Stalking Protection Order (``[[spo]]`` in case.toml)."""
 
     subject: str
@@ -103,8 +99,7 @@ class SpoRecord:
     """Why (e.g. why an order was or was not applied for)."""
 
 
-@dataclass(frozen=True, slots=True)
-class CaseConfig:
+class CaseConfig(NamedTuple):
     """The contents of ``case.toml``."""
 
     reference: str
@@ -116,8 +111,8 @@ class CaseConfig:
     orders: tuple[Order, ...] = ()
     spo: tuple[SpoRecord, ...] = ()
     """SPO consideration records, in the order entered (the last is the latest step)."""
-    settings: Mapping[str, Any] = field(default_factory=dict)
-    raw: Mapping[str, Any] = field(default_factory=dict)
+    settings: Mapping[str, Any] = MappingProxyType({})
+    raw: Mapping[str, Any] = MappingProxyType({})
     """The whole parsed TOML, for sections other packages own (timestamps, advice...)."""
 
     @property
@@ -329,8 +324,7 @@ legacy_digests = false
 """
 
 
-@dataclass(frozen=True)
-class Case:
+class Case(NamedTuple):
     """An opened case folder."""
 
     root: Path

@@ -18,9 +18,9 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 FAST_COMMANDS = ("ingest", "parse")
 """Command modules with a ``FAST`` signature and a ``run`` function."""
@@ -28,8 +28,7 @@ COMPLETION_VAR = "_CYBERSTALK_COMPLETE"
 """click's shell-completion variable: a line that asks for completion is click's."""
 
 
-@dataclass(frozen=True)
-class Signature:
+class Signature(NamedTuple):
     """A command line: positional arguments, the last one or more values when
     ``variadic``; options that take one value; flags that set a value; defaults for every
     option and flag; which values are paths; converters of other values (one that raises
@@ -44,8 +43,8 @@ class Signature:
     """Every option's and flag's parameter -> its value when not given (required
     options have none)."""
     variadic: bool = False
-    paths: frozenset[str] = field(default_factory=frozenset)
-    converters: Mapping[str, Callable[[str], Any]] = field(default_factory=dict)
+    paths: frozenset[str] = frozenset()
+    converters: Mapping[str, Callable[[str], Any]] = MappingProxyType({})
 
     def parse(self, argv: list[str]) -> dict[str, Any] | None:
         """The parameters of ``argv``, or None where the line is not an ordinary one."""

@@ -13,10 +13,9 @@ import hashlib
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from cyberstalk.errors import CaseError
 
@@ -36,8 +35,7 @@ def canonical_json(obj: Any) -> bytes:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class LogLine:
+class LogLine(NamedTuple):
     """One line of the log as read from disk."""
 
     number: int

@@ -12,16 +12,15 @@ import hashlib
 import os
 import stat
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 CHUNK = 256 << 10
 """Read size for hashing a file."""
 DIGEST_NAMES = ("sha256", "sha1", "md5")
 
 
-@dataclass(frozen=True, slots=True)
-class Digests:
+class Digests(NamedTuple):
     """Hex digests of one byte stream."""
 
     sha256: str
@@ -62,8 +61,7 @@ class Hashers:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class FileIdentity:
+class FileIdentity(NamedTuple):
     """What fstat says about a file: compared before and after reading (TOCTOU check)."""
 
     dev: int

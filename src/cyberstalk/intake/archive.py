@@ -11,9 +11,8 @@ from __future__ import annotations
 import stat
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from cyberstalk.errors import ArchiveError
 
@@ -23,8 +22,7 @@ if TYPE_CHECKING:  # zipfile (~10 ms) is imported when an archive is opened, not
 CHUNK = 1 << 20
 
 
-@dataclass(frozen=True, slots=True)
-class ArchiveLimits:
+class ArchiveLimits(NamedTuple):
     """Caps that stop decompression bombs and absurd archives."""
 
     max_members: int = 20_000
@@ -39,11 +37,10 @@ class ArchiveLimits:
     """Members smaller than this are not ratio-checked (tiny text files compress well)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Member:
+class Member(NamedTuple):
     """A file member that passed the name checks."""
 
-    index: int
+    number: int
     """1-based position among the archive's file members: the sub-exhibit number."""
     name: str
     """The member name exactly as stored (decoded as the zip says: UTF-8 or CP437)."""
@@ -127,7 +124,7 @@ def list_members(zf: zipfile.ZipFile, archive: str, limits: ArchiveLimits) -> li
         y, mo, d, h, mi, s = info.date_time
         members.append(
             Member(
-                index=len(members) + 1,
+                number=len(members) + 1,
                 name=name,
                 declared_size=info.file_size,
                 compressed_size=info.compress_size,

@@ -29,10 +29,9 @@ import stat
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from cyberstalk.case import Case, tool_string
 from cyberstalk.errors import ArchiveError, CaseError, IngestError, UsageError
@@ -75,8 +74,7 @@ Progress = Callable[[str, dict[str, Any]], None]
 ``item`` (result) and ``recovered`` (message)."""
 
 
-@dataclass(frozen=True)
-class IngestOptions:
+class IngestOptions(NamedTuple):
     """What an ingest records about who, where from and how."""
 
     source: str
@@ -89,11 +87,10 @@ class IngestOptions:
     """Also compute SHA-1 and MD5."""
     key_path: Path | None = None
     """Operator's Ed25519 signing key (default: outside the case, created on first use)."""
-    archive_limits: ArchiveLimits = field(default_factory=ArchiveLimits)
+    archive_limits: ArchiveLimits = ArchiveLimits()
 
 
-@dataclass(frozen=True)
-class ItemResult:
+class ItemResult(NamedTuple):
     """What happened to one item of the submission."""
 
     path: str
@@ -118,12 +115,15 @@ class ItemResult:
         }
 
 
-@dataclass
 class IngestSummary:
     """Everything an ingest did, item by item."""
 
-    results: list[ItemResult] = field(default_factory=list)
-    recovered: list[str] = field(default_factory=list)
+    __slots__ = ("recovered", "results")
+
+    def __init__(self) -> None:
+        self.results: list[ItemResult] = []
+        self.recovered: list[str] = []
+        """What recovery did before the ingest began (see ``recover``)."""
 
     @property
     def stored(self) -> list[ItemResult]:
@@ -173,8 +173,7 @@ def _iso(ns: int) -> str:
 # ----------------------------------------------------------------------------- walking
 
 
-@dataclass(frozen=True)
-class _Item:
+class _Item(NamedTuple):
     path: Path
     """Where to open it."""
     rel: bytes
@@ -261,22 +260,24 @@ def _walk_dir(folder: Path, rel: bytes) -> Iterator[_Item]:
 # ----------------------------------------------------------------------------- state
 
 
-@dataclass
 class _CaseState:
     """What the log already holds, for numbering and de-duplication."""
 
-    by_sha: dict[str, str] = field(default_factory=dict)
-    """sha256 -> first exhibit ref with that content."""
-    seen: set[tuple[str, str, str]] = field(default_factory=set)
-    """(sha256, original_path, source) of every receipt (stored or duplicate)."""
-    members: dict[tuple[str, str], str] = field(default_factory=dict)
-    """(parent ref, member name) -> exhibit ref (or the ref it duplicates)."""
-    last_number: int = 0
-    """The highest top-level exhibit number given so far (the next is one more)."""
-    stored_files: set[str] = field(default_factory=set)
-    """stored_as of every recorded exhibit."""
-    stored_as: dict[str, str] = field(default_factory=dict)
-    """exhibit ref -> stored_as."""
+    __slots__ = ("by_sha", "last_number", "members", "seen", "stored_as", "stored_files")
+
+    def __init__(self) -> None:
+        self.by_sha: dict[str, str] = {}
+        """sha256 -> first exhibit ref with that content."""
+        self.seen: set[tuple[str, str, str]] = set()
+        """(sha256, original_path, source) of every receipt (stored or duplicate)."""
+        self.members: dict[tuple[str, str], str] = {}
+        """(parent ref, member name) -> exhibit ref (or the ref it duplicates)."""
+        self.last_number = 0
+        """The highest top-level exhibit number given so far (the next is one more)."""
+        self.stored_files: set[str] = set()
+        """stored_as of every recorded exhibit."""
+        self.stored_as: dict[str, str] = {}
+        """exhibit ref -> stored_as."""
 
     @classmethod
     def from_log(cls, log_path: Path) -> _CaseState:
@@ -404,25 +405,48 @@ def _manifest_stale(case: Case) -> bool:
 # ----------------------------------------------------------------------------- ingest
 
 
-@dataclass
 class _Pending:
     """A copied file waiting for its digests, its fsync and its type before it is recorded."""
 
-    tmp: Path
-    fd: int
-    """The copy, open until its fsync is done."""
-    copy: Copy
-    finishing: _Finishing
-    """The last writes and the fsync of the copy, then libmagic on its first bytes: the
-    MIME type."""
-    display: str
-    rel_fields: dict[str, str]
-    original_name: bytes
-    size: int
-    mtime_ns: int
-    common: dict[str, Any]
-    """received_at, operator, source...: as they were when the copy was made."""
-    fd_open: bool = True
+    __slots__ = (
+        "common",
+        "copy",
+        "display",
+        "fd",
+        "fd_open",
+        "finishing",
+        "mtime_ns",
+        "original_name",
+        "rel_fields",
+        "size",
+        "tmp",
+    )
+
+    def __init__(
+        self,
+        *,
+        tmp: Path,
+        fd: int,
+        copy: Copy,
+        finishing: _Finishing,
+        display: str,
+        rel_fields: dict[str, str],
+        original_name: bytes,
+        size: int,
+        mtime_ns: int,
+        common: dict[str, Any],
+    ) -> None:
+        self.tmp, self.copy, self.display = tmp, copy, display
+        self.fd = fd
+        """The copy, open until its fsync is done."""
+        self.fd_open = True
+        self.finishing = finishing
+        """The last writes and the fsync of the copy, then libmagic on its first bytes: the
+        MIME type."""
+        self.rel_fields, self.original_name = rel_fields, original_name
+        self.size, self.mtime_ns = size, mtime_ns
+        self.common = common
+        """received_at, operator, source...: as they were when the copy was made."""
 
     def close_fd(self) -> None:
         """Close the copy's fd, once (a second close could hit a reused fd number)."""
@@ -441,8 +465,7 @@ class _Pending:
             self.tmp.unlink()
 
 
-@dataclass(frozen=True)
-class _Refusal:
+class _Refusal(NamedTuple):
     """An item that could not be taken, to be logged in its place in the order."""
 
     display: str
@@ -1026,7 +1049,7 @@ class _Ingest:
             self.state.members[(parent, member.name)] = of
             self._result(ItemResult(shown, "duplicate", of, size, mime, f"same content as {of}"))
             return
-        ref = f"{parent}/{member.index}"
+        ref = f"{parent}/{member.number}"
         self._commit(tmp, ref, leaf, base)
         self.state.members[(parent, member.name)] = ref
         self._result(ItemResult(shown, "stored", ref, size, mime))
