@@ -118,3 +118,50 @@ def test_missing_library_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(ctypes.util, "find_library", lambda name: None)
     with pytest.raises(OSError, match="apt install libmagic1"):
         filetype.Libmagic()
+
+
+def _gzip(data: bytes) -> bytes:
+    import gzip
+
+    return gzip.compress(data, mtime=0)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "disagrees"),
+    [
+        ("photo.jpg", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(17), True),
+        ("PHOTO.JPG", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(64), False),
+        ("export.xml", b'<?xml version="1.0"?><smses count="0"/>', False),
+        ("chat.json", b'{"messages": []}', False),
+        # the host's table (when it has one) says a .tar.gz is application/x-tar, and
+        # libmagic says gzip: every one was flagged
+        ("backup.tar.gz", _gzip(b"x" * 600), False),
+        ("backup.tgz", _gzip(b"x" * 600), False),
+        ("notes.txt", _gzip(b"x" * 600), True),
+        # no one type: promises nothing, so never disagrees
+        ("private.key", b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", False),
+        ("data.dat", b"\x00\x01" * 40, False),
+        ("empty.png", b"", False),
+    ],
+)
+def test_what_an_extension_promises(name: str, content: bytes, disagrees: bool) -> None:
+    assert filetype.extension_disagrees(name, mime_of(content)) is disagrees
+
+
+def test_extension_types_come_from_the_table_not_the_host() -> None:
+    """mimetypes reads /etc/mime.types where a host has one: the recorded type of an
+    extension would then depend on the machine that did the ingest."""
+    probe = (
+        "import sys; from cyberstalk.intake.filetype import mime_from_extension as m; "
+        "print(m('a.M4A'), m('a.docx'), m('a.xml'), m('x'), m('.jpg'), 'mimetypes' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == [
+        "audio/mp4",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/xml",
+        "None",
+        "None",  # a name that is all extension (a hidden file) has none
+        "False",
+    ]
+    assert all(ext == ext.lower() and ext.startswith(".") for ext in filetype.EXTENSION_TYPES)

@@ -4,11 +4,17 @@ libmagic is called through ctypes directly (four functions), loaded by its usual
 names first: python-magic, the usual wrapper, finds the library by running ``ldconfig -p``
 when it is imported, a subprocess at the start of every ingest. The flags are the ones
 python-magic uses for ``mime=True``, and the tests compare the two on the fixtures.
+
+What an extension promises comes from :data:`EXTENSION_TYPES`, this module's own table, not
+from :mod:`mimetypes`: that reads the host's ``/etc/mime.types`` (if there is one), so the
+``mime_from_extension`` and ``extension_mismatch`` recorded in custody would differ from one
+machine to the next (``.m4a``, ``.docx`` and ``.mkv`` are unknown without it, ``.xml`` is
+``text/xml`` with it and ``application/xml`` without).
 """
 
 from __future__ import annotations
 
-import mimetypes
+import os
 import threading
 from typing import Any
 
@@ -106,15 +112,95 @@ _TEXTUAL = {
     "application/mbox",
     "text/x-mail",
 }
-_EXTRA_TYPES = {
+EXTENSION_TYPES = {
+    # images, screenshots
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".jpe": "image/jpeg",
+    ".png": "image/png",
+    ".gif": "image/gif",
+    ".bmp": "image/bmp",
+    ".tif": "image/tiff",
+    ".tiff": "image/tiff",
+    ".webp": "image/webp",
     ".heic": "image/heic",
     ".heif": "image/heif",
-    ".webp": "image/webp",
-    ".mbox": "application/mbox",
-    ".eml": "message/rfc822",
-    ".jsonl": "application/json",
+    ".avif": "image/avif",
+    ".svg": "image/svg+xml",
+    ".ico": "image/vnd.microsoft.icon",
+    # video
+    ".mp4": "video/mp4",
+    ".m4v": "video/mp4",
+    ".mov": "video/quicktime",
+    ".3gp": "video/3gpp",
+    ".3g2": "video/3gpp2",
+    ".avi": "video/x-msvideo",
+    ".mkv": "video/x-matroska",
+    ".webm": "video/webm",
+    ".wmv": "video/x-ms-wmv",
+    ".mpg": "video/mpeg",
+    ".mpeg": "video/mpeg",
+    ".flv": "video/x-flv",
+    # audio, voice notes
+    ".mp3": "audio/mpeg",
+    ".m4a": "audio/mp4",
+    ".aac": "audio/aac",
+    ".amr": "audio/AMR",
+    ".ogg": "audio/ogg",
+    ".oga": "audio/ogg",
     ".opus": "audio/ogg",
+    ".wav": "audio/x-wav",
+    ".flac": "audio/flac",
+    ".wma": "audio/x-ms-wma",
+    # documents and text
+    ".pdf": "application/pdf",
+    ".txt": "text/plain",
+    ".text": "text/plain",
+    ".md": "text/markdown",
+    ".rtf": "application/rtf",
+    ".doc": "application/msword",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".odt": "application/vnd.oasis.opendocument.text",
+    ".xls": "application/vnd.ms-excel",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".ods": "application/vnd.oasis.opendocument.spreadsheet",
+    ".ppt": "application/vnd.ms-powerpoint",
+    ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    ".odp": "application/vnd.oasis.opendocument.presentation",
+    ".csv": "text/csv",
+    ".tsv": "text/tab-separated-values",
+    # exports, messages, web pages
+    ".json": "application/json",
+    ".jsonl": "application/json",
+    ".xml": "application/xml",
+    ".html": "text/html",
+    ".htm": "text/html",
+    ".xhtml": "application/xhtml+xml",
+    ".js": "text/javascript",
+    ".css": "text/css",
+    ".eml": "message/rfc822",
+    ".mht": "message/rfc822",
+    ".mhtml": "message/rfc822",
+    ".mbox": "application/mbox",
+    ".msg": "application/vnd.ms-outlook",
+    ".vcf": "text/vcard",
+    ".ics": "text/calendar",
+    ".sqlite": "application/vnd.sqlite3",
+    ".sqlite3": "application/vnd.sqlite3",
+    # archives, as libmagic names them
+    ".zip": "application/zip",
+    ".apk": "application/vnd.android.package-archive",
+    ".tar": "application/x-tar",
+    ".gz": "application/gzip",
+    ".tgz": "application/gzip",
+    ".bz2": "application/x-bzip2",
+    ".xz": "application/x-xz",
+    ".7z": "application/x-7z-compressed",
+    ".rar": "application/vnd.rar",
 }
+"""Extension (lower case) -> the type it promises, for the kinds of file a submission
+holds. An extension not here (``.dat``, ``.db``, ``.key``: no one type) promises nothing,
+so it never disagrees with the content."""
 
 
 def mime_of(head: bytes) -> str:
@@ -128,12 +214,8 @@ def mime_of(head: bytes) -> str:
 
 
 def mime_from_extension(name: str) -> str | None:
-    lower = name.lower()
-    for ext, mime in _EXTRA_TYPES.items():
-        if lower.endswith(ext):
-            return mime
-    guessed, _ = mimetypes.guess_type(lower, strict=False)
-    return guessed
+    """The type ``name``'s last extension promises (:data:`EXTENSION_TYPES`), or None."""
+    return EXTENSION_TYPES.get(os.path.splitext(name)[1].lower())  # noqa: PTH122 - a name
 
 
 def extension_disagrees(name: str, detected: str) -> bool:
@@ -157,6 +239,8 @@ def extension_disagrees(name: str, detected: str) -> bool:
         ("image/jpg", "image/jpeg"),
         ("audio/mp4", "video/mp4"),
         ("image/heic", "image/heif"),
+        ("video/3gpp", "audio/3gpp"),
+        ("video/3gpp2", "audio/3gpp2"),
     }
     if (expected, detected) in aliases or (detected, expected) in aliases:
         return False
