@@ -131,7 +131,10 @@ class CustodyLog:
             size = 0
         if self._cache is not None and self._cache[0] == size:
             return self._cache[1], self._cache[2], self._cache[3]
-        lines = read_lines(self.path)
+        if self._lines is not None and self._lines_size == size:
+            lines = self._lines  # read by lines() since: the log has not changed
+        else:
+            lines = read_lines(self.path)
         count = len(lines)
         prev = lines[-1].sha256 if lines else GENESIS
         torn = bool(lines) and not lines[-1].terminated

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from cyberstalk.case import Case, tool_string
 from cyberstalk.errors import ArchiveError, CaseError, IngestError, UsageError
 from cyberstalk.hashing.copier import Copy, CopyPool, copy_and_hash, make_durable, open_output
-from cyberstalk.hashing.custody import CustodyLog, events, read_lines
+from cyberstalk.hashing.custody import CustodyLog, LogLine, events
 from cyberstalk.hashing.digest import Digests, FileIdentity, Hashers, open_regular
 from cyberstalk.hashing.fsutil import fsync_dir
 from cyberstalk.hashing.manifest import MANIFEST_EVENTS, load_manifest
@@ -280,9 +280,9 @@ class _CaseState:
         """exhibit ref -> stored_as."""
 
     @classmethod
-    def from_log(cls, log_path: Path) -> _CaseState:
+    def from_lines(cls, lines: list[LogLine]) -> _CaseState:
         state = cls()
-        for ev in events(read_lines(log_path)):
+        for ev in events(lines):
             name, d = ev.get("event"), ev.get("details") or {}
             if name not in ("exhibit_received", "duplicate_received"):
                 continue
@@ -357,7 +357,7 @@ def recover(case: Case, log: CustodyLog, key: SigningKey) -> list[str]:
             fsync_dir(incoming)
             done.append(f"removed {len(leftovers)} partial copies left by an interrupted ingest")
             log.append("recovery", {"removed_partial_copies": leftovers})
-    state = _CaseState.from_log(case.custody_path)
+    state = _CaseState.from_lines(log.lines())
     orphans = []
     for path in sorted(case.evidence_dir.iterdir()):
         rel = f"evidence/{path.name}"
@@ -377,7 +377,7 @@ def recover(case: Case, log: CustodyLog, key: SigningKey) -> list[str]:
             + ", ".join(str(o["stored_as"]) for o in orphans)
         )
         log.append("recovery", {"removed_unrecorded_copies": orphans})
-    if _manifest_stale(case):
+    if _manifest_stale(case, log.lines()):
         from cyberstalk.hashing.seal import seal
 
         seal(case.root, log, key.get())
@@ -385,10 +385,10 @@ def recover(case: Case, log: CustodyLog, key: SigningKey) -> list[str]:
     return done
 
 
-def _manifest_stale(case: Case) -> bool:
-    """True when the manifest does not show every exhibit event of the log (or does not
-    match the log at all): an interrupted command, to be completed by re-sealing."""
-    lines = read_lines(case.custody_path)
+def _manifest_stale(case: Case, lines: list[LogLine]) -> bool:
+    """True when the manifest does not show every exhibit event of the log (``lines``)
+    (or does not match the log at all): an interrupted command, to be completed by
+    re-sealing."""
     try:
         manifest = load_manifest(case.manifest_path)
     except CaseError:
@@ -1072,7 +1072,7 @@ def ingest(
             job.summary.recovered = recover(case, job.log, key)
             for message in job.summary.recovered:
                 job.progress("recovered", {"message": message})
-            job.state = _CaseState.from_log(case.custody_path)
+            job.state = _CaseState.from_lines(job.log.lines())
             items = list(walk(paths))
             total = 0
             for item in items:
