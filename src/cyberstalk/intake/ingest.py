@@ -341,9 +341,10 @@ class SigningKey:
 # ----------------------------------------------------------------------------- recovery
 
 
-def recover(case: Case, log: CustodyLog, key: SigningKey) -> list[str]:
+def recover(case: Case, log: CustodyLog, key: SigningKey, state: _CaseState) -> list[str]:
     """Finish what an interrupted command left: remove unrecorded copies (logging each),
-    and re-seal when the manifest is behind the log. Returns what was done."""
+    and re-seal when the manifest is behind the log. ``state`` is the log's (recovery
+    records no exhibit, so it stays true). Returns what was done."""
     done: list[str] = []
     for stale in sorted(case.root.glob(".*.tmp-*")):  # atomic_write temp files
         stale.unlink()
@@ -357,9 +358,10 @@ def recover(case: Case, log: CustodyLog, key: SigningKey) -> list[str]:
             fsync_dir(incoming)
             done.append(f"removed {len(leftovers)} partial copies left by an interrupted ingest")
             log.append("recovery", {"removed_partial_copies": leftovers})
-    state = _CaseState.from_lines(log.lines())
     orphans = []
-    for path in sorted(case.evidence_dir.iterdir()):
+    # sorted by name: Path's own comparison, over thousands of exhibits, costs more than
+    # the rest of this loop
+    for path in sorted(case.evidence_dir.iterdir(), key=lambda p: p.name):
         rel = f"evidence/{path.name}"
         if path.name == INCOMING or rel in state.stored_files:
             continue
@@ -567,7 +569,7 @@ class _Ingest:
         self.key = key
         self.log = case.log(options.operator)
         self.state = _CaseState()
-        """What the log holds: read by ingest() once recovery has run."""
+        """What the log holds: read by ingest() before recovery, which records no exhibit."""
         self.prefix = case.config.exhibit_prefix
         self.incoming = case.evidence_dir / INCOMING
         self._incoming_made = False
@@ -1069,10 +1071,10 @@ def ingest(
         key = SigningKey(options.key_path, case.config.exhibit_prefix)
         job = _Ingest(case, options, progress, key)
         try:
-            job.summary.recovered = recover(case, job.log, key)
+            job.state = _CaseState.from_lines(job.log.lines())
+            job.summary.recovered = recover(case, job.log, key, job.state)
             for message in job.summary.recovered:
                 job.progress("recovered", {"message": message})
-            job.state = _CaseState.from_lines(job.log.lines())
             items = list(walk(paths))
             total = 0
             for item in items:
