@@ -6,6 +6,7 @@ import base64
 import errno
 import hashlib
 import io
+import json
 import os
 import re
 import stat
@@ -163,6 +164,40 @@ def test_identical_content_is_a_duplicate_and_rerun_adds_nothing(case, tmp_path:
     assert sorted(p.name for p in (case.root / "evidence").iterdir()) == stored_files
 
 
+def test_a_rerun_neither_fsyncs_nor_types_what_is_recorded(
+    case, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A re-run after an interruption: the copies of items recorded before are dropped,
+    so they are not made durable or typed; their results show the type recorded."""
+    write(tmp_path / "s" / "photo.png", png_bytes())
+    write(tmp_path / "s" / "note.txt", b"diary\n")
+    assert cli("ingest", case.root, tmp_path / "s", "--source", "t", "--no-process").exit_code == 0
+    write(tmp_path / "s" / "new.txt", b"a new entry\n")
+    typed: list[bytes] = []
+    durable: list[int] = []
+    real_mime, real_durable = ingest_mod.mime_of, ingest_mod.make_durable
+    monkeypatch.setattr(ingest_mod, "mime_of", lambda head: typed.append(head) or real_mime(head))
+    monkeypatch.setattr(
+        ingest_mod, "make_durable", lambda copy, fd: durable.append(fd) or real_durable(copy, fd)
+    )
+    again = cli("ingest", case.root, tmp_path / "s", "--source", "t", "--json", "--no-process")
+    assert again.exit_code == 0, again.output
+    items = {i["path"].rsplit("/", 1)[-1]: i for i in json.loads(again.stdout)["items"]}
+    assert {k: (i["status"], i["mime"]) for k, i in items.items()} == {
+        "new.txt": ("stored", "text/plain"),
+        "note.txt": ("already", "text/plain"),
+        "photo.png": ("already", "image/png"),
+    }
+    assert typed == [b"a new entry\n"] and len(durable) == 1
+    # the same content under another source is a new receipt: typed and recorded
+    typed.clear()
+    other = cli(
+        "ingest", case.root, tmp_path / "s" / "note.txt", "--source", "u", "--json", "--no-process"
+    )
+    assert json.loads(other.stdout)["items"][0]["status"] == "duplicate"
+    assert typed == [b"diary\n"]
+
+
 @pytest.mark.parametrize(
     ("kind", "expected"),
     [("symlink", "is a symbolic link"), ("fifo", "is a FIFO"), ("missing", "does not exist")],
@@ -251,12 +286,12 @@ def test_disk_full_at_fsync_stops_cleanly_and_rerun_completes(
     real = ingest_mod._finish_copy
     calls = {"n": 0}
 
-    def failing_fsync(copy, fd, head):
+    def failing_fsync(copy, fd, head, recorded):
         calls["n"] += 1
         if calls["n"] == 3:
             copy.settle()
             raise OSError(errno.ENOSPC, "No space left on device")
-        return real(copy, fd, head)
+        return real(copy, fd, head, recorded)
 
     monkeypatch.setattr(ingest_mod, "_finish_copy", failing_fsync)
     result = cli("ingest", case.root, tmp_path / "s", "--source", "t", "--no-process")

@@ -263,7 +263,7 @@ def _walk_dir(folder: Path, rel: bytes) -> Iterator[_Item]:
 class _CaseState:
     """What the log already holds, for numbering and de-duplication."""
 
-    __slots__ = ("by_sha", "last_number", "members", "seen", "stored_as", "stored_files")
+    __slots__ = ("by_sha", "last_number", "members", "mime", "seen", "stored_as", "stored_files")
 
     def __init__(self) -> None:
         self.by_sha: dict[str, str] = {}
@@ -278,6 +278,8 @@ class _CaseState:
         """stored_as of every recorded exhibit."""
         self.stored_as: dict[str, str] = {}
         """exhibit ref -> stored_as."""
+        self.mime: dict[str, str] = {}
+        """exhibit ref -> the MIME type recorded."""
 
     @classmethod
     def from_lines(cls, lines: list[LogLine]) -> _CaseState:
@@ -295,6 +297,8 @@ class _CaseState:
                 state.by_sha.setdefault(sha, ref)
                 state.stored_files.add(d["stored_as"])
                 state.stored_as[ref] = d["stored_as"]
+                if isinstance(d.get("mime"), str):
+                    state.mime[ref] = d["mime"]
                 if not d.get("parent"):
                     state.last_number = max(state.last_number, int(ref.rsplit("/", 1)[1]))
         return state
@@ -478,8 +482,20 @@ class _Refusal(NamedTuple):
         """Nothing to clean up."""
 
 
-def _finish_copy(copy: Copy, fd: int, head: bytes) -> str:
-    make_durable(copy, fd)  # settles first: no write is in flight once this returns or raises
+Recorded = Callable[[Copy], "str | None"]
+"""The type recorded for the item a finished copy is, when the log has it already (the
+same content, path and source: the recorder drops such a copy), else None."""
+
+
+def _finish_copy(copy: Copy, fd: int, head: bytes, recorded: Recorded) -> str:
+    """The copy's MIME type, once it is durable; a copy of an item recorded before is
+    neither fsynced nor typed (a re-run of an interrupted ingest has thousands): its type
+    is the one recorded."""
+    copy.wait_written()  # settles first: no write is in flight once this returns or raises
+    known = recorded(copy)
+    if known is not None:
+        return known
+    make_durable(copy, fd)
     return mime_of(head)
 
 
@@ -487,17 +503,17 @@ class _Finishing:
     """One copy's finishing: the last writes and the fsync of the copy, then libmagic on
     its first bytes. :meth:`result` waits for the MIME type, or raises what failed."""
 
-    __slots__ = ("_done", "_error", "_mime", "copy", "fd", "head")
+    __slots__ = ("_done", "_error", "_mime", "copy", "fd", "head", "recorded")
 
-    def __init__(self, copy: Copy, fd: int, head: bytes) -> None:
-        self.copy, self.fd, self.head = copy, fd, head
+    def __init__(self, copy: Copy, fd: int, head: bytes, recorded: Recorded) -> None:
+        self.copy, self.fd, self.head, self.recorded = copy, fd, head, recorded
         self._done = threading.Event()
         self._mime: str | None = None
         self._error: BaseException | None = None
 
     def run(self) -> None:
         try:
-            self._mime = _finish_copy(self.copy, self.fd, self.head)
+            self._mime = _finish_copy(self.copy, self.fd, self.head, self.recorded)
         except BaseException as exc:  # raised by result(), on the recorder's thread
             self._error = exc
         finally:
@@ -522,8 +538,8 @@ class _Finishers:
         self._jobs: queue.SimpleQueue[_Finishing | None] = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
 
-    def submit(self, copy: Copy, fd: int, head: bytes) -> _Finishing:
-        job = _Finishing(copy, fd, head)
+    def submit(self, copy: Copy, fd: int, head: bytes, recorded: Recorded) -> _Finishing:
+        job = _Finishing(copy, fd, head, recorded)
         self._jobs.put(job)
         if len(self._threads) < self._count:
             thread = threading.Thread(
@@ -744,6 +760,7 @@ class _Ingest:
         self.state.by_sha.setdefault(details["digests"]["sha256"], ref)
         self.state.stored_files.add(details["stored_as"])
         self.state.stored_as[ref] = details["stored_as"]
+        self.state.mime[ref] = details["mime"]
         return details
 
     def _commit(self, tmp: Path, ref: str, original_name: str, details: dict[str, Any]) -> None:
@@ -802,7 +819,9 @@ class _Ingest:
                 tmp=tmp,
                 fd=out,
                 copy=copy,
-                finishing=self._finisher.submit(copy, out, head),
+                finishing=self._finisher.submit(
+                    copy, out, head, lambda done: self._recorded_type(done, rel)
+                ),
                 display=display,
                 rel_fields=rel_fields,
                 original_name=item.rel.rsplit(b"/", 1)[-1],
@@ -918,6 +937,16 @@ class _Ingest:
             self._write_batch()
             self._members(ref, display)
             self.reseal(now=True)
+
+    def _recorded_type(self, copy: Copy, rel: str) -> str | None:
+        """On a finisher thread: the recorded type of the item ``copy`` is, if the log has
+        it already (see :data:`Recorded`). The recorder adds to the state meanwhile, never
+        removes: an item seen here as recorded is seen so by the recorder too."""
+        sha256 = copy.digests().sha256
+        if (sha256, rel, self.options.source) not in self.state.seen:
+            return None
+        ref = self.state.by_sha.get(sha256)
+        return None if ref is None else self.state.mime.get(ref)
 
     def _is_top_level(self, ref: str) -> bool:
         return ref.count("/") == 1
