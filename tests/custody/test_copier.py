@@ -255,3 +255,35 @@ def test_a_large_copys_writeback_starts_while_it_is_copied(
     assert all(a + n == b for (a, n), (b, _) in itertools.pairwise(ranges))
     assert all(n >= 2 * CHUNK for _, n in ranges)
     assert ranges[-1][0] + ranges[-1][1] <= size
+
+
+def test_a_record_files_writeback_starts_as_it_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """derived/records files are written front to back through WritebackFile: the
+    writeback of each step is asked for as the file grows, so the fsync at the end has
+    only the last step left; the bytes are exactly those written."""
+    from cyberstalk.hashing import fsutil
+    from cyberstalk.records.store import record_path, record_writer
+
+    monkeypatch.setattr(fsutil, "WRITEBACK_STEP", 1 << 20)
+    ranges: list[tuple[int, int]] = []
+    real_fadvise = os.posix_fadvise
+
+    def fadvise(fd, offset, length, advice):
+        assert advice == os.POSIX_FADV_DONTNEED
+        ranges.append((offset, length))
+        return real_fadvise(fd, offset, length, advice)
+
+    monkeypatch.setattr(os, "posix_fadvise", fadvise)
+    lines = [b'{"n": %d, "pad": "%s"}\n' % (i, b"x" * (i % 700)) for i in range(20_000)]
+    with record_writer(tmp_path, "RE/1") as out:
+        for line in lines:
+            out.write(line)
+    data = record_path(tmp_path, "RE/1").read_bytes()
+    assert data == b"".join(lines)
+    # a step ends at the first buffered write (256 KiB and more) that completes 1 MiB
+    assert ranges[0][0] == 0
+    assert all(a + n == b for (a, n), (b, _) in itertools.pairwise(ranges))
+    assert all(1 << 20 <= n < (1 << 20) + (1 << 19) for _, n in ranges)
+    assert len(data) - (ranges[-1][0] + ranges[-1][1]) < 2 << 20  # to the last step

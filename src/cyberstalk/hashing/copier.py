@@ -28,6 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from cyberstalk.hashing.digest import DIGEST_NAMES, Digests
+from cyberstalk.hashing.fsutil import WRITEBACK_STEP, drop_cached
 
 CHUNK = 1 << 20
 """Read and write size. Per chunk, three threads pass the buffer along, so small chunks
@@ -38,12 +39,8 @@ hashing and writing."""
 WRITERS = 2
 """Writer threads: a write into the page cache waits only when the kernel throttles a
 writer with too many dirty pages."""
-WRITEBACK_STEP = 16 << 20
-"""Bytes of one copy between the starts of its writeback (smaller files are written back
-whole by their fsync, in the device's largest requests)."""
 PROGRESS_STEP = 4 << 20
 """Bytes between progress reports (a report per chunk costs more than it shows)."""
-_DONTNEED: int | None = getattr(os, "POSIX_FADV_DONTNEED", None)
 
 
 def default_workers() -> int:
@@ -67,16 +64,7 @@ def make_durable(copy: Copy, fd: int) -> None:
     does not push everything else out of memory (a later read comes from the disk)."""
     copy.wait_written()  # settles first: no write is in flight once this returns or raises
     os.fsync(fd)
-    _drop_cached(fd, 0, 0)
-
-
-def _drop_cached(fd: int, offset: int, length: int) -> None:
-    """``POSIX_FADV_DONTNEED``: Linux starts the writeback of the range's dirty pages and
-    drops its clean ones (length 0: to the end). A hint: where it is missing, or refused,
-    nothing is lost but memory."""
-    if _DONTNEED is not None:
-        with contextlib.suppress(OSError):
-            os.posix_fadvise(fd, offset, length, _DONTNEED)
+    drop_cached(fd, 0, 0)
 
 
 class _Buffer:
@@ -215,7 +203,7 @@ class Output:
             self._kicked = self._written
         # chunks land out of order, so the range is the bytes written so far, roughly: a
         # page not yet written is simply not written back by this call
-        _drop_cached(self.fd, start, step)
+        drop_cached(self.fd, start, step)
 
 
 class Copy:

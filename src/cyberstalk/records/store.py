@@ -14,6 +14,7 @@ Layout::
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
@@ -22,7 +23,7 @@ from json.decoder import scanstring  # type: ignore[attr-defined]  # (the C one;
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from cyberstalk.hashing.fsutil import atomic_write, fsync_dir, temp_beside
+from cyberstalk.hashing.fsutil import WritebackFile, atomic_write, fsync_dir, temp_beside
 from cyberstalk.records.jsonl import read_line, write_jsonl
 from cyberstalk.records.model import (
     Record,
@@ -70,7 +71,9 @@ def record_path(derived: Path, ref: str) -> Path:
 @contextlib.contextmanager
 def record_writer(derived: Path, ref: str) -> Iterator[BinaryIO]:
     """A file for one exhibit's record lines (:func:`write_jsonl` writes them), which
-    replaces ``<SAFE-REF>.jsonl`` when the block ends: written beside it, fsynced, renamed.
+    replaces ``<SAFE-REF>.jsonl`` when the block ends: written beside it (its writeback
+    started as it grows, see :class:`~cyberstalk.hashing.fsutil.WritebackFile`), fsynced,
+    renamed.
     A reader (or a crash) sees the old file or the new one, never half; memory stays
     bounded however many records pass. An exception out of the block leaves the old file
     (catch a parse fault inside the block to keep the records before it)."""
@@ -79,7 +82,7 @@ def record_writer(derived: Path, ref: str) -> Iterator[BinaryIO]:
     tmp = temp_beside(path)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
     try:
-        with os.fdopen(fd, "wb", buffering=1 << 18) as out:
+        with io.BufferedWriter(WritebackFile(fd), 1 << 18) as out:
             yield out
             out.flush()
             os.fsync(out.fileno())
