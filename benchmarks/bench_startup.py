@@ -4,7 +4,9 @@
 Each command line runs ``--runs`` times (default 21), the variants interleaved, and the
 median wall time is printed. "without" runs the same code with ``fast_command`` declining
 every line, so typer parses it (and the fast path's module is not imported at all). The
-target is 150 ms for ``--version`` and for an ingest of one small file.
+target is 150 ms for ``--version`` and for an ingest of one small file: one the case has
+recorded before (hashed, found in the log, nothing new recorded; the log and manifest are
+still read, an event appended and the manifest sealed), and a new one.
 
     python benchmarks/bench_startup.py [--runs N] [--quick]
 """
@@ -12,12 +14,14 @@ target is 150 ms for ``--version`` and for an ingest of one small file.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 TARGET_MS = 150.0
@@ -51,22 +55,32 @@ def main() -> int:
         small.write_text("hello\n", encoding="utf-8")
         run(WITH, "case", "init", str(case), "--ref", "B/1", "--officer", "B", "--initials", "BE")
         run(WITH, "ingest", str(case), str(small), "--source", "bench")  # then: already in
-        lines = {
-            "--version": ["--version"],
-            "ingest --help": ["ingest", "--help"],
-            "ingest (one file)": ["ingest", str(case), str(small), "--source", "bench"],
+        made = itertools.count(1)
+
+        def new_file() -> list[str]:
+            """A note no run has ingested: copied, typed, fsynced, renamed, logged, sealed
+            (not parsed: --no-process)."""
+            note = tmp / f"new-{next(made)}.txt"
+            note.write_text(f"{note.name}\n", encoding="utf-8")
+            return ["ingest", str(case), str(note), "--source", "bench", "--no-process"]
+
+        lines: dict[str, Callable[[], list[str]]] = {
+            "--version": lambda: ["--version"],
+            "ingest --help": lambda: ["ingest", "--help"],
+            "ingest (recorded)": lambda: ["ingest", str(case), str(small), "--source", "bench"],
+            "ingest (new file)": new_file,
         }
         variants = {"with fast path": WITH, "without": WITHOUT}
         for prog in variants.values():  # warm: .pyc written, files cached
             for argv in lines.values():
-                run(prog, *argv)
+                run(prog, *argv())
         times: dict[tuple[str, str], list[float]] = {}
         bare: list[float] = []
         for _ in range(runs):
             bare.append(run("pass"))
             for vname, prog in variants.items():
                 for lname, argv in lines.items():
-                    times.setdefault((lname, vname), []).append(run(prog, *argv))
+                    times.setdefault((lname, vname), []).append(run(prog, *argv()))
     base = statistics.median(bare) * 1000
     print(f"median of {runs} runs, ms (target {TARGET_MS:.0f} ms)")
     print(
