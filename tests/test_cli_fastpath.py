@@ -167,7 +167,9 @@ except SystemExit as exc:
 # (zipfile) or a thread pool of the standard library's (with logging) would need, and
 # dataclasses, whose import (inspect, ast, dis) and per-class code generation cost more
 # than the rest of such an ingest's own modules together, and mimetypes (see filetype)
-heavy = ("typer", "click", "zipfile", "concurrent", "logging", "dataclasses", "inspect", "mimetypes")
+heavy = (
+    "typer", "click", "zipfile", "concurrent", "logging", "dataclasses", "inspect", "mimetypes"
+)
 loaded = [m.split(".")[0] for m in sys.modules if m.startswith(heavy)]
 sys.stderr.write("\\n@@" + json.dumps({"code": code, "loaded": sorted(set(loaded))}))
 """
