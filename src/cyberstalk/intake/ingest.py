@@ -889,6 +889,17 @@ class _Ingest:
         pending.close_fd()
         digests = pending.copy.digests()
         display, rel = pending.display, pending.rel_fields["original_path"]
+        is_zip = mime in ZIP_TYPES
+        size = pending.size
+        receipt = self._receipt(digests.sha256, rel)
+        if receipt in self.state.seen:  # nothing to record: no event details are made
+            pending.tmp.unlink()
+            ref = self.state.by_sha.get(digests.sha256)
+            self._emit(None, {}, ItemResult(display, "already", ref, size, mime, "recorded before"))
+            if is_zip and ref and self._is_top_level(ref):
+                self._write_batch()  # members follow their archive in the log
+                self._members(ref, display)
+            return
         name_info = name_fields(pending.original_name, "original_name")
         base = {
             **name_info,
@@ -905,21 +916,11 @@ class _Ingest:
             **pending.common,
             "notes": [],
         }
-        is_zip = mime in ZIP_TYPES
-        size = pending.size
-        if (digests.sha256, rel, self.options.source) in self.state.seen:
-            pending.tmp.unlink()
-            ref = self.state.by_sha.get(digests.sha256)
-            self._emit(None, {}, ItemResult(display, "already", ref, size, mime, "recorded before"))
-            if is_zip and ref and self._is_top_level(ref):
-                self._write_batch()  # members follow their archive in the log
-                self._members(ref, display)
-            return
         if digests.sha256 in self.state.by_sha:
             pending.tmp.unlink()
             of = self.state.by_sha[digests.sha256]
             dup = {k: base[k] for k in base if k not in ("digests", "mime_from_extension")}
-            self.state.seen.add((digests.sha256, rel, self.options.source))
+            self.state.seen.add(receipt)
             self._emit(
                 "duplicate_received",
                 {"of": of, "sha256": digests.sha256, **dup},
@@ -929,7 +930,7 @@ class _Ingest:
         number = self.state.last_number + 1
         ref = f"{self.prefix}/{number}"
         self.state.last_number = number
-        self.state.seen.add((digests.sha256, rel, self.options.source))
+        self.state.seen.add(receipt)
         placed = self._place(pending.tmp, ref, name_info["original_name"], base)
         self._renamed = True
         self._emit("exhibit_received", placed, ItemResult(display, "stored", ref, size, mime))
@@ -938,12 +939,17 @@ class _Ingest:
             self._members(ref, display)
             self.reseal(now=True)
 
+    def _receipt(self, sha256: str, rel: str) -> tuple[str, str, str]:
+        """An item's key in ``state.seen``: the same content, path and source is the same
+        receipt (recorded before: "already")."""
+        return (sha256, rel, self.options.source)
+
     def _recorded_type(self, copy: Copy, rel: str) -> str | None:
         """On a finisher thread: the recorded type of the item ``copy`` is, if the log has
         it already (see :data:`Recorded`). The recorder adds to the state meanwhile, never
         removes: an item seen here as recorded is seen so by the recorder too."""
         sha256 = copy.digests().sha256
-        if (sha256, rel, self.options.source) not in self.state.seen:
+        if self._receipt(sha256, rel) not in self.state.seen:
             return None
         ref = self.state.by_sha.get(sha256)
         return None if ref is None else self.state.mime.get(ref)
