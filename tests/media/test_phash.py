@@ -70,8 +70,10 @@ def test_method_names_the_decode_and_library() -> None:
 
 
 def test_a_case_without_images_is_processed_without_the_image_libraries(tmp_path: Path) -> None:
-    """``ingest`` (which processes) of a text file loads neither Pillow nor numpy: they
-    cost a short ingest more time than all the rest of its work."""
+    """``ingest`` (which processes) of a text file loads neither Pillow nor numpy (they
+    cost a short ingest more time than all the rest of its work), nor even the modules
+    that read images: with no image in the case there is nothing to read, group or
+    link, and no media file is written."""
 
     note = tmp_path / "note.txt"
     note.write_text("a note\n", encoding="utf-8")
@@ -81,7 +83,9 @@ def test_a_case_without_images_is_processed_without_the_image_libraries(tmp_path
         "try:\n"
         "    main()\n"
         "finally:\n"
-        "    loaded = [m for m in ('numpy', 'PIL', 'imagehash', 'exifread') if m in sys.modules]\n"
+        "    heavy = ('numpy', 'PIL', 'imagehash', 'exifread', 'cyberstalk.media.screenshots',\n"
+        "             'cyberstalk.media.phash', 'cyberstalk.media.link', 'importlib.metadata')\n"
+        "    loaded = [m for m in heavy if m in sys.modules]\n"
         "    print('loaded:', ','.join(loaded), file=sys.stderr)\n"
     )
     case = tmp_path / "case"
@@ -93,5 +97,7 @@ def test_a_case_without_images_is_processed_without_the_image_libraries(tmp_path
             [sys.executable, "-c", script, *argv], capture_output=True, text=True, check=False
         )
         assert proc.returncode == 0, proc.stderr
-    assert (case / "derived" / "media" / "groups.json").is_file()  # processed
+    assert "images: 0 read" in proc.stdout  # processed
+    assert (case / "derived").is_dir()
+    assert not (case / "derived" / "media").exists()
     assert proc.stderr.strip().splitlines()[-1] == "loaded:"

@@ -14,7 +14,8 @@ groups) and the links from screenshot records to export records.
 One bad image never stops the rest: its error is written to its media file and returned
 in :class:`MediaSummary`. An image already read with the same bytes, versions and settings
 (timezone, OCR mode and engine, hash method) is kept, so running this after every ingest
-only reads new images; links and groups are always recomputed over the whole case.
+only reads new images; links and groups are always recomputed over the whole case. A case
+with no image exhibit has none of these files, and the image modules are not imported.
 """
 
 from __future__ import annotations
@@ -28,13 +29,12 @@ from typing import TYPE_CHECKING, Any
 from cyberstalk.case import Case
 from cyberstalk.errors import CaseError, MediaError
 from cyberstalk.hashing.fsutil import atomic_write
-from cyberstalk.media import link, phash, screenshots
 from cyberstalk.records import Record, records_dir, safe_ref, write_records
 from cyberstalk.records.store import file_record_dicts
 from cyberstalk.records.times import ZoneChoice, choose_zone
 
 if TYPE_CHECKING:
-    from cyberstalk.media import ocr
+    from cyberstalk.media import ocr, screenshots
 
 MEDIA_VERSION = "1"
 IMAGE_EXTENSIONS = frozenset(
@@ -181,7 +181,7 @@ def _extension_check(name: str, mime: str, fmt: str) -> str | None:
 
 def _settings(zone: ZoneChoice, ocr_mode: str) -> dict[str, Any]:
     """What a media file was made with: if any of it changes, the image is read again."""
-    from cyberstalk.media import ocr
+    from cyberstalk.media import ocr, phash, screenshots
 
     return {
         "timezone": zone.zone.key,
@@ -223,7 +223,7 @@ def _cached(
 def _process_one(
     case: Case, exhibit: dict[str, Any], zone: ZoneChoice, ocr_mode: str
 ) -> tuple[dict[str, Any], ocr.Prepared | None, screenshots.ImageContext | None]:
-    from cyberstalk.media import imageio, metadata, ocr
+    from cyberstalk.media import imageio, metadata, ocr, phash, screenshots
 
     ref = str(exhibit["ref"])
     name = str(exhibit.get("original_name") or exhibit.get("stored_as"))
@@ -305,6 +305,13 @@ def process_case(
     summary = MediaSummary()
     zone = choose_zone(None, case.config.timezone)
     exhibits = [e for e in load_exhibits(case) if is_image_exhibit(e)]
+    if not exhibits:
+        # No image in the case (exhibits are never taken out): no media file, group or
+        # screenshot record can exist, so there is nothing to read, group or link, and
+        # the image modules are not even imported (a chat-only ingest starts faster).
+        return summary
+    from cyberstalk.media import phash, screenshots
+
     if refs is not None:
         wanted = set(refs)
         exhibits = [e for e in exhibits if e.get("ref") in wanted]
@@ -429,12 +436,16 @@ def load_media(case: Case) -> list[dict[str, Any]]:
         if path.name == "groups.json":
             continue
         items.append(json.loads(path.read_text("utf-8")))
+    from cyberstalk.media import phash
+
     items.sort(key=lambda m: phash.ref_sort_key(str(m.get("ref"))))
     return items
 
 
 def write_groups(case: Case) -> list[dict[str, Any]]:
     """Recompute duplicate groups over all media files; write derived/media/groups.json."""
+    from cyberstalk.media import phash
+
     hashed = []
     for m in load_media(case):
         if m.get("error") or not m.get("sha256"):
@@ -461,6 +472,8 @@ def link_case(case: Case) -> int:
     """(Re)link every screenshot record of the case to export records; returns how many
     screenshot records corroborate at least one export record. Rewrites only files whose
     links changed, so it is cheap to run after new exports are parsed."""
+    from cyberstalk.media import link, screenshots
+
     folder = records_dir(case.derived_dir)
     if not folder.is_dir():
         return 0
