@@ -417,3 +417,39 @@ def test_round_trip_eml_crlf(tmp_path: Path, message: tuple[str, str, datetime, 
     assert r.extra["subject"] == subject
     assert (r.sender, r.recipients) == ("dylan.price@example.net", ("carys.hughes@example.com",))
     assert r.time_utc == when and r.tz_basis is TzBasis.EXPLICIT_OFFSET
+
+
+def test_sniffing_loads_no_email_package_and_parsing_does(tmp_path: Path) -> None:
+    """Format detection runs every parser's sniff on every ingest: the email parsers sniff
+    without Python's email package, which is imported when an email is parsed."""
+    import subprocess
+    import sys
+
+    mail = tmp_path / "m.eml"
+    mail.write_bytes(b"From: a@example.com\r\nTo: b@example.com\r\nSubject: s\r\n\r\nhi\r\n")
+    chat = tmp_path / "chat.txt"
+    chat.write_text("13/01/2024, 08:00 - Dylan: hello\n", encoding="utf-8")
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from cyberstalk.parsers.base import ParseContext, ParseReport, Source\n"
+        "from cyberstalk.parsers.registry import detect\n"
+        "def email_loaded():\n"
+        "    return sorted(m for m in sys.modules if m == 'email' or m.startswith('email.')\n"
+        "                  or m == 'cyberstalk.parsers.email_read')\n"
+        "names = []\n"
+        "for arg in sys.argv[1:]:\n"
+        "    source = Source.loose(Path(arg))\n"
+        "    names.append(detect(source).parser.name)\n"
+        "print(names, email_loaded())\n"
+        "parser = detect(Source.loose(Path(sys.argv[1]))).parser\n"
+        "list(parser.parse(Source.loose(Path(sys.argv[1])), ParseContext(), ParseReport()))\n"
+        "print('cyberstalk.parsers.email_read' in email_loaded())\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(mail), str(chat)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert proc.stdout.splitlines() == ["['eml', 'whatsapp'] []", "True"]
