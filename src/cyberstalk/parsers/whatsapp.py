@@ -157,16 +157,43 @@ _TIME_FIRST_AFTER_MARKS = (
 )
 # Old iOS, no brackets: ``7/1/16, 4:56:55 PM: Name: text``
 _BARE_AFTER_MARKS = "(?P<dt>" + _DATE + _DT_SEP + _TIME + "):" + _WS
-IOS_HEADER = re.compile("^" + _INV + _IOS_AFTER_MARKS)
-ANDROID_HEADER = re.compile("^" + _INV + _ANDROID_AFTER_MARKS)
-TIME_FIRST_HEADER = re.compile("^" + _INV + _TIME_FIRST_AFTER_MARKS)
-BARE_HEADER = re.compile("^" + _INV + _BARE_AFTER_MARKS)
-STYLES = {
-    "ios": IOS_HEADER,
-    "android": ANDROID_HEADER,
-    "ios_time_first": TIME_FIRST_HEADER,
-    "ios_bare": BARE_HEADER,
-}
+
+
+class _Patterns(Mapping[str, "re.Pattern[str]"]):
+    """Patterns by layout, each compiled when it is first used: compiling one takes
+    milliseconds (its character classes reach beyond Latin-1), and a format detection,
+    or the parse of a file in one layout, uses only some of them. Equal sources give one
+    pattern, whichever mapping compiled it first."""
+
+    __slots__ = ("sources",)
+    _compiled: ClassVar[dict[str, re.Pattern[str]]] = {}
+
+    def __init__(self, sources: Mapping[str, str]) -> None:
+        self.sources = dict(sources)
+
+    def __getitem__(self, style: str) -> re.Pattern[str]:
+        source = self.sources[style]
+        try:
+            return self._compiled[source]
+        except KeyError:
+            compiled = self._compiled[source] = re.compile(source)
+            return compiled
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.sources)
+
+    def __len__(self) -> int:
+        return len(self.sources)
+
+
+STYLES = _Patterns(
+    {
+        "ios": "^" + _INV + _IOS_AFTER_MARKS,
+        "android": "^" + _INV + _ANDROID_AFTER_MARKS,
+        "ios_time_first": "^" + _INV + _TIME_FIRST_AFTER_MARKS,
+        "ios_bare": "^" + _INV + _BARE_AFTER_MARKS,
+    }
+)
 """Header layouts: ``ios`` (``[date, time] ``, any locale, Arabic included), ``android``
 (``date, time - ``), ``ios_time_first`` (``[time, date] ``) and ``ios_bare`` (old iOS:
 ``date, time: ``)."""
@@ -190,19 +217,23 @@ _AFTER_MARKS = {
     "ios_time_first": _TIME_FIRST_AFTER_MARKS,
     "ios_bare": _BARE_AFTER_MARKS,
 }
-_FIND = {
-    style: re.compile(_LINE_START + _INV + after.replace(_DATE, _DATED))
-    for style, after in _AFTER_MARKS.items()
-}
+_FIND = _Patterns(
+    {
+        style: _LINE_START + _INV + after.replace(_DATE, _DATED)
+        for style, after in _AFTER_MARKS.items()
+    }
+)
 # Pass 1 tries a bracketed form only on a line with "[" among its first four characters,
 # the others on the others; a bracketed header has "[" right after its marks, and the
 # others have no "[" at all, so these count the same lines.
-_SCAN_FIND = {
-    style: re.compile("\n" + _MARK + "{0,3}" + after.replace(_DATE, _DATED))
-    if style in BRACKETED
-    else _FIND[style]
-    for style, after in _AFTER_MARKS.items()
-}
+_SCAN_FIND = _Patterns(
+    {
+        style: "\n" + _MARK + "{0,3}" + after.replace(_DATE, _DATED)
+        if style in BRACKETED
+        else _FIND.sources[style]  # (the same pattern)
+        for style, after in _AFTER_MARKS.items()
+    }
+)
 _HEAD_BYTES = 1 << 16
 """How much of the chat text :func:`_layouts` reads for the layouts it has."""
 
@@ -1668,9 +1699,6 @@ def _flag_other_layouts(
     return flagged
 
 
-_SNIFF_HEADERS = tuple(STYLES.values())
-
-
 def _sniff_text(head: bytes) -> float:
     text = head.decode("utf-8", "ignore")
     lines = text.splitlines()[:200]
@@ -1681,7 +1709,7 @@ def _sniff_text(head: bytes) -> float:
     hits = 0
     first_is_header = False
     for i, line in enumerate(lines):
-        if any(header.match(line) for header in _SNIFF_HEADERS):
+        if any(STYLES[style].match(line) for style in STYLES):
             hits += 1
             if i == 0:
                 first_is_header = True
