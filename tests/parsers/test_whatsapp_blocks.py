@@ -412,3 +412,27 @@ def test_a_large_arabic_export_is_parsed_in_halves_as_in_one_pass(
     assert spy == [True]  # split into halves, the second parsed by a worker
     assert records == fast
     assert records.count(b'"time_utc":null') == 0
+
+
+def test_header_patterns_are_compiled_when_first_used() -> None:
+    """A pattern of a layout is compiled on first use, once: pass 1's and pass 2's
+    pattern of a layout without brackets is the same object, and every layout's pattern
+    matches its own header line."""
+    patterns = whatsapp._Patterns({"a": "^x(?P<n>\\d+)", "b": "^x(?P<n>\\d+)", "c": "^y"})
+    assert list(patterns) == ["a", "b", "c"] and len(patterns) == 3
+    assert patterns["a"] is patterns["b"]
+    assert patterns["c"].match("y1") and not patterns["a"].match("y1")
+    with pytest.raises(KeyError):
+        patterns["d"]
+    for style in ("android", "ios_bare"):
+        assert whatsapp._SCAN_FIND[style] is whatsapp._FIND[style]
+    lines = {
+        "ios": "[13/01/2024, 08:00:00] Dylan: hi",
+        "android": "13/01/2024, 08:00 - Dylan: hi",
+        "ios_time_first": "[08:00:00, 13/01/2024] Dylan: hi",
+        "ios_bare": "13/01/2024, 08:00:00: Dylan: hi",
+    }
+    assert set(lines) == set(whatsapp.STYLES)
+    for style, line in lines.items():
+        assert whatsapp.STYLES[style].match(line), style
+        assert whatsapp._FIND[style].search("\n" + line), style
