@@ -62,7 +62,6 @@ import contextlib
 import hashlib
 import os
 import re
-import tempfile
 import zipfile
 import zlib
 from collections import Counter
@@ -1245,6 +1244,8 @@ class _Worker:
     def __init__(
         self, report: ParseReport, work: Callable[[Counter[str]], Iterator[bytes]]
     ) -> None:
+        import tempfile  # (only a large export's parse uses it)
+
         self.output: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 - see close()
         warned, skipped = len(report.warnings), len(report.skipped)
 
