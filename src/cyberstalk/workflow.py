@@ -7,20 +7,35 @@ This module sits right of intake, parsers and media in the flow, so it may impor
 from __future__ import annotations
 
 import dataclasses
+import json
 import shlex
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+from cyberstalk import __version__
 from cyberstalk.case import Case
 from cyberstalk.errors import CyberstalkError, DateOrderError, ParseError, UsageError
 from cyberstalk.hashing.custody import events
+from cyberstalk.hashing.fsutil import atomic_write
 from cyberstalk.hashing.manifest import load_manifest
-from cyberstalk.parsers.base import ParseContext, ParseReport
+from cyberstalk.parsers.base import ParseContext, Parser, ParseReport, Source
 from cyberstalk.parsers.registry import RecordStream, detect
 from cyberstalk.parsers.runner import exhibit_source
 from cyberstalk.parsers.textutil import DATE_ORDERS
-from cyberstalk.records import Flag, Record, record_writer, write_jsonl, write_report
+from cyberstalk.records import (
+    Flag,
+    Locator,
+    Record,
+    record_path,
+    record_writer,
+    records_dir,
+    safe_ref,
+    write_jsonl,
+    write_report,
+)
+from cyberstalk.records.store import file_record_dicts
 from cyberstalk.records.times import choose_zone
 
 DATE_ORDER_EVENT = "date_order_decided"
@@ -73,13 +88,91 @@ def _is_capture(exhibits: list[dict[str, Any]], ref: str) -> bool:
     return {RECORD_NAME, WARC_NAME} <= names
 
 
-def parse_exhibits(case: Case, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+PARSED_NAME = "parsed.json"
+"""``derived/parsed.json``: what each export's records were parsed from (see
+:func:`parse_exhibits`)."""
+
+
+def _inputs(
+    entry: dict[str, Any],
+    source: Source,
+    parser: Parser,
+    ctx: ParseContext,
+    decision: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """Everything an exhibit's records and report are made from, besides the records of
+    the exports before it (see :func:`parse_exhibits`): the stored bytes, the parser and
+    toolkit versions, the names the records carry, and the parse's settings."""
+    return {
+        "tool": __version__,
+        "parser": [parser.name, parser.version],
+        "stored_as": entry.get("stored_as"),
+        "sha256": (entry.get("digests") or {}).get("sha256"),
+        "name": source.name,
+        "siblings": sorted(source.siblings.items()),
+        "zone": [ctx.zone.zone.key, ctx.zone.basis.value],
+        "date_order": ctx.date_order,
+        "latest": None if ctx.latest is None else ctx.latest.isoformat(),
+        "options": sorted(ctx.options.items()),
+        "decision": None
+        if decision is None
+        else [decision.get("seq"), decision.get("actor"), decision.get("reason")],
+    }
+
+
+def _stamps(case: Case, ref: str) -> list[list[int]]:
+    """The records and report files of ``ref`` as written (size, mtime, inode): a file
+    replaced or changed since then has other stamps."""
+    stamps = []
+    for path in (
+        record_path(case.derived_dir, ref),
+        records_dir(case.derived_dir) / f"{safe_ref(ref)}.report.json",
+    ):
+        try:
+            st = path.stat()
+        except OSError:
+            return []
+        stamps.append([st.st_size, st.st_mtime_ns, st.st_ino])
+    return stamps
+
+
+def _load_parsed(case: Case) -> dict[str, Any]:
+    """``derived/parsed.json`` by exhibit ref ({} when it is missing or unreadable: every
+    export is then parsed)."""
+    try:
+        data = json.loads((case.derived_dir / PARSED_NAME).read_bytes())
+    except (OSError, ValueError):
+        return {}
+    exhibits = data.get("exhibits") if isinstance(data, dict) else None
+    return exhibits if isinstance(exhibits, dict) else {}
+
+
+def _seen_in(path: Path, first_seen: dict[str, str]) -> None:
+    """Add the dedupe keys of a stored records file to ``first_seen`` as :func:`_repeats`
+    did when it wrote the file (a record it flagged ``duplicate`` added none)."""
+    for data in file_record_dicts(path):
+        key = (data.get("extra") or {}).get("dedupe_key")
+        if isinstance(key, str) and Flag.DUPLICATE.value not in (data.get("flags") or ()):
+            first_seen.setdefault(key, Locator.from_dict(data["locator"]).describe())
+
+
+def parse_exhibits(
+    case: Case, progress: Callable[[str], None] | None = None, *, reuse: bool = False
+) -> dict[str, Any]:
     """Parse every exhibit a parser recognises into ``derived/records/``.
 
     An archive whose members were taken as sub-exhibits is not parsed itself: its members
     are (a WhatsApp zip's ``_chat.txt``), so no record is made twice. Date orders that an
     officer settled (``cyberstalk process --date-order``, recorded in the custody log) are
     applied; no message is dated after its exhibit was received.
+
+    What each export was parsed from (:func:`_inputs`) is written to
+    ``derived/parsed.json`` with the stamps of the files its parse wrote. With ``reuse``
+    (an ingest, which adds exhibits to a case), an export whose inputs and files are as
+    recorded there keeps its records instead of being parsed again, unless its records
+    pass the cross-export duplicate check (:func:`_repeats`) after an export that was
+    parsed again: a repeat is judged against the exports before it. An export whose
+    parse stopped at an error is always parsed again, so that the error is reported.
     """
     say = progress or (lambda message: None)
     manifest = load_manifest(case.manifest_path)
@@ -90,6 +183,10 @@ def parse_exhibits(case: Case, progress: Callable[[str], None] | None = None) ->
     errors: list[str] = []
     undecided: list[dict[str, Any]] = []
     first_seen: dict[str, str] = {}  # dedupe_key -> locator of its first occurrence
+    before = _load_parsed(case) if reuse else {}
+    state: dict[str, Any] = {}  # what derived/parsed.json will say
+    unread: list[Path] = []  # kept records whose dedupe keys first_seen lacks so far
+    reparsed = False  # a records file checked by _repeats was written again
     for ex in exhibits:
         ref = str(ex["ref"])
         if ref in parents:
@@ -110,11 +207,36 @@ def parse_exhibits(case: Case, progress: Callable[[str], None] | None = None) ->
             continue
         decision = decisions.get(ref)
         ctx = _context(case, ex, decision["order"] if decision else None)
-        report = ParseReport(parser=parser.name)
-        stream = RecordStream(parser, source, ctx, report)
         # A parser that writes its own lines (RecordStream.jsonl) marks no dedupe_key:
         # its lines go to the store as they are; others' records pass _repeats.
-        lines = stream if hasattr(parser, "parse_jsonl") else _repeats(stream, first_seen, report)
+        repeats = not hasattr(parser, "parse_jsonl")
+        inputs = _inputs(ex, source, parser, ctx, decision)
+        kept = before.get(ref)
+        if (
+            isinstance(kept, dict)
+            and kept.get("inputs") == inputs
+            and not (repeats and reparsed)
+            and kept.get("files") == _stamps(case, ref)
+            and isinstance(kept.get("result"), dict)
+        ):
+            parsed[ref] = kept["result"]
+            state[ref] = kept
+            if repeats:
+                unread.append(record_path(case.derived_dir, ref))
+            say(
+                f"kept {ref} ({parser.name}): {parsed[ref].get('records')} records, parsed "
+                "before from the same exhibit and settings"
+            )
+            continue
+        if repeats:
+            reparsed = True
+            for path in unread:
+                _seen_in(path, first_seen)
+            unread.clear()
+        failed = len(errors)
+        report = ParseReport(parser=parser.name)
+        stream = RecordStream(parser, source, ctx, report)
+        lines = stream if not repeats else _repeats(stream, first_seen, report)
         with record_writer(case.derived_dir, ref) as out:
             try:
                 write_jsonl(lines, out)
@@ -151,10 +273,15 @@ def parse_exhibits(case: Case, progress: Callable[[str], None] | None = None) ->
                 "order": report.date_order.order,
                 "basis": report.date_order.basis,
             }
+        if len(errors) == failed:
+            state[ref] = {"inputs": inputs, "files": _stamps(case, ref), "result": parsed[ref]}
         say(f"parsed {ref} ({parser.name}): {report.total} records")
         for warning in report.warnings:
             if not warning.startswith("parse stopped"):  # (said above, as an error)
                 say(f"  note: {ref}: {warning}")
+    if state or (case.derived_dir / PARSED_NAME).exists():
+        text = json.dumps({"exhibits": state}, ensure_ascii=False, indent=1, sort_keys=True)
+        atomic_write(case.derived_dir / PARSED_NAME, (text + "\n").encode("utf-8"))
     return {"parsed": parsed, "errors": errors, "undecided_date_order": undecided}
 
 
@@ -240,13 +367,17 @@ def _repeats(
             yield record
 
 
-def process_case(case: Case, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Parse exports, then read images (metadata, hashes, OCR). Holds the case lock."""
+def process_case(
+    case: Case, progress: Callable[[str], None] | None = None, *, reuse: bool = False
+) -> dict[str, Any]:
+    """Parse exports, then read images (metadata, hashes, OCR). Holds the case lock.
+    ``reuse``: keep the records of exports parsed before from the same inputs (see
+    :func:`parse_exhibits`), as an ingest does; images are always so kept."""
     say = progress or (lambda message: None)
     messages: list[str] = []
     result: dict[str, Any] = {}
     with case.lock("process"):
-        result["parse"] = parse_exhibits(case, say)
+        result["parse"] = parse_exhibits(case, say, reuse=reuse)
         from cyberstalk import media
 
         summary = media.process_case(case, progress=say)

@@ -90,7 +90,8 @@ def run(
     if process and summary.stored:
         from cyberstalk.workflow import process_case
 
-        processed = process_case(case.reload(), progress=lambda m: err(m))
+        # exports parsed before from the same inputs keep their records
+        processed = process_case(case.reload(), progress=lambda m: err(m), reuse=True)
     if as_json:
         print_json({**summary.as_dict(), "processed": processed})
     else:
