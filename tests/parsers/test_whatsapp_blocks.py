@@ -420,6 +420,7 @@ def test_header_patterns_are_compiled_when_first_used() -> None:
     matches its own header line."""
     patterns = whatsapp._Patterns({"a": "^x(?P<n>\\d+)", "b": "^x(?P<n>\\d+)", "c": "^y"})
     assert list(patterns) == ["a", "b", "c"] and len(patterns) == 3
+    assert "c" in patterns and "d" not in patterns
     assert patterns["a"] is patterns["b"]
     assert patterns["c"].match("y1") and not patterns["a"].match("y1")
     with pytest.raises(KeyError):

@@ -178,6 +178,9 @@ class _Patterns(Mapping[str, "re.Pattern[str]"]):
             compiled = self._compiled[source] = re.compile(source)
             return compiled
 
+    def __contains__(self, style: object) -> bool:
+        return style in self.sources  # (without compiling the pattern)
+
     def __iter__(self) -> Iterator[str]:
         return iter(self.sources)
 
