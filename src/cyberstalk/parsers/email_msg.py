@@ -2,7 +2,7 @@
 
 Messages are read with the standard library's ``email`` package and ``policy.default``
 (RFC 2047 headers decoded, addresses structured) by :mod:`cyberstalk.parsers.email_read`,
-imported only when a file is parsed (not to sniff one). The mbox is split here rather than by
+imported when a file is parsed, not to sniff one. The mbox is split here rather than by
 :mod:`mailbox`, line by line, so that each message's byte range and line span are known
 and a huge mailbox is never held in memory: only the message being read is.
 
