@@ -1710,10 +1710,11 @@ def _sniff_text(head: bytes) -> float:
         return 0.0
     if len(head) >= SNIFF_BYTES and len(lines) > 1:
         lines = lines[:-1]  # the last line may be cut short
+    headers = [STYLES[style].match for style in STYLES]  # (compiled on the first sniff)
     hits = 0
     first_is_header = False
     for i, line in enumerate(lines):
-        if any(STYLES[style].match(line) for style in STYLES):
+        if any(match(line) for match in headers):
             hits += 1
             if i == 0:
                 first_is_header = True
