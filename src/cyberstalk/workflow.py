@@ -30,8 +30,7 @@ from cyberstalk.records import (
     Record,
     record_path,
     record_writer,
-    records_dir,
-    safe_ref,
+    report_path,
     write_jsonl,
     write_report,
 )
@@ -124,10 +123,7 @@ def _stamps(case: Case, ref: str) -> list[list[int]]:
     """The records and report files of ``ref`` as written (size, mtime, inode): a file
     replaced or changed since then has other stamps."""
     stamps = []
-    for path in (
-        record_path(case.derived_dir, ref),
-        records_dir(case.derived_dir) / f"{safe_ref(ref)}.report.json",
-    ):
+    for path in (record_path(case.derived_dir, ref), report_path(case.derived_dir, ref)):
         try:
             st = path.stat()
         except OSError:

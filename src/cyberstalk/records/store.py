@@ -68,6 +68,11 @@ def record_path(derived: Path, ref: str) -> Path:
     return records_dir(derived) / f"{safe_ref(ref)}.jsonl"
 
 
+def report_path(derived: Path, ref: str) -> Path:
+    """``<SAFE-REF>.report.json``, beside the exhibit's records."""
+    return records_dir(derived) / f"{safe_ref(ref)}.report.json"
+
+
 @contextlib.contextmanager
 def record_writer(derived: Path, ref: str) -> Iterator[BinaryIO]:
     """A file for one exhibit's record lines (:func:`write_jsonl` writes them), which
@@ -97,7 +102,7 @@ def record_writer(derived: Path, ref: str) -> Iterator[BinaryIO]:
 def write_report(derived: Path, ref: str, report: Mapping[str, Any]) -> None:
     """``<SAFE-REF>.report.json``: the parse report (counts, skipped, warnings), atomically."""
     atomic_write(
-        records_dir(derived) / f"{safe_ref(ref)}.report.json",
+        report_path(derived, ref),
         (json.dumps(report, ensure_ascii=False, indent=2, sort_keys=True) + "\n").encode(),
     )
 
