@@ -101,7 +101,7 @@ def local_text(dt: datetime | None) -> str:
     """Case-local time for people: ``2026-01-05 18:02:11 GMT +00:00``."""
     if dt is None:
         return "no time"
-    iso = dt.replace(microsecond=0).isoformat(" ")  # 2026-01-05 18:02:11+00:00
+    iso = dt.isoformat(" ", "seconds")  # 2026-01-05 18:02:11+00:00
     return f"{iso[:19]} {dt.tzname()} {iso[19:] or '+00:00'}"
 
 
