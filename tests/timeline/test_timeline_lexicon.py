@@ -6,7 +6,14 @@ import pytest
 
 from cyberstalk.errors import ReportError
 from cyberstalk.timeline import lexicon
-from cyberstalk.timeline.lexicon import CATEGORIES, find, load_lexicons, normalise, parse_lexicon
+from cyberstalk.timeline.lexicon import (
+    CATEGORIES,
+    find,
+    load_lexicons,
+    normalise,
+    parse_lexicon,
+    tokens,
+)
 
 
 def cats(text: str, applies: str = "subject") -> dict[str, tuple[str, str]]:
@@ -104,6 +111,37 @@ def test_hits_of_many_texts_are_those_of_each_text_and_survive_packing() -> None
     ids = [f"r-{n:016x}" for n in range(len(texts))]
     packed = json.loads(json.dumps(lexicon.pack_hits(found)))  # as a child hands it back
     assert lexicon.unpack_hits(packed, ids) == {ids[n]: pair for n, pair in found.items()}
+
+
+def test_every_entry_is_found_in_a_text_of_its_own_words_by_both_searches() -> None:
+    """Each entry, alone, inside a sentence, twice, and cut short: what the one search
+    for both sides (:func:`lexicon.find_in_texts`) finds is what each side's own search
+    finds, and an entry's own words give its category's hit, quoting those words."""
+    lexicons = load_lexicons()
+    texts: list[str] = []
+    whole: list[tuple[int, str, str, str]] = []  # (text, category, applies_to, its words)
+    for lex in lexicons:
+        for cat in lex.categories.values():
+            for entry in cat.entries:
+                words = entry.replace("*", "")
+                whole.append(
+                    (len(texts), cat.name, cat.applies_to, " ".join(tokens(normalise(words))))
+                )
+                texts.append(words)
+                texts += [
+                    f"well {words} now",
+                    f"{words}s and {words.upper()}!",
+                    " ".join(words.split()[:-1]),
+                ]
+    found = lexicon.find_in_texts(lexicons, list(enumerate(texts)))
+    for n, text in enumerate(texts):
+        pair = (tuple(find(lexicons, text, "victim")), tuple(find(lexicons, text, "subject")))
+        assert found.get(n, ((), ())) == pair, text
+    for n, category, applies, words in whole:
+        side = found[n][0 if applies == "victim" else 1]
+        hit = next(h for h in side if h.category == category)
+        assert hit.found == words
+    assert len(whole) > 200  # (both lexicons: 247 entries)
 
 
 def test_indicators_by_record_lists_each_citing_indicator_once_in_order() -> None:

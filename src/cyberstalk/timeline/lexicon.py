@@ -141,15 +141,25 @@ class _Phrase:
     slot: int
     """Index of (language, category) in the matcher's slot list."""
     entry: str
+    plain: bool
+    """One exact word, or two: found wherever it is a candidate (a candidate's first word,
+    and for two words the pair, are what made it one)."""
 
 
 class Matcher:
     """Finds lexicon entries in text by words, not by regular expression: each word (and
     each pair of words) of the text is looked up in a dict of entries, so the cost grows
-    with the words of the text, not with the size of the lexicons."""
+    with the words of the text, not with the size of the lexicons.
 
-    def __init__(self, lexicons: tuple[Lexicon, ...], applies_to: str) -> None:
+    ``applies_to``: whose messages (``victim``, ``subject``) the categories searched are
+    for; a tuple of them searches each text once for all (:meth:`find_sides`)."""
+
+    def __init__(self, lexicons: tuple[Lexicon, ...], applies_to: str | tuple[str, ...]) -> None:
+        sides = (applies_to,) if isinstance(applies_to, str) else applies_to
         self.slots: list[tuple[str, str]] = []
+        self.side_of: list[int] = []
+        """Each slot's place in ``applies_to``."""
+        self._none: tuple[tuple[Hit, ...], ...] = tuple(() for _ in sides)
         self.by_first: dict[str, list[_Phrase]] = {}
         """Entries whose second word may be a prefix (``two words*``) or single words."""
         self.by_pair: dict[tuple[str, str], list[_Phrase]] = {}
@@ -157,13 +167,15 @@ class Matcher:
         self.prefixed: list[_Phrase] = []
         for lex in lexicons:
             for cat in lex.categories.values():
-                if cat.applies_to != applies_to:
+                if cat.applies_to not in sides:
                     continue
                 slot = len(self.slots)
                 self.slots.append((lex.language, cat.name))
+                self.side_of.append(sides.index(cat.applies_to))
                 for entry in cat.entries:
                     words = tuple(tokens(normalise(entry.replace("*", ""))))
-                    phrase = _Phrase(words, entry.endswith("*"), slot, entry)
+                    prefix = entry.endswith("*")
+                    phrase = _Phrase(words, prefix, slot, entry, not prefix and len(words) <= 2)
                     if phrase.prefix and len(words) == 1:
                         self.prefixed.append(phrase)
                     elif len(words) >= 3 or (len(words) == 2 and not phrase.prefix):
@@ -181,6 +193,10 @@ class Matcher:
         )
         self.first_keys = frozenset(self.by_first)
         self.pair_keys = frozenset(self.by_pair)
+        self.heads = self.first_keys.union(first for first, _ in self.by_pair)
+        """The words an exact entry starts with."""
+        self._hits: dict[tuple[int, str, str], Hit] = {}
+        """Each hit made once: a large case finds the same few phrases again and again."""
 
     def _fits(self, p: _Phrase, words: list[str], i: int) -> bool:
         n = len(p.words)
@@ -198,37 +214,68 @@ class Matcher:
 
     def find_words(self, words: list[str]) -> list[Hit]:
         """:meth:`find` of a text already made words (``tokens(_fold(text))``)."""
+        found = self._first_hits(words)
+        if len(found) < 2:
+            return list(found.values())
+        return [found[k] for k in sorted(found)]
+
+    def find_sides(self, words: list[str]) -> tuple[tuple[Hit, ...], ...]:
+        """:meth:`find_words` for each of ``applies_to`` in turn, from one pass."""
+        found = self._first_hits(words)
+        if not found:
+            return self._none
+        out: list[list[Hit]] = [[] for _ in self._none]
+        side_of = self.side_of
+        for k in sorted(found) if len(found) > 1 else found:
+            out[side_of[k]].append(found[k])
+        return tuple(tuple(hits) for hits in out)
+
+    def _first_hits(self, words: list[str]) -> dict[int, Hit]:
+        """The first hit of each slot, by slot."""
+        found: dict[int, Hit] = {}
         if not words:
-            return []
+            return found
         # Set operations in C first: most messages hold no entry at all.
         firsts = self.first_keys.intersection(words) if self.first_keys else self.first_keys
         pairs = self.pair_keys.intersection(itertools.pairwise(words))
         prefixed = self.prefix_re is not None and self.prefix_re.search(" ".join(words))
         if not firsts and not pairs and not prefixed:
-            return []
-        found: dict[int, Hit] = {}
+            return found
+        # Only the words that may start an entry are looked at, in text order.
+        heads = self.heads
+        starts = self.prefix_starts
+        if prefixed:
+            places = [i for i, w in enumerate(words) if w in heads or w[:2] in starts]
+        else:
+            places = [i for i, w in enumerate(words) if w in heads]
         last = len(words) - 1
-        for i, word in enumerate(words):
+        made = self._hits
+        for i in places:
+            word = words[i]
             candidates: list[_Phrase] = []
             if pairs and i < last and (word, words[i + 1]) in pairs:
                 candidates += self.by_pair[(word, words[i + 1])]
             if word in firsts:
                 candidates += self.by_first[word]
-            if prefixed and word[:2] in self.prefix_starts:
+            if prefixed and word[:2] in starts:
                 candidates += [p for p in self.prefixed if word.startswith(p.words[0])]
             for p in candidates:
-                if p.slot not in found and self._fits(p, words, i):
-                    lang, cat = self.slots[p.slot]
-                    found[p.slot] = Hit(cat, lang, p.entry, " ".join(words[i : i + len(p.words)]))
-        if len(found) < 2:
-            return list(found.values())
-        return [found[k] for k in sorted(found)]
+                if p.slot not in found and (p.plain or self._fits(p, words, i)):
+                    text = word if len(p.words) == 1 else " ".join(words[i : i + len(p.words)])
+                    key = (p.slot, p.entry, text)
+                    hit = made.get(key)
+                    if hit is None:
+                        lang, cat = self.slots[p.slot]
+                        hit = made[key] = Hit(cat, lang, p.entry, text)
+                    found[p.slot] = hit
+        return found
 
 
-_MATCHERS: dict[tuple[int, str], Matcher] = {}
+_MATCHERS: dict[tuple[int, str | tuple[str, ...]], Matcher] = {}
+_BOTH = ("victim", "subject")
 
 
-def matcher(lexicons: tuple[Lexicon, ...], applies_to: str) -> Matcher:
+def matcher(lexicons: tuple[Lexicon, ...], applies_to: str | tuple[str, ...]) -> Matcher:
     """The matcher of the categories of ``lexicons`` that apply to ``applies_to``."""
     key = (id(lexicons), applies_to)
     found = _MATCHERS.get(key)
@@ -253,15 +300,14 @@ def find_in_texts(lexicons: tuple[Lexicon, ...], texts: Iterable[tuple[K, str]])
     record's place in the case): each text is made words once for both kinds of category,
     and equal pairs are one object (a large case matches the same few phrases in most of
     its messages)."""
-    victim = matcher(lexicons, "victim").find_words
-    subject = matcher(lexicons, "subject").find_words
+    both = matcher(lexicons, _BOTH).find_sides
     shared: dict[Pair, Pair] = {}
     out: dict[K, Pair] = {}
     for key, text in texts:
         if text:
-            words = tokens(_fold(text))
-            pair = (tuple(victim(words)), tuple(subject(words)))
-            if pair[0] or pair[1]:
+            victim, subject = both(tokens(_fold(text)))
+            if victim or subject:
+                pair = (victim, subject)
                 out[key] = shared.setdefault(pair, pair)
     return out
 
