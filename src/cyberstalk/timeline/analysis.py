@@ -7,9 +7,12 @@ over the records in time order, each pass a function below:
    dates and person (one :class:`Entry` per record in scope);
 2. :func:`tally_identities`: identifier use, unresolved senders, counted contacts;
 3. :func:`group_occasions` (``occasions.py``), then :func:`read_replies`: victim replies,
-   stop requests, lexicon matches, blocks and third-party contact;
-4. :func:`contact_after_blocks` and :func:`order_breaches`;
-5. :func:`person_results`: summaries and indicators per person of interest.
+   blocks and third-party contact;
+4. :func:`contact_after_blocks`, :func:`order_breaches` and :func:`person_summaries`
+   (figures per person of interest);
+5. :func:`lexicon_matches`: the lexicon's matches and the victim's stop requests (the
+   first pass that needs the lexicon hits, which a child may be finding meanwhile);
+6. :func:`person_results`: indicators per person of interest.
 """
 
 from __future__ import annotations
@@ -534,15 +537,16 @@ Block = tuple[Record, str, datetime, str | None]
 
 @dataclass
 class Replies:
-    """Pass 3: what the victim sent (replies, stop requests), lexicon matches, blocks,
-    and contact by a person of interest with third parties."""
+    """Pass 3: what the victim sent (replies), blocks, and contact by a person of interest
+    with third parties. Nothing here needs the lexicon hits, which may still be being
+    found beside (:class:`HitsBeside`)."""
 
     replies: dict[str, list[tuple[datetime, str, bool]]]
-    stop_requests: dict[str, list[tuple[datetime, str, LexiconMatch]]]
-    matches: list[LexiconMatch]
-    match_times: dict[str, datetime]
     blocks: list[Block]
     third_party: dict[str, list[str]]
+    aimed: dict[int, tuple[str, ...]]
+    """Index in ``entries`` of each timed record from the victim -> the persons of interest
+    it was sent to (for its stop requests)."""
 
 
 def read_replies(
@@ -550,9 +554,7 @@ def read_replies(
     people: People,
     resolver: Resolver,
     occasion_of: dict[str, str],
-    hits: dict[str, lexicon.Pair],
 ) -> Replies:
-    """``hits``: the lexicon hits of the records' texts (:func:`lexicon.find_in_texts`)."""
     pois = people.pois
     poi_set = people.poi_set
     victims = people.victims
@@ -568,44 +570,92 @@ def read_replies(
         return (rec.platform, rec.conversation) in poi_pairs[p]
 
     replies: dict[str, list[tuple[datetime, str, bool]]] = {p: [] for p in pois}
-    stop_requests: dict[str, list[tuple[datetime, str, LexiconMatch]]] = defaultdict(list)
-    matches: list[LexiconMatch] = []
-    match_times: dict[str, datetime] = {}
     blocks: list[Block] = []
     third_party: dict[str, list[str]] = defaultdict(list)
+    aimed: dict[int, tuple[str, ...]] = {}
     no_recips: list[Resolution] = []
-    no_hits: lexicon.Pair = ((), ())
     for n, e in enumerate(res.entries):
         rec = e.record
         t = rec.time_utc
         if t is None:
             continue
-        rid = e.id
         direction = e.direction
         who = e.person
         if direction is FROM_VICTIM:
-            found = [_new_match(LexiconMatch, (rid, *h)) for h in hits.get(rid, no_hits)[0]]
             recips = res.victim_recipients.get(n, no_recips)
-            for p in pois:
-                if aimed_at(rec, recips, p):
-                    replies[p].append((t, rid, True))
-                    stop_requests[p] += [(t, rid, m) for m in found]
-            matches += found
-        elif direction is TO_VICTIM and who in poi_set and rid in occasion_of:
+            to = aimed[n] = tuple(p for p in pois if aimed_at(rec, recips, p))
+            for p in to:
+                replies[p].append((t, e.id, True))
+        elif direction is TO_VICTIM and who in poi_set and e.id in occasion_of:
             assert who is not None
-            replies[who].append((t, rid, False))
-            theirs = hits.get(rid, no_hits)[1]
-            if theirs:
-                matches += [_new_match(LexiconMatch, (rid, *h)) for h in theirs]
-                assert e.local is not None
-                match_times[rid] = e.local
+            replies[who].append((t, e.id, False))
         elif direction is OTHER and who in poi_set:
             assert who is not None
-            third_party[who].append(rid)
+            third_party[who].append(e.id)
         elif direction is EVENT and rec.subtype in ("block", "unblock"):
             target = _block_target(rec, resolver, victims)
-            blocks.append((rec, rid, t, target))
-    return Replies(replies, stop_requests, matches, match_times, blocks, third_party)
+            blocks.append((rec, e.id, t, target))
+    return Replies(replies, blocks, third_party, aimed)
+
+
+@dataclass
+class Matches:
+    """Pass 4: the lexicon matches in the victim's records and in the contacts of persons
+    of interest, in time order."""
+
+    matches: list[LexiconMatch]
+    match_times: dict[str, datetime]
+    """A contact's record id -> its local time, for each contact with a match."""
+    stop_requests: dict[str, list[tuple[datetime, str, LexiconMatch]]]
+    """Person of interest -> the stop requests the victim sent them."""
+
+
+def lexicon_matches(
+    res: Resolved,
+    people: People,
+    rep: Replies,
+    occasion_of: dict[str, str],
+    hits: dict[str, lexicon.Pair],
+) -> Matches:
+    """``hits``: the lexicon hits of the records' texts (:func:`lexicon.find_in_texts`):
+    those of the victim's categories in her records, of the subject's in the contacts."""
+    poi_set = people.poi_set
+    aimed = rep.aimed
+    matches: list[LexiconMatch] = []
+    match_times: dict[str, datetime] = {}
+    stop_requests: dict[str, list[tuple[datetime, str, LexiconMatch]]] = defaultdict(list)
+    get = hits.get
+    for n, e in enumerate(res.entries):
+        rid = e.id
+        pair = get(rid)
+        if pair is None:
+            continue
+        direction = e.direction
+        if direction is FROM_VICTIM:
+            to = aimed.get(n)
+            if to is None or not pair[0]:  # untimed, or no hit of hers
+                continue
+            found = [_new_match(LexiconMatch, (rid,) + h) for h in pair[0]]
+            t = e.record.time_utc
+            assert t is not None  # (an untimed record has no place in ``aimed``)
+            for p in to:
+                stop_requests[p] += [(t, rid, m) for m in found if m.category == "stop_request"]
+            matches += found
+        elif (
+            direction is TO_VICTIM
+            and pair[1]
+            and e.person in poi_set
+            and rid in occasion_of
+            and e.record.time_utc is not None
+        ):
+            theirs = pair[1]
+            if len(theirs) == 1:  # (most: one phrase in a message)
+                matches.append(_new_match(LexiconMatch, (rid,) + theirs[0]))
+            else:
+                matches += [_new_match(LexiconMatch, (rid,) + h) for h in theirs]
+            assert e.local is not None
+            match_times[rid] = e.local
+    return Matches(matches, match_times, stop_requests)
 
 
 def contact_after_blocks(
@@ -711,25 +761,46 @@ def order_breaches(
     return breaches
 
 
+def person_summaries(
+    people: People,
+    tally: Tally,
+    occasions: Sequence[Occasion],
+    rep: Replies,
+    settings: Settings,
+    zone: ZoneInfo,
+) -> list[PersonSummary]:
+    """Each person of interest's summary figures."""
+    return [
+        person_summary(
+            p,
+            tally.counted[p],
+            [o for o in occasions if o.person == p],
+            rep.replies[p],
+            settings,
+            zone,
+        )
+        for p in people.pois
+    ]
+
+
 def person_results(
     people: People,
     tally: Tally,
     occasions: Sequence[Occasion],
+    summaries: Sequence[PersonSummary],
+    found: Matches,
     rep: Replies,
     after_block: Sequence[AfterBlock],
     breaches: Sequence[Breach],
     occasion_of: dict[str, str],
     settings: Settings,
     zone: ZoneInfo,
-) -> tuple[list[PersonSummary], list[Indicator]]:
-    """Each person of interest's summary figures and indicators."""
-    summaries: list[PersonSummary] = []
+) -> list[Indicator]:
+    """Each person of interest's indicators (``summaries``: of :func:`person_summaries`)."""
     indicators: list[Indicator] = []
-    for p in people.pois:
+    for p, ps in zip(people.pois, summaries, strict=True):
         mine = [o for o in occasions if o.person == p]
         counted = tally.counted[p]
-        ps = person_summary(p, counted, mine, rep.replies[p], settings, zone)
-        summaries.append(ps)
         mine_ids = {o.id for o in mine}  # a counted contact is on one occasion of its sender's
         facts = PersonFacts(
             person=p,
@@ -737,15 +808,15 @@ def person_results(
             occasion_firsts=[o.records[0] for o in mine],
             contacts=counted,
             attempts=[c[1] for c in counted if c[3] in NOT_CONNECTED] if ps.attempts else [],
-            matches=[m for m in rep.matches if occasion_of.get(m.record) in mine_ids],
-            match_times=rep.match_times,
-            stop_requests=[sr for sr in rep.stop_requests[p] if sr[2].category == "stop_request"],
+            matches=[m for m in found.matches if occasion_of.get(m.record) in mine_ids],
+            match_times=found.match_times,
+            stop_requests=found.stop_requests[p],
             blocks=[b for b in after_block if b.person == p],
             breaches=[b for b in breaches if b.subject == p],
             third_party=rep.third_party.get(p, []),
         )
         indicators += person_indicators(facts, settings, people.victim_label, zone)
-    return summaries, indicators
+    return indicators
 
 
 def indicators_by_record(indicators: Iterable[Indicator]) -> dict[str, tuple[str, ...]]:
@@ -843,16 +914,29 @@ def analyse_records(
             e.contact = True
             e.occasion = occ
 
+    rep = read_replies(res, people, resolver, occasion_of)
+    after_block = contact_after_blocks(rep.blocks, people, tally, notes)
+    breaches = order_breaches(config, people, res.entries, tally, rep.third_party, notes)
+    summaries = person_summaries(people, tally, occasions, rep, settings, zone)
+    # the passes above need no lexicon hits: a child finding them has had their time
     lexicons = lexicon.load_lexicons()
     hits = text_hits() if text_hits is not None else None
     if hits is None:
         hits = lexicon.find_in_texts(lexicons, ((e.id, e.record.text) for e in res.entries))
-    rep = read_replies(res, people, resolver, occasion_of, hits)
+    found = lexicon_matches(res, people, rep, occasion_of, hits)
     del hits
-    after_block = contact_after_blocks(rep.blocks, people, tally, notes)
-    breaches = order_breaches(config, people, res.entries, tally, rep.third_party, notes)
-    summaries, indicators = person_results(
-        people, tally, occasions, rep, after_block, breaches, occasion_of, settings, zone
+    indicators = person_results(
+        people,
+        tally,
+        occasions,
+        summaries,
+        found,
+        rep,
+        after_block,
+        breaches,
+        occasion_of,
+        settings,
+        zone,
     )
     summary = Summary(
         records_total=total,
@@ -863,10 +947,10 @@ def analyse_records(
         withheld=tally.withheld,
         persons=tuple(summaries),
     )
-    matches, block_events = rep.matches, rep.blocks
+    matches, block_events = found.matches, rep.blocks
     # what only the passes needed (every contact and reply as a tuple) goes before the
     # record index is built: the analysis's peak memory is here
-    del tally, rep, occasion_of
+    del tally, rep, found, occasion_of
     entries = tuple(res.entries)
     del res
     by_id = {e.id: e for e in entries}
