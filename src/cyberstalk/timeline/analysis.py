@@ -635,7 +635,7 @@ def lexicon_matches(
             to = aimed.get(n)
             if to is None or not pair[0]:  # untimed, or no hit of hers
                 continue
-            found = [_new_match(LexiconMatch, (rid,) + h) for h in pair[0]]
+            found = [_new_match(LexiconMatch, (rid, *h)) for h in pair[0]]
             t = e.record.time_utc
             assert t is not None  # (an untimed record has no place in ``aimed``)
             for p in to:
@@ -650,9 +650,9 @@ def lexicon_matches(
         ):
             theirs = pair[1]
             if len(theirs) == 1:  # (most: one phrase in a message)
-                matches.append(_new_match(LexiconMatch, (rid,) + theirs[0]))
+                matches.append(_new_match(LexiconMatch, (rid, *theirs[0])))
             else:
-                matches += [_new_match(LexiconMatch, (rid,) + h) for h in theirs]
+                matches += [_new_match(LexiconMatch, (rid, *h)) for h in theirs]
             assert e.local is not None
             match_times[rid] = e.local
     return Matches(matches, match_times, stop_requests)
