@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 from cyberstalk import __version__
 from cyberstalk.commands import MODULES, module_app
-from cyberstalk.commands._output import _started, err, report_error
+from cyberstalk.commands._output import _started, end_without_freeing, err, exit_kept, report_error
 from cyberstalk.errors import CyberstalkError, ExitCode
 
 if TYPE_CHECKING:
@@ -148,6 +148,7 @@ def main() -> None:
         print(f"cyberstalk {__version__}")
         return
     gc.disable()
+    end_without_freeing()  # a command may keep its result: see keep_until_exit
     try:
         from cyberstalk.commands.fastpath import fast_command
 
@@ -155,7 +156,8 @@ def main() -> None:
         if fast is not None:
             sys.exit(_run_fast(fast))
         new_app()()
-    except SystemExit:
+    except SystemExit as done:
+        exit_kept(done.code)
         raise
     except Exception:  # a bug: keep the traceback, exit 4
         import traceback

@@ -9,7 +9,7 @@ import typer
 
 from cyberstalk.case import open_case
 from cyberstalk.commands._options import json_option
-from cyberstalk.commands._output import err, handle_errors, print_json
+from cyberstalk.commands._output import err, handle_errors, keep_until_exit, print_json
 from cyberstalk.errors import UsageError
 
 _LANGS = ("en", "cy", "both")
@@ -104,6 +104,7 @@ def risk_cmd(
         assessment = risk.read_assessment(case)
     with gc_paused(freeze=True):  # as the timeline command: no sweep after the analysis
         analysis = analyse(case)
+    keep_until_exit(analysis)
     evidence = risk.evidence_for(analysis, orders=len(case.config.orders))
     data = risk.summary(evidence, assessment)
     if as_json:

@@ -16,7 +16,7 @@ from cyberstalk.commands._options import (
     person_option,
     to_option,
 )
-from cyberstalk.commands._output import err, handle_errors
+from cyberstalk.commands._output import err, handle_errors, keep_until_exit
 from cyberstalk.errors import CaseError, UsageError
 
 
@@ -101,6 +101,7 @@ def timeline_cmd(
             night_start=night_start,
             night_end=night_end,
         )
+    keep_until_exit(a)  # (its report is written: nothing is left to free it for)
     contacts = sum(ps.contacts for ps in a.summary.persons)
     err(
         f"analysed {a.summary.records_in_scope} records: {contacts} contacts from "
