@@ -9,7 +9,10 @@ sections start collapsed (``<details>``), so a 200,000-record case still opens.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import re
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -865,9 +868,17 @@ class Pages:
     folder: str
     index_name: str
     pages: list[Page]
-    page_of: dict[str, str]
     current: str = ""
     """The page being written (links within it stay on it)."""
+
+    @functools.cached_property
+    def page_of(self) -> dict[str, str]:
+        """Record id -> its page's file, made when a link first needs it (the index page's
+        links; a month page's only to corroborate a screenshot)."""
+        out: dict[str, str] = {}
+        for page in self.pages:
+            out.update(dict.fromkeys([e.id for e in page.entries], page.file))
+        return out
 
     @property
     def index_href(self) -> str:
@@ -890,35 +901,30 @@ def paginate(a: Analysis, index_name: str) -> Pages:
     records without a time last. Every record is on exactly one page."""
     folder = index_name.removesuffix(".html")
     pages: list[Page] = []
-    page_of: dict[str, str] = {}
-    current: Page | None = None
-    month: tuple[int, int] | bool | None = False
-    size = part = 0
-    file = ""  # current.file (a property: made once a page)
-    rows: list[Entry] = []  # current.entries
-    for e in a.entries:
-        local = e.local
-        m = (local.year, local.month) if local else None
-        est = row_bytes(e)
-        if current is None or m != month:
-            month, part = m, 1
-            key = f"{m[0]:04d}-{m[1]:02d}" if m else "undated"
-            title = f"{e.local:%B %Y}" if e.local else "Records without a time"
-            current = Page(key, title, len(pages) + 1)
-            pages.append(current)
-            size, file, rows = 0, current.file, current.entries
-        elif len(rows) >= PAGE_ROWS or size + est > PAGE_BYTES:
+    for _, group in itertools.groupby(a.entries, key=_month):  # (a.entries: in time order)
+        rows = list(group)
+        first = rows[0].local
+        key = f"{first.year:04d}-{first.month:02d}" if first else "undated"
+        title = f"{first:%B %Y}" if first else "Records without a time"
+        # A page takes the month's rows until one would take it past PAGE_ROWS rows or
+        # PAGE_BYTES estimated bytes, and at least one row.
+        upto = list(itertools.accumulate(map(row_bytes, rows)))  # bytes up to each row
+        start = 0
+        part = 1
+        while start < len(rows):
+            room = (upto[start - 1] if start else 0) + PAGE_BYTES
+            end = min(bisect_right(upto, room, start + 1), start + PAGE_ROWS, len(rows))
+            page = Page(
+                f"{key}-{part}" if part > 1 else key,
+                f"{title} ({part})" if part > 1 else title,
+                len(pages) + 1,
+                rows[start:end],
+            )
+            page.contacts = [e.contact for e in page.entries].count(True)
+            pages.append(page)
+            start = end
             part += 1
-            base = current.key.rsplit("-", 1)[0] if part > 2 else current.key
-            title = current.title.split(" (")[0]
-            current = Page(f"{base}-{part}", f"{title} ({part})", len(pages) + 1)
-            pages.append(current)
-            size, file, rows = 0, current.file, current.entries
-        rows.append(e)
-        current.contacts += e.contact
-        size += est
-        page_of[e.id] = file
-    return Pages(folder, index_name, pages, page_of)
+    return Pages(folder, index_name, pages)
 
 
 def write_page_list(pages: Pages, fh: IO[str]) -> None:
