@@ -378,3 +378,29 @@ def test_gc_paused_restores_the_collector() -> None:
         assert not gc.isenabled()  # left as it was found
     finally:
         gc.enable()
+
+
+def test_a_line_locator_cell_is_the_described_one() -> None:
+    """``where_html`` writes a locator of lines directly: the same HTML as
+    ``locator_html(describe())`` for every form of locator, markup in its parts, and line
+    numbers that are not numbers (a record file says what it says)."""
+    import itertools
+
+    values: dict[str, list[Any]] = {
+        "exhibit": [None, "RE/1", "RE 1", "A&B<x>", ""],
+        "path": ["p", "a/b.txt", "x y"],
+        "line_start": [None, 0, 12, "3", True],
+        "line_end": [None, 12, 14, "<b>"],
+        "byte_start": [None, 5],
+        "byte_end": [None, 9],
+        "json_path": [None, "", "$.m[1]"],
+        "xml_index": [None, 3],
+        "member": [None, "m/x.json"],
+    }
+    compared = 0
+    for combo in itertools.product(*values.values()):
+        loc = Locator(**dict(zip(values, combo, strict=True)))
+        want = timeline_html.locator_html(loc.describe())
+        assert timeline_html.where_html(loc) == want, loc
+        compared += 1
+    assert compared == 5 * 3 * 5 * 4 * 2 * 2 * 3 * 2 * 2

@@ -24,7 +24,7 @@ import jinja2
 import markupsafe
 from markupsafe import Markup
 
-from cyberstalk.records import RecordKind
+from cyberstalk.records import Locator, Record, RecordKind
 from cyberstalk.reports.common import CSP
 from cyberstalk.reports.timeline_common import (
     DIRECTION_LABELS,
@@ -628,7 +628,35 @@ def breakable(value: str) -> str:
 def _where(entry: Entry) -> str:
     """Where a record sits, as HTML: the exhibit reference kept on one line (``RE/14/1``
     broke as ``R`` / ``E/14/1`` in print), then its position, wrappable."""
-    return locator_html(entry.record.locator.describe())
+    return where_html(entry.record.locator)
+
+
+def where_html(loc: Locator) -> str:
+    """``locator_html(loc.describe())``, made directly for the common locator of a line or
+    lines of an exhibit (nothing in ``line 12`` or ``lines 3-4`` to escape or wrap)."""
+    ref = loc.exhibit or loc.path
+    start, end = loc.line_start, loc.line_end
+    if (
+        type(start) is int  # (a number: nothing to escape; a record file says what it says)
+        and (end is None or type(end) is int)
+        and loc.member is None
+        and not loc.json_path
+        and loc.xml_index is None
+        and " " not in ref
+    ):
+        span = _REF_SPANS.get(ref)
+        if span is None:
+            if len(_REF_SPANS) > 10_000:
+                _REF_SPANS.clear()
+            span = _REF_SPANS[ref] = f'<span class="nw">{escape(ref)}</span>'
+        if end is None or end == start:
+            return f"{span} line {start}"
+        return f"{span} lines {start}-{end}"
+    return locator_html(loc.describe())
+
+
+_REF_SPANS: dict[str, str] = {}
+"""The exhibit reference of :func:`where_html`, kept on one line (made once each)."""
 
 
 def locator_html(described: str) -> str:
@@ -672,7 +700,6 @@ def row_html(a: Analysis, e: Entry, pages: Pages | None = None) -> str:
     rec = e.record
     esc = escape
     direction = e.direction._value_
-    kind = rec.kind._value_ + "/" + rec.subtype if rec.subtype else rec.kind._value_
     text = esc(rec.text)
     if rec.attachments:
         names = ", ".join(esc(att.name) for att in rec.attachments)
@@ -688,13 +715,10 @@ def row_html(a: Analysis, e: Entry, pages: Pages | None = None) -> str:
     ind_ids = a.indicators_by_record.get(e.id)
     inds = _indicator_cell(ind_ids) if ind_ids else ""
     flags = " ".join(f"<em>{breakable(f)}</em>" for f in sorted(rec.flags)) if rec.flags else ""
-    occ = ""
-    if e.occasion:
-        o = esc(e.occasion)
-        occ = f'<a href="{pages.index_href if pages else ""}#{o}">{o}</a>'
+    occ = _occasion_link(e.occasion, pages.index_href if pages else "") if e.occasion else ""
     if e.local:
-        stamp = local_text(e.local)
-        when = f"{stamp[:10]}<br>{esc(stamp[11:])}"
+        stamp = local_text(e.local)  # 2026-01-05 18:02:11 GMT +00:00: digits, then the zone
+        when = f"{stamp[:10]}<br>{stamp[11:19]}{_esc_small(stamp[19:])}"
     else:
         when = "no time"
     rid = esc(e.id)
@@ -705,14 +729,45 @@ def row_html(a: Analysis, e: Entry, pages: Pages | None = None) -> str:
     )
     return (
         f'<tr id="{rid}" class="{_CLASSES[direction, e.contact]}"><td>{when}</td>'
-        f"<td>{_esc_small(rec.platform)}<br>{_kind_label(kind)}</td>"
+        f"<td>{_platform_cell(rec)}</td>"
         f"<td>{DIRECTION_LABELS[direction]}</td>"
         f"<td>{_sender_cell(e)}</td>"
         f'<td class="x">{text}</td>'
-        f'<td class="loc">{locator_html(rec.locator.describe())}{corr}<br>'
+        f'<td class="loc">{where_html(rec.locator)}{corr}<br>'
         f'<span class="rid">{rid}</span></td>'
         f"<td>{occ}</td><td>{inds}{'<br>' if inds and flags else ''}{flags}</td></tr>\n"
     )
+
+
+_OCCASION_LINKS: dict[tuple[str, str], str] = {}
+
+
+def _occasion_link(occasion: str, page: str) -> str:
+    """The link of a row to its occasion on ``page`` (made once for each occasion)."""
+    key = (occasion, page)
+    hit = _OCCASION_LINKS.get(key)
+    if hit is None:
+        if len(_OCCASION_LINKS) > 10_000:
+            _OCCASION_LINKS.clear()
+        o = escape(occasion)
+        hit = _OCCASION_LINKS[key] = f'<a href="{page}#{o}">{o}</a>'
+    return hit
+
+
+_PLATFORM_CELLS: dict[tuple[str, RecordKind, str | None], str] = {}
+
+
+def _platform_cell(rec: Record) -> str:
+    """``whatsapp<br>message``: the platform and the kind (with its subtype), made once
+    for each combination."""
+    key = (rec.platform, rec.kind, rec.subtype)
+    hit = _PLATFORM_CELLS.get(key)
+    if hit is None:
+        if len(_PLATFORM_CELLS) > 10_000:
+            _PLATFORM_CELLS.clear()
+        kind = f"{rec.kind.value}/{rec.subtype}" if rec.subtype else rec.kind.value
+        hit = _PLATFORM_CELLS[key] = f"{_esc_small(rec.platform)}<br>{_kind_label(kind)}"
+    return hit
 
 
 def _kind_label(kind: str) -> str:
@@ -720,18 +775,25 @@ def _kind_label(kind: str) -> str:
     return _memo("kind", kind, lambda k: breakable(k.replace("_", " ")))
 
 
+_SENDER_CELLS: dict[tuple[str, str], str] = {}
+
+
 def _sender_cell(e: Entry) -> str:
     """The person on one line and the identifier as written on the next (a number in
-    brackets beside a name was broken across lines in narrow print columns)."""
-    rec = e.record
-    if e.person and rec.sender and rec.sender != e.person:
-        return _memo("sender", f"{e.person}\0{rec.sender}", _two_line_sender)
+    brackets beside a name was broken across lines in narrow print columns); each
+    (person, identifier) made once."""
+    person, sender = e.person, e.record.sender
+    if person and sender and sender != person:
+        key = (person, sender)
+        hit = _SENDER_CELLS.get(key)
+        if hit is None:
+            if len(_SENDER_CELLS) > 10_000:
+                _SENDER_CELLS.clear()
+            hit = _SENDER_CELLS[key] = (
+                f'{escape(person)}<br><span class="sid">{breakable(sender)}</span>'
+            )
+        return hit
     return _memo("label", sender_label(e), breakable)
-
-
-def _two_line_sender(key: str) -> str:
-    person, _, sender = key.partition("\0")
-    return f'{escape(person)}<br><span class="sid">{breakable(sender)}</span>'
 
 
 _BATCH = 2000
@@ -880,7 +942,7 @@ class Pages:
             out.update(dict.fromkeys([e.id for e in page.entries], page.file))
         return out
 
-    @property
+    @functools.cached_property
     def index_href(self) -> str:
         return f"../{self.index_name}"
 
