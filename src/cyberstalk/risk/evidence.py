@@ -7,8 +7,9 @@ evidence beside it is still the officer's to answer, from the victim and police 
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from cyberstalk.records import Flag
@@ -71,21 +72,26 @@ NOTHING_CY = "dim byd yn y dystiolaeth"
 def _matches_by_category(a: Analysis, people: set[str]) -> dict[str, list[str]]:
     """Record ids per lexicon category, in one pass over the matches: those from a person
     of interest, and (under ``stop_request``) the victim's own requests to stop."""
-    out: dict[str, list[str]] = {}
-    by_id = a.by_id
+    out: dict[str, list[str]] = defaultdict(list)
+    entry_of = a.by_id.get
+    from_victim = Direction.FROM_VICTIM
     for m in a.matches:
-        entry = by_id.get(m.record)
+        rid = m.record
+        entry = entry_of(rid)
         if entry is None:
             continue
         if entry.person in people or (
-            m.category == "stop_request" and entry.direction is Direction.FROM_VICTIM
+            entry.direction is from_victim and m.category == "stop_request"
         ):
-            out.setdefault(m.category, []).append(m.record)
+            out[m.category].append(rid)
     return {k: list(dict.fromkeys(v)) for k, v in out.items()}
 
 
 def _indicator_records(a: Analysis, indicator: str) -> list[str]:
-    return list(dict.fromkeys(r for i in a.indicators if i.id == indicator for r in i.records))
+    cited = [i.records for i in a.indicators if i.id == indicator]
+    if len(cited) == 1:
+        return list(dict.fromkeys(cited[0]))
+    return list(dict.fromkeys(r for records in cited for r in records))
 
 
 def context(a: Analysis) -> Context:
@@ -168,12 +174,15 @@ def evidence_for(a: Analysis, orders: int = 0) -> tuple[QuestionEvidence, ...]:
     # 4 visits: "outside"/"saw you at" messages per week; 5 following
     presence = list(dict.fromkeys(matched.get("loitering", []) + matched.get("monitoring", [])))
     if presence:
-        weeks: Counter[str] = Counter()
+        days: Counter[date] = Counter()
         for rid in presence:
-            entry = a.by_id[rid]
-            if entry.local is not None:
-                year, week, _ = entry.local.astimezone(zone).isocalendar()
-                weeks[f"{year}-W{week:02d}"] += 1
+            local = a.by_id[rid].local
+            if local is not None:  # (in the case's zone already, unless made elsewhere)
+                days[(local if local.tzinfo is zone else local.astimezone(zone)).date()] += 1
+        weeks: Counter[str] = Counter()
+        for day, n in days.items():
+            year, week, _ = day.isocalendar()
+            weeks[f"{year}-W{week:02d}"] += n
         top = max(weeks.items(), key=lambda kv: (kv[1], kv[0])) if weeks else None
         en = (
             f"{plural(len(presence), 'message')} "
