@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from datetime import date
 
@@ -382,3 +383,30 @@ def datetime_at(text: str):  # type: ignore[no-untyped-def]
     from datetime import UTC, datetime
 
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def test_screenshot_lines_with_a_clock_time_but_no_date_are_noted(tmp_path) -> None:
+    """The note counts the undated screenshot lines that show a clock time (the untimed
+    entries, last in the chronology), not an undated line without one or a dated line."""
+    from cyberstalk.timeline.analysis import date_basis_notes
+
+    shot = RecordKind.SCREENSHOT_TEXT
+    records = [
+        rec("2026-01-05 18:00", "Sam", "dated", kind=shot),
+        rec(None, "Sam", "seen at 18:02", kind=shot),
+        rec(None, "Sam", "no clock", kind=shot),
+        rec("2026-01-05 19:00", "Sam", "later"),
+        rec(None, "Sam", "an undated message"),
+    ]
+    # a clock time is what the screenshot showed: time_raw is set, time_utc is not
+    records[1] = dataclasses.replace(records[1], time_raw="18:02")
+    records[2] = dataclasses.replace(records[2], time_raw="")
+    records[4] = dataclasses.replace(records[4], time_raw="18:05")
+    a = analyse_records(records, config())
+    assert [e.record.time_utc is None for e in a.entries] == [False, False, True, True, True]
+    notes = date_basis_notes(tmp_path, a.entries)
+    assert notes == (
+        "1 screenshot lines show a clock time but no date that can be known (no capture "
+        "time, dated file name or date in the image): they are listed undated, at the end.",
+    )
+    assert date_basis_notes(tmp_path, a.entries[:2]) == ()

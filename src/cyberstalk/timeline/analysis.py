@@ -147,13 +147,12 @@ def date_basis_notes(derived: Path, entries: Sequence[Entry]) -> tuple[str, ...]
             + (f": \u201c{decided['reason']}\u201d" if decided.get("reason") else "")
             + f". {count} entries rest on it (flag date_order_chosen)."
         )
-    clock_only = sum(
-        1
-        for e in entries
-        if e.record.kind is RecordKind.SCREENSHOT_TEXT
-        and e.record.time_utc is None
-        and e.record.time_raw
-    )
+    clock_only = 0
+    for e in reversed(entries):  # the untimed entries: last (Analysis.entries)
+        rec = e.record
+        if rec.time_utc is not None:
+            break
+        clock_only += rec.kind is RecordKind.SCREENSHOT_TEXT and bool(rec.time_raw)
     if clock_only:
         notes.append(
             f"{clock_only} screenshot lines show a clock time but no date that can be known "
