@@ -9,9 +9,13 @@ stalking).
 
 from __future__ import annotations
 
+import functools
+from bisect import bisect_right
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from operator import itemgetter
 from zoneinfo import ZoneInfo
 
 from cyberstalk.timeline.model import (
@@ -93,6 +97,14 @@ class PersonFacts:
     breaches: list[Breach] = field(default_factory=list)
     third_party: list[str] = field(default_factory=list)
 
+    @functools.cached_property
+    def by_category(self) -> dict[str, list[LexiconMatch]]:
+        """``matches`` by lexicon category, in their order (one pass for every rule)."""
+        out: dict[str, list[LexiconMatch]] = defaultdict(list)
+        for m in self.matches:
+            out[m.category].append(m)
+        return dict(out)
+
 
 def _quote(m: LexiconMatch) -> str:
     lang = "English" if m.language == "en" else "Welsh, draft lexicon"
@@ -148,7 +160,8 @@ def _unwanted(f: PersonFacts, settings: Settings, victim: str, zone: ZoneInfo) -
     triggers.sort()
     if triggers:
         first_when = triggers[0][0]
-        after = [c[1] for c in f.contacts if c[0] > first_when]
+        later = bisect_right(f.contacts, first_when, key=itemgetter(0))  # (in time order)
+        after = [c[1] for c in f.contacts[later:]]
         if after:
             asked = len(f.stop_requests)
             blocked = len(f.blocks)
@@ -175,7 +188,7 @@ def _fixated(f: PersonFacts, settings: Settings, victim: str, zone: ZoneInfo) ->
     s = f.summary
     p = f.person
     out: list[Indicator] = []
-    fixation = [m for m in f.matches if m.category == "fixation"]
+    fixation = f.by_category.get("fixation", [])
     fixation_days = {f.match_times[m.record].date() for m in fixation}
     long_span = s.span_days >= settings.fixated_min_days
     if long_span or len(fixation_days) >= 2:
@@ -288,7 +301,7 @@ def _lexicon_behaviours(
     p = f.person
     out: list[Indicator] = []
     for ind_id, (title, law) in LEXICON_INDICATORS.items():
-        hits = [m for m in f.matches if m.category == ind_id]
+        hits = f.by_category.get(ind_id, [])
         if not hits:
             continue
         out.append(
