@@ -5,7 +5,7 @@
 Generates N synthetic chat screenshots (light and dark, English and Welsh lines from the
 demo story; default 200 at 750x1334), then measures in one run:
 
-- hashing: full decode + pHash (cyberstalk.media.phash.METHOD), one process;
+- hashing: full decode + pHash (cyberstalk.media.phash.method()), one process;
 - OCR: cyberstalk's pipeline (preprocess, tesseract eng+cym --psm 4, OMP_THREAD_LIMIT=1,
   2 tesseract workers);
 - baseline: the plain `tesseract IMAGE stdout --psm 4 -l eng+cym` CLI run serially on the
@@ -124,7 +124,7 @@ def main() -> None:
     count = 20 if args.quick else args.count
     base_n = min(count, 10 if args.quick else args.baseline_count)
     size = tuple(int(x) for x in args.size.split("x"))
-    print(f"cores: {os.cpu_count()}  tesseract: {ocr.tesseract_info()[1]}  pHash: {phash.METHOD}")
+    print(f"cores: {os.cpu_count()}  tesseract: {ocr.tesseract_info()[1]}  pHash: {phash.method()}")
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         paths = make_images(Path(tmp), count, size)  # type: ignore[arg-type]
@@ -132,7 +132,7 @@ def main() -> None:
         bench_hash(paths[:3])  # warm-up: scipy/imagehash imports
         hash_rate = bench_hash(paths)
         pool_rate = bench_hash_pool(paths, 2)
-        name = phash.METHOD.split("/")[0]
+        name = phash.method().split("/")[0]
         print(f"hashing (decode + {name}), 1 process:   {hash_rate:7.1f} images/s")
         print(f"hashing (decode + {name}), 2 processes: {pool_rate:7.1f} images/s  target 50")
         ours = bench_ours(paths, workers=ocr.WORKERS)
