@@ -131,20 +131,29 @@ class Locator:
         return {k: v for k in _LOCATOR_FIELDS if (v := getattr(self, k)) is not None}
 
     def describe(self) -> str:
-        """Short human form for reports: ``JS/1 line 12-14``."""
-        parts = [self.exhibit or self.path]
-        if self.member:
-            parts.append(self.member)
-        if self.line_start is not None:
-            if self.line_end is not None and self.line_end != self.line_start:
-                parts.append(f"lines {self.line_start}-{self.line_end}")
-            else:
-                parts.append(f"line {self.line_start}")
+        """Short human form for reports: ``JS/1 line 12-14`` (the exhibit, or the path, then
+        :meth:`position`)."""
+        ref = self.exhibit or self.path
+        where = self.position()
+        return f"{ref} {where}" if where else ref
+
+    def position(self) -> str:
+        """Where the record is in its exhibit: ``line 12``, ``lines 12-14``, an archive
+        member, a JSON path, an XML element or a byte range ("": the whole file)."""
+        start, end = self.line_start, self.line_end
+        lines = ""
+        if start is not None:
+            lines = f"lines {start}-{end}" if end is not None and end != start else f"line {start}"
+            if not self.member and not self.json_path and self.xml_index is None:
+                return lines  # the usual locator (one a chronology row): lines of a file
+        parts = [self.member] if self.member else []
+        if lines:
+            parts.append(lines)
         if self.json_path:
             parts.append(self.json_path)
         if self.xml_index is not None:
             parts.append(f"element {self.xml_index}")
-        if self.byte_start is not None and self.line_start is None:
+        if self.byte_start is not None and start is None:
             parts.append(f"bytes {self.byte_start}-{self.byte_end}")
         return " ".join(parts)
 

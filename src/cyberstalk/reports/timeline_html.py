@@ -632,29 +632,24 @@ def _where(entry: Entry) -> str:
 
 
 def where_html(loc: Locator) -> str:
-    """``locator_html(loc.describe())``, made directly for the common locator of a line or
-    lines of an exhibit (nothing in ``line 12`` or ``lines 3-4`` to escape or wrap)."""
+    """``locator_html(loc.describe())``, without escaping and wrapping a position that has
+    nothing to escape or wrap (``line 12``, ``lines 3-4``: nearly every row's)."""
     ref = loc.exhibit or loc.path
-    start, end = loc.line_start, loc.line_end
-    if (
-        type(start) is int  # (a number: nothing to escape; a record file says what it says)
-        and (end is None or type(end) is int)
-        and loc.member is None
-        and not loc.json_path
-        and loc.xml_index is None
-        and " " not in ref
-    ):
-        span = _REF_SPANS.get(ref)
-        if span is None:
-            if len(_REF_SPANS) > 10_000:
-                _REF_SPANS.clear()
-            span = _REF_SPANS[ref] = f'<span class="nw">{escape(ref)}</span>'
-        if end is None or end == start:
-            return f"{span} line {start}"
-        return f"{span} lines {start}-{end}"
-    return locator_html(loc.describe())
+    if " " in ref:  # (the described form is split at the reference's own space)
+        return locator_html(loc.describe())
+    span = _REF_SPANS.get(ref)
+    if span is None:
+        if len(_REF_SPANS) > 10_000:
+            _REF_SPANS.clear()
+        span = _REF_SPANS[ref] = f'<span class="nw">{escape(ref)}</span>'
+    where = loc.position()
+    if not where:
+        return span
+    return f"{span} {where if _PLAIN(where) else breakable(where)}"
 
 
+_PLAIN = re.compile(r"[a-z0-9 -]*").fullmatch
+"""A position :func:`breakable` leaves as it is: no character to escape or wrap after."""
 _REF_SPANS: dict[str, str] = {}
 """The exhibit reference of :func:`where_html`, kept on one line (made once each)."""
 
