@@ -265,6 +265,8 @@ class Matcher:
                     key = (p.slot, p.entry, text)
                     hit = made.get(key)
                     if hit is None:
+                        if len(made) > 10_000:  # (a prefix entry finds many words)
+                            made.clear()
                         lang, cat = self.slots[p.slot]
                         hit = made[key] = Hit(cat, lang, p.entry, text)
                     found[p.slot] = hit
