@@ -69,7 +69,10 @@ def counted(code):
     ending(code)
 C.exit_kept = counted
 sys.argv = ["cyberstalk", "timeline", sys.argv[2]]
-C.main()
+try:
+    C.main()
+finally:  # (where the command did not end it: an error)
+    print(json.dumps({"forks": len(forks)}), file=sys.stderr)
 """
 
 

@@ -145,7 +145,7 @@ class Locator:
         if start is not None:
             lines = f"lines {start}-{end}" if end is not None and end != start else f"line {start}"
             if not self.member and not self.json_path and self.xml_index is None:
-                return lines  # the usual locator (one a chronology row): lines of a file
+                return lines  # the usual locator, nearly every chronology row's
         parts = [self.member] if self.member else []
         if lines:
             parts.append(lines)
