@@ -157,3 +157,15 @@ def test_records_read_for_the_timeline_equal_their_lines(tmp_path: Path) -> None
     assert [rid for _, rid in read] == [r.id for r in expected]
     line = next((case / "derived" / "records").glob("*.jsonl")).read_text("utf-8").splitlines()[0]
     assert read[0][0].as_dict() == {**json.loads(line), "id": read[0][1]}
+
+
+def test_a_report_name_with_markup_is_escaped_in_every_link(big_case: Path) -> None:
+    """The month pages link back to the index by its file name, which the officer chose
+    with -o: a name holding markup stays an attribute value, never markup."""
+    out = big_case / "reports" / 'a"b<i>&c.html'
+    r = cli("timeline", big_case, "-o", out)
+    assert r.exit_code == 0, r.output
+    folder = big_case / "reports" / 'a"b<i>&c'
+    page = sorted(folder.glob("*.html"))[0].read_text("utf-8")
+    assert re.search(r'href="\.\./a&#34;b&lt;i&gt;&amp;c\.html#occ-\d+"', page)  # a row's
+    assert 'a"b<i>' not in page

@@ -745,7 +745,7 @@ def _occasion_link(occasion: str, page: str) -> str:
         if len(_OCCASION_LINKS) > 10_000:
             _OCCASION_LINKS.clear()
         o = escape(occasion)
-        hit = _OCCASION_LINKS[key] = f'<a href="{page}#{o}">{o}</a>'
+        hit = _OCCASION_LINKS[key] = f'<a href="{escape(page)}#{o}">{o}</a>'
     return hit
 
 
