@@ -72,6 +72,20 @@ def test_a_kept_result_ends_the_process_with_its_code_and_its_output_flushed() -
             "written before the end",
             "and a message",
         )
+    # stdout's reader gone before the end (`| head`): the flush fails, the code is 1
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        gone = subprocess.run(
+            [sys.executable, "-c", KEEP, "allowed", "0"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"},
+        )
+    finally:
+        os.close(write_end)
+    assert (gone.returncode, gone.stderr) == (1, "and a message")
     other = run("library", 3)  # not the console script: nothing kept, nothing ended
     assert (other.returncode, other.stdout) == (0, "written before the end | exit_kept returned\n")
 

@@ -211,8 +211,8 @@ def exit_kept(code: object) -> None:
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
-        except (OSError, ValueError):  # a closed pipe: as Python's own exit reports it
-            status = status or 120
+        except (OSError, ValueError):  # the reader went away (`| head`): 1, as click exits
+            status = status or 1
     os._exit(status)
 
 
