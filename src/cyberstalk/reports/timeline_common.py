@@ -7,7 +7,7 @@ import contextlib
 import hashlib
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -81,6 +81,23 @@ def meta_for(case: Case) -> ReportMeta:
         assessment=read_assessment(case),
         orders=len(cfg.orders),
     )
+
+
+class MadeOnce(dict[Any, str]):
+    """Report text made once per key: ``made[key]`` is ``make(key)``, made the first time
+    it is asked for (a chronology's cells repeat from row to row: the same platform,
+    sender, occasion or indicators). At most 10,000 are kept: when full it is emptied,
+    as a cache, before the next is made."""
+
+    def __init__(self, make: Callable[[Any], str]) -> None:
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, key: Any) -> str:
+        if len(self) > 10_000:
+            self.clear()
+        made = self[key] = self.make(key)
+        return made
 
 
 def risk_summary(a: Analysis, meta: ReportMeta) -> dict[str, Any]:

@@ -24,10 +24,11 @@ import jinja2
 import markupsafe
 from markupsafe import Markup
 
-from cyberstalk.records import Locator, Record, RecordKind
+from cyberstalk.records import Locator, RecordKind
 from cyberstalk.reports.common import CSP
 from cyberstalk.reports.timeline_common import (
     DIRECTION_LABELS,
+    MadeOnce,
     ReportMeta,
     local_text,
     risk_summary,
@@ -596,17 +597,8 @@ def _esc_small(value: str) -> str:
     return _memo("esc", value, escape)
 
 
-_IND_MEMO: dict[tuple[str, ...], str] = {}
-
-
-def _indicator_cell(ids: tuple[str, ...]) -> str:
-    """The indicators of a row (few distinct combinations: built once each)."""
-    hit = _IND_MEMO.get(ids)
-    if hit is None:
-        if len(_IND_MEMO) > 10_000:
-            _IND_MEMO.clear()
-        hit = _IND_MEMO[ids] = "<br>".join(_esc_small(i.replace("_", " ")) for i in ids)
-    return hit
+_INDICATOR_CELLS = MadeOnce(lambda ids: "<br>".join(_esc_small(i.replace("_", " ")) for i in ids))
+"""The indicators of a row, by its tuple of indicator ids (few distinct combinations)."""
 
 
 _CLASSES = {
@@ -637,11 +629,7 @@ def where_html(loc: Locator) -> str:
     ref = loc.exhibit or loc.path
     if " " in ref:  # (the described form is split at the reference's own space)
         return locator_html(loc.describe())
-    span = _REF_SPANS.get(ref)
-    if span is None:
-        if len(_REF_SPANS) > 10_000:
-            _REF_SPANS.clear()
-        span = _REF_SPANS[ref] = f'<span class="nw">{escape(ref)}</span>'
+    span = _REF_SPANS[ref]
     where = loc.position()
     if not where:
         return span
@@ -650,8 +638,8 @@ def where_html(loc: Locator) -> str:
 
 _PLAIN = re.compile(r"[a-z0-9 -]*").fullmatch
 """A position :func:`breakable` leaves as it is: no character to escape or wrap after."""
-_REF_SPANS: dict[str, str] = {}
-"""The exhibit reference of :func:`where_html`, kept on one line (made once each)."""
+_REF_SPANS = MadeOnce(lambda ref: f'<span class="nw">{escape(ref)}</span>')
+"""The exhibit reference of :func:`where_html`, kept on one line."""
 
 
 def locator_html(described: str) -> str:
@@ -708,9 +696,9 @@ def row_html(a: Analysis, e: Entry, pages: Pages | None = None) -> str:
             if isinstance(note, str):
                 text += f'<br><span class="warn">{label}: {esc(note)}</span>'
     ind_ids = a.indicators_by_record.get(e.id)
-    inds = _indicator_cell(ind_ids) if ind_ids else ""
+    inds = _INDICATOR_CELLS[ind_ids] if ind_ids else ""
     flags = " ".join(f"<em>{breakable(f)}</em>" for f in sorted(rec.flags)) if rec.flags else ""
-    occ = _occasion_link(e.occasion, pages.index_href if pages else "") if e.occasion else ""
+    occ = _OCCASION_LINKS[e.occasion, pages.index_href if pages else ""] if e.occasion else ""
     if e.local:
         stamp = local_text(e.local)  # 2026-01-05 18:02:11 GMT +00:00: digits, then the zone
         when = f"{stamp[:10]}<br>{stamp[11:19]}{_esc_small(stamp[19:])}"
@@ -724,7 +712,7 @@ def row_html(a: Analysis, e: Entry, pages: Pages | None = None) -> str:
     )
     return (
         f'<tr id="{rid}" class="{_CLASSES[direction, e.contact]}"><td>{when}</td>'
-        f"<td>{_platform_cell(rec)}</td>"
+        f"<td>{_PLATFORM_CELLS[rec.platform, rec.kind, rec.subtype]}</td>"
         f"<td>{DIRECTION_LABELS[direction]}</td>"
         f"<td>{_sender_cell(e)}</td>"
         f'<td class="x">{text}</td>'
@@ -734,35 +722,24 @@ def row_html(a: Analysis, e: Entry, pages: Pages | None = None) -> str:
     )
 
 
-_OCCASION_LINKS: dict[tuple[str, str], str] = {}
+def _occasion_link(key: tuple[str, str]) -> str:
+    """The link of a row to its occasion (``key``: the occasion, and the page it is on)."""
+    occasion, page = key
+    o = escape(occasion)
+    return f'<a href="{escape(page)}#{o}">{o}</a>'
 
 
-def _occasion_link(occasion: str, page: str) -> str:
-    """The link of a row to its occasion on ``page`` (made once for each occasion)."""
-    key = (occasion, page)
-    hit = _OCCASION_LINKS.get(key)
-    if hit is None:
-        if len(_OCCASION_LINKS) > 10_000:
-            _OCCASION_LINKS.clear()
-        o = escape(occasion)
-        hit = _OCCASION_LINKS[key] = f'<a href="{escape(page)}#{o}">{o}</a>'
-    return hit
+_OCCASION_LINKS = MadeOnce(_occasion_link)
 
 
-_PLATFORM_CELLS: dict[tuple[str, RecordKind, str | None], str] = {}
+def _platform_cell(key: tuple[str, RecordKind, str | None]) -> str:
+    """``whatsapp<br>message``: the platform and the kind, with its subtype."""
+    platform, kind, subtype = key
+    label = f"{kind.value}/{subtype}" if subtype else kind.value
+    return f"{_esc_small(platform)}<br>{_kind_label(label)}"
 
 
-def _platform_cell(rec: Record) -> str:
-    """``whatsapp<br>message``: the platform and the kind (with its subtype), made once
-    for each combination."""
-    key = (rec.platform, rec.kind, rec.subtype)
-    hit = _PLATFORM_CELLS.get(key)
-    if hit is None:
-        if len(_PLATFORM_CELLS) > 10_000:
-            _PLATFORM_CELLS.clear()
-        kind = f"{rec.kind.value}/{rec.subtype}" if rec.subtype else rec.kind.value
-        hit = _PLATFORM_CELLS[key] = f"{_esc_small(rec.platform)}<br>{_kind_label(kind)}"
-    return hit
+_PLATFORM_CELLS = MadeOnce(_platform_cell)
 
 
 def _kind_label(kind: str) -> str:
@@ -770,25 +747,21 @@ def _kind_label(kind: str) -> str:
     return _memo("kind", kind, lambda k: breakable(k.replace("_", " ")))
 
 
-_SENDER_CELLS: dict[tuple[str, str], str] = {}
-
-
 def _sender_cell(e: Entry) -> str:
     """The person on one line and the identifier as written on the next (a number in
-    brackets beside a name was broken across lines in narrow print columns); each
-    (person, identifier) made once."""
+    brackets beside a name was broken across lines in narrow print columns)."""
     person, sender = e.person, e.record.sender
     if person and sender and sender != person:
-        key = (person, sender)
-        hit = _SENDER_CELLS.get(key)
-        if hit is None:
-            if len(_SENDER_CELLS) > 10_000:
-                _SENDER_CELLS.clear()
-            hit = _SENDER_CELLS[key] = (
-                f'{escape(person)}<br><span class="sid">{breakable(sender)}</span>'
-            )
-        return hit
+        return _SENDER_CELLS[person, sender]
     return _memo("label", sender_label(e), breakable)
+
+
+def _two_line_sender(key: tuple[str, str]) -> str:
+    person, sender = key
+    return f'{escape(person)}<br><span class="sid">{breakable(sender)}</span>'
+
+
+_SENDER_CELLS = MadeOnce(_two_line_sender)
 
 
 _BATCH = 2000

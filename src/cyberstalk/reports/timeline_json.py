@@ -9,7 +9,7 @@ from json.encoder import encode_basestring as _string
 from typing import IO, Any
 
 from cyberstalk.records import utc_iso
-from cyberstalk.reports.timeline_common import ReportMeta, risk_summary, utc_text
+from cyberstalk.reports.timeline_common import MadeOnce, ReportMeta, risk_summary, utc_text
 from cyberstalk.timeline import Analysis, Entry
 from cyberstalk.timeline.model import PersonSummary, Run
 
@@ -226,7 +226,8 @@ def _value(value: Any) -> str:
     return _dump(value)
 
 
-_INDICATORS_MEMO: dict[tuple[str, ...], str] = {}
+_INDICATORS = MadeOnce(lambda ids: _dump(list(ids)))
+"""A row's ``indicators``, by its tuple of indicator ids."""
 
 
 def row_json(a: Analysis, entry: Entry) -> str:
@@ -239,14 +240,7 @@ def row_json(a: Analysis, entry: Entry) -> str:
     t = rec.time_utc
     local = entry.local
     ind = a.indicators_by_record.get(entry.id)
-    if ind:
-        inds = _INDICATORS_MEMO.get(ind)
-        if inds is None:
-            if len(_INDICATORS_MEMO) > 10_000:
-                _INDICATORS_MEMO.clear()
-            inds = _INDICATORS_MEMO[ind] = _dump(list(ind))
-    else:
-        inds = "[]"
+    inds = _INDICATORS[ind] if ind else "[]"
     locator = ",".join(f"{_string(k)}:{v(x)}" for k, x in loc.as_dict().items())
     return "".join(
         (
