@@ -7,6 +7,7 @@ evidence beside it is still the officer's to answer, from the victim and police 
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -88,10 +89,8 @@ def _matches_by_category(a: Analysis, people: set[str]) -> dict[str, list[str]]:
 
 
 def _indicator_records(a: Analysis, indicator: str) -> list[str]:
-    cited = [i.records for i in a.indicators if i.id == indicator]
-    if len(cited) == 1:
-        return list(dict.fromkeys(cited[0]))
-    return list(dict.fromkeys(r for records in cited for r in records))
+    cited = (i.records for i in a.indicators if i.id == indicator)
+    return list(dict.fromkeys(itertools.chain.from_iterable(cited)))
 
 
 def context(a: Analysis) -> Context:
