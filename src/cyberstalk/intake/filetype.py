@@ -34,7 +34,11 @@ class Libmagic:
     def __init__(self) -> None:
         import ctypes
 
-        lib = _load_library(ctypes)
+        from cyberstalk.native import load_library
+
+        lib: Any = load_library(
+            LIBRARY_NAMES, "magic", "libmagic is not installed (Debian: apt install libmagic1)"
+        )
         lib.magic_open.restype = ctypes.c_void_p
         lib.magic_open.argtypes = [ctypes.c_int]
         lib.magic_load.restype = ctypes.c_int
@@ -75,20 +79,6 @@ class Libmagic:
             if found is None:
                 raise OSError(f"libmagic could not type the content: {self._error()}")
             return str(found.decode("utf-8", "replace"))
-
-
-def _load_library(ctypes: Any) -> Any:
-    for name in LIBRARY_NAMES:
-        try:
-            return ctypes.CDLL(name)
-        except OSError:
-            continue
-    import ctypes.util
-
-    found = ctypes.util.find_library("magic")
-    if found is None:
-        raise OSError("libmagic is not installed (Debian: apt install libmagic1)")
-    return ctypes.CDLL(found)
 
 
 _handles = threading.local()
