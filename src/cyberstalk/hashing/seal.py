@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
 from cyberstalk.hashing import signing
 from cyberstalk.hashing.custody import CustodyLog, events
 from cyberstalk.hashing.fsutil import atomic_write, atomic_write_many
@@ -17,7 +15,7 @@ from cyberstalk.hashing.manifest import (
 )
 
 
-def register_key(root: Path, log: CustodyLog, key: Ed25519PrivateKey) -> str:
+def register_key(root: Path, log: CustodyLog, key: signing.PrivateKey) -> str:
     """Store the public key in ``keys/`` and register it in the log (once). Returns key id."""
     kid = signing.key_id(key)
     pem = signing.public_pem(key)
@@ -38,7 +36,7 @@ def register_key(root: Path, log: CustodyLog, key: Ed25519PrivateKey) -> str:
     return kid
 
 
-def seal(root: Path, log: CustodyLog, key: Ed25519PrivateKey) -> bytes:
+def seal(root: Path, log: CustodyLog, key: signing.PrivateKey) -> bytes:
     """Rebuild and sign the manifest from the log as it is now. Returns manifest bytes.
 
     Order matters for crash safety: the manifest first, then its checksum file, then the

@@ -11,9 +11,9 @@ so stock OpenSSL checks it::
 Keys are PEM files in the standard forms of RFC 8410: PKCS #8 for the private key,
 SubjectPublicKeyInfo for the public one. For Ed25519 both are a fixed prefix and 32 bytes,
 so they are written and read here directly; anything else (a key made by another tool with
-optional fields) is read by cryptography's serialization module, imported only then: it
-imports the SSH, cipher and bcrypt code as well, a cost every ingest would pay for two
-short prefixes.
+optional fields) is read by cryptography's serialization module, imported only then.
+Signing is OpenSSL's, through :mod:`cyberstalk.hashing.libcrypto`; checking a signature is
+cryptography's. So an ingest, which signs, imports no cryptography at all.
 """
 
 from __future__ import annotations
@@ -23,12 +23,14 @@ import binascii
 import hashlib
 import os
 from pathlib import Path
-
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from typing import TYPE_CHECKING
 
 from cyberstalk.errors import CaseError
+from cyberstalk.hashing import libcrypto
 from cyberstalk.hashing.fsutil import create_once
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 PKCS8_ED25519 = bytes.fromhex("302e020100300506032b657004220420")
 """DER of a PKCS #8 Ed25519 private key up to its 32-byte seed (RFC 8410 section 7)."""
@@ -59,25 +61,58 @@ def _fixed_der(data: bytes, label: str, prefix: bytes) -> bytes | None:
     return der[len(prefix) :]
 
 
-def private_pem(key: Ed25519PrivateKey) -> bytes:
+class PrivateKey:
+    """An Ed25519 private key: its 32-byte seed (RFC 8032) and the public key of it."""
+
+    __slots__ = ("_public", "_seed")
+
+    def __init__(self, seed: bytes) -> None:
+        self._public = libcrypto.public_key(seed)  # (checks the length)
+        self._seed = bytes(seed)
+
+    @classmethod
+    def generate(cls) -> PrivateKey:
+        """A new key: 32 bytes from the operating system's random source."""
+        return cls(os.urandom(libcrypto.SEED_BYTES))
+
+    def private_bytes_raw(self) -> bytes:
+        return self._seed
+
+    def public_bytes_raw(self) -> bytes:
+        return self._public
+
+    def sign(self, data: bytes) -> bytes:
+        """The raw 64-byte signature of ``data``."""
+        return libcrypto.sign(self._seed, data)
+
+    def __repr__(self) -> str:  # never the seed
+        return f"<Ed25519 private key {key_id(self)}>"
+
+
+def private_pem(key: PrivateKey) -> bytes:
     """The key as an unencrypted PKCS #8 PEM file (as ``openssl genpkey`` writes it)."""
     return pem("PRIVATE KEY", PKCS8_ED25519 + key.private_bytes_raw())
 
 
 def load_private_pem(data: bytes) -> object:
-    """Read an unencrypted PEM private key, of any kind; raises ValueError or TypeError
-    for anything that is not one."""
+    """Read an unencrypted PEM private key, of any kind: a :class:`PrivateKey` for an
+    Ed25519 one, cryptography's key object for another kind; raises ValueError or
+    TypeError for anything that is not one."""
     seed = _fixed_der(data, "PRIVATE KEY", PKCS8_ED25519)
     if seed is not None:
-        return Ed25519PrivateKey.from_private_bytes(seed)
+        return PrivateKey(seed)
     from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    return serialization.load_pem_private_key(data, password=None)
+    key = serialization.load_pem_private_key(data, password=None)
+    return PrivateKey(key.private_bytes_raw()) if isinstance(key, Ed25519PrivateKey) else key
 
 
 def load_public_pem(data: bytes) -> Ed25519PublicKey:
-    """Read a PEM public key; raises ValueError for anything that is not one, TypeError
-    for a key of another kind."""
+    """Read a PEM public key (for checking a signature); raises ValueError for anything
+    that is not one, TypeError for a key of another kind."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     raw = _fixed_der(data, "PUBLIC KEY", SPKI_ED25519)
     if raw is not None:
         return Ed25519PublicKey.from_public_bytes(raw)
@@ -95,15 +130,22 @@ def default_key_path(initials: str) -> Path:
     return Path(base) / "cyberstalk" / "keys" / f"{initials}.ed25519.pem"
 
 
-def load_or_create_key(path: Path) -> Ed25519PrivateKey:
+def load_or_create_key(path: Path) -> PrivateKey:
     """Load the operator's key, creating it (mode 0600, folder 0700) on first use.
 
     Commands that make the key at the same moment all get the one key that stays on disk.
     """
     try:
+        return _load_or_create(path)
+    except libcrypto.LibcryptoError as exc:
+        raise CaseError(f"cannot use the signing key {path}: {exc}") from exc
+
+
+def _load_or_create(path: Path) -> PrivateKey:
+    try:
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            key = Ed25519PrivateKey.generate()
+            key = PrivateKey.generate()
             if create_once(path, private_pem(key), mode=0o600):
                 return key
         st = path.stat()
@@ -122,28 +164,30 @@ def load_or_create_key(path: Path) -> Ed25519PrivateKey:
         loaded = load_private_pem(data)
     except (ValueError, TypeError) as exc:
         raise CaseError(f"{path} is not an unencrypted PEM private key: {exc}") from exc
-    if not isinstance(loaded, Ed25519PrivateKey):
+    if not isinstance(loaded, PrivateKey):
         raise CaseError(f"{path} is not an Ed25519 key")
     return loaded
 
 
-def public_pem(key: Ed25519PrivateKey | Ed25519PublicKey) -> bytes:
-    pub = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
-    return pem("PUBLIC KEY", SPKI_ED25519 + pub.public_bytes_raw())
+def public_pem(key: PrivateKey) -> bytes:
+    """The key's public key as a SubjectPublicKeyInfo PEM file (as ``openssl pkey
+    -pubout`` writes it)."""
+    return pem("PUBLIC KEY", SPKI_ED25519 + key.public_bytes_raw())
 
 
-def key_id(key: Ed25519PrivateKey | Ed25519PublicKey) -> str:
+def key_id(key: PrivateKey) -> str:
     """First 16 hex digits of the SHA-256 of the raw public key."""
-    pub = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
-    return hashlib.sha256(pub.public_bytes_raw()).hexdigest()[:16]
+    return hashlib.sha256(key.public_bytes_raw()).hexdigest()[:16]
 
 
-def sign(key: Ed25519PrivateKey, data: bytes) -> bytes:
+def sign(key: PrivateKey, data: bytes) -> bytes:
     return key.sign(data)
 
 
 def check_signature(public_key_pem: bytes, data: bytes, signature: bytes) -> str | None:
     """None when the signature is good; otherwise a sentence saying why not."""
+    from cryptography.exceptions import InvalidSignature
+
     try:
         pub = load_public_pem(public_key_pem)
     except ValueError as exc:

@@ -46,7 +46,7 @@ from cyberstalk.intake.filetype import extension_disagrees, mime_from_extension,
 if TYPE_CHECKING:
     import zipfile
 
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cyberstalk.hashing.signing import PrivateKey
 
 PIPELINE_DEPTH = 16
 """Copies that may wait to be recorded while later files are copied; also the largest
@@ -310,16 +310,17 @@ class _CaseState:
 class SigningKey:
     """The operator's signing key, loaded (or created on first use) on a thread of its own.
 
-    Loading it means importing the cryptography package, ~13 ms that a short ingest would
-    otherwise spend before its first byte is copied. Nothing is signed, and no event is
-    recorded, before :meth:`get` has the key: a key that cannot be loaded stops the ingest
-    with nothing recorded.
+    Loading it means loading ctypes and OpenSSL's libcrypto (see
+    :mod:`cyberstalk.hashing.libcrypto`), and reading or creating the key file: work a
+    short ingest would otherwise do before its first byte is copied. Nothing is signed,
+    and no event is recorded, before :meth:`get` has the key: a key that cannot be loaded
+    stops the ingest with nothing recorded.
     """
 
     def __init__(self, path: Path | None, initials: str) -> None:
         self._path = path
         self._initials = initials
-        self._key: Ed25519PrivateKey | None = None
+        self._key: PrivateKey | None = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._load, name="signing-key", daemon=True)
         self._thread.start()
@@ -333,7 +334,7 @@ class SigningKey:
         except BaseException as exc:  # raised by get(), in the thread that needs the key
             self._error = exc
 
-    def get(self) -> Ed25519PrivateKey:
+    def get(self) -> PrivateKey:
         """The key, once loaded; raises what stopped it loading."""
         self._thread.join()
         if self._error is not None:
