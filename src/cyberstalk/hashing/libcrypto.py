@@ -1,5 +1,6 @@
 """Ed25519 by OpenSSL's libcrypto, the library Python's own ``hashlib`` is built on,
-called through ctypes (seven functions; OpenSSL 1.1.1 or later).
+called through ctypes (seven EVP functions, and three for its error queue; OpenSSL
+1.1.1 or later).
 
 The manifest is signed on every ingest, whose start-up is a target: importing the
 cryptography package takes about as long as the rest of a one-file ingest's imports
