@@ -72,6 +72,11 @@ def test_rfc8032_test_vector() -> None:
 def test_a_seed_of_another_length_is_refused() -> None:
     with pytest.raises(ValueError, match="32 bytes, not 31"):
         signing.PrivateKey(b"x" * 31)
+    seed = bytearray(range(32))
+    key = signing.PrivateKey(seed)  # a bytearray is taken, and copied
+    seed[0] = 99
+    assert key.private_bytes_raw() == bytes(range(32))
+    assert key.sign(b"m") == Ed25519PrivateKey.from_private_bytes(bytes(range(32))).sign(b"m")
 
 
 def test_no_libcrypto_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -67,8 +67,8 @@ class PrivateKey:
     __slots__ = ("_public", "_seed")
 
     def __init__(self, seed: bytes) -> None:
-        self._public = libcrypto.public_key(seed)  # (checks the length)
-        self._seed = bytes(seed)
+        self._seed = bytes(seed)  # (a bytearray too; libcrypto is given bytes)
+        self._public = libcrypto.public_key(self._seed)  # (checks the length)
 
     @classmethod
     def generate(cls) -> PrivateKey:
