@@ -637,8 +637,9 @@ def lexicon_matches(
             found = [_new_match(LexiconMatch, (rid, *h)) for h in pair[0]]
             t = e.record.time_utc
             assert t is not None  # (an untimed record has no place in ``aimed``)
+            asks = [(t, rid, m) for m in found if m.category == "stop_request"]
             for p in to:
-                stop_requests[p] += [(t, rid, m) for m in found if m.category == "stop_request"]
+                stop_requests[p] += asks
             matches += found
         elif (
             direction is TO_VICTIM
